@@ -1,0 +1,156 @@
+//! The challan lifecycle as an explicit transition table, and the amount due on a given day.
+
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallanStatus {
+    /// Issued and not yet paid.
+    Unpaid,
+    Paid,
+    Cancelled,
+}
+
+impl ChallanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallanStatus::Unpaid => "unpaid",
+            ChallanStatus::Paid => "paid",
+            ChallanStatus::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unpaid" => Some(ChallanStatus::Unpaid),
+            "paid" => Some(ChallanStatus::Paid),
+            "cancelled" => Some(ChallanStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// What can happen to a challan. Each is recorded as an event in the audit log under its
+/// `kind()` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChallanEvent {
+    Issued,
+    PaymentConfirmed,
+    CancellationApproved,
+}
+
+impl ChallanEvent {
+    pub fn kind(self) -> &'static str {
+        match self {
+            ChallanEvent::Issued => "challan.issued",
+            ChallanEvent::PaymentConfirmed => "challan.paid",
+            ChallanEvent::CancellationApproved => "challan.cancelled",
+        }
+    }
+}
+
+/// The transition table: (from, event) -> to. `None` as `from` is a challan not yet issued.
+/// Anything not listed is refused.
+pub const TRANSITIONS: &[(Option<ChallanStatus>, ChallanEvent, ChallanStatus)] = &[
+    (None, ChallanEvent::Issued, ChallanStatus::Unpaid),
+    (
+        Some(ChallanStatus::Unpaid),
+        ChallanEvent::PaymentConfirmed,
+        ChallanStatus::Paid,
+    ),
+    (
+        Some(ChallanStatus::Unpaid),
+        ChallanEvent::CancellationApproved,
+        ChallanStatus::Cancelled,
+    ),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a challan that is {from} cannot take {event}")]
+pub struct TransitionRefused {
+    pub from: String,
+    pub event: &'static str,
+}
+
+pub fn transition(
+    from: Option<ChallanStatus>,
+    event: ChallanEvent,
+) -> Result<ChallanStatus, TransitionRefused> {
+    TRANSITIONS
+        .iter()
+        .find(|(f, e, _)| *f == from && *e == event)
+        .map(|(_, _, to)| *to)
+        .ok_or(TransitionRefused {
+            from: from.map(|s| s.as_str()).unwrap_or("not issued").to_string(),
+            event: event.kind(),
+        })
+}
+
+/// The last day to pay without surcharge: the local issue date plus the schedule's days to pay.
+pub fn due_date(issued_on: Date, days_to_pay: u16) -> Date {
+    issued_on + Duration::days(i64::from(days_to_pay))
+}
+
+/// What a challan costs if paid on `on` (a local calendar day): the scheduled amount up to and
+/// including the due date, doubled from the day after.
+pub fn amount_due(amount: Money, due_date: Date, on: Date) -> Money {
+    if on <= due_date {
+        amount
+    } else {
+        // The catalogue caps amounts far below half the wire maximum, so doubling cannot overflow;
+        // saturate rather than panic if a future schedule ever gets there.
+        amount.checked_mul(2).unwrap_or(amount)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::date;
+
+    #[test]
+    fn table() {
+        assert_eq!(
+            transition(None, ChallanEvent::Issued),
+            Ok(ChallanStatus::Unpaid)
+        );
+        assert_eq!(
+            transition(Some(ChallanStatus::Unpaid), ChallanEvent::PaymentConfirmed),
+            Ok(ChallanStatus::Paid)
+        );
+        assert!(transition(
+            Some(ChallanStatus::Paid),
+            ChallanEvent::CancellationApproved
+        )
+        .is_err());
+        assert!(transition(
+            Some(ChallanStatus::Cancelled),
+            ChallanEvent::PaymentConfirmed
+        )
+        .is_err());
+        assert!(transition(Some(ChallanStatus::Unpaid), ChallanEvent::Issued).is_err());
+    }
+
+    #[test]
+    fn doubles_the_day_after() {
+        let m = Money::from_rupees(1000).unwrap();
+        let due = due_date(date!(2026 - 03 - 01), 14);
+        assert_eq!(due, date!(2026 - 03 - 15));
+        assert_eq!(amount_due(m, due, date!(2026 - 03 - 15)).paisa(), 100_000);
+        assert_eq!(amount_due(m, due, date!(2026 - 03 - 16)).paisa(), 200_000);
+    }
+
+    proptest! {
+        #[test]
+        fn never_less_than_scheduled(p in 1i64..1_000_000_000, days in 1u16..90, off in -400i64..400) {
+            let m = Money::from_paisa(p).unwrap();
+            let due = due_date(date!(2026 - 01 - 01), days);
+            let on = due + Duration::days(off);
+            let a = amount_due(m, due, on);
+            prop_assert!(a >= m);
+            if off > 0 { prop_assert_eq!(a.paisa(), 2 * p); } else { prop_assert_eq!(a, m); }
+        }
+    }
+}

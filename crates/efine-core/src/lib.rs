@@ -1,0 +1,39 @@
+//! E-Fine domain core: the rules and the types that make wrong states unrepresentable.
+//!
+//! Everything that decides lives here: money arithmetic (`Money`, integer paisa), the identifiers
+//! citizens and banks type (`Cnic`, `MobileNumber`, `VehicleNumber`, `ChallanNumber`, `Psid`), the
+//! catalogue (departments, districts, offences and fees), the challan lifecycle as a transition
+//! table, the amount due on a given day, personal-data masking, staff roles and scopes, and the
+//! hash chain of the audit log.
+//!
+//! This crate must not depend on IO, async runtimes, SQL or HTTP. Values of its types are valid by
+//! construction (`parse` or `TryFrom`), so callers never re-check them.
+
+pub mod audit;
+pub mod auth;
+pub mod catalogue;
+pub mod challan;
+pub mod clock;
+pub mod code;
+pub mod ids;
+pub mod mask;
+pub mod money;
+pub mod psid;
+
+pub use catalogue::{Department, District, Offence, OffenceKind};
+pub use challan::{ChallanEvent, ChallanStatus};
+pub use code::{DepartmentCode, DistrictCode, OffenceCode};
+pub use ids::{ChallanNumber, Cnic, MobileNumber, VehicleNumber};
+pub use money::Money;
+pub use psid::Psid;
+
+/// Why a value could not be parsed. The message is safe to show to the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        ParseError(msg.into())
+    }
+}
