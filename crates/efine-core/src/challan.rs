@@ -154,3 +154,37 @@ mod tests {
         }
     }
 }
+
+/// Where an offence happened. Coordinates in micro-degrees (integers, exact and portable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Location {
+    pub lat_micro: Option<i64>,
+    pub lon_micro: Option<i64>,
+    pub text: Option<String>,
+}
+
+/// A challan as issued. The fields other than `status` never change after issue; `status` follows
+/// from the events recorded against the challan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challan {
+    pub number: crate::ChallanNumber,
+    pub psid: crate::Psid,
+    pub department: crate::DepartmentCode,
+    pub district: crate::DistrictCode,
+    pub offence: crate::OffenceCode,
+    pub offence_version: i64,
+    pub kind: crate::OffenceKind,
+    pub amount: Money,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: time::OffsetDateTime,
+    pub due_date: Date,
+    pub officer: String,
+    pub vehicle: Option<crate::VehicleNumber>,
+    pub vehicle_authority: Option<String>,
+    pub cnic: Option<crate::Cnic>,
+    pub mobile: Option<crate::MobileNumber>,
+    pub name: Option<String>,
+    pub location: Location,
+    pub notes: Option<String>,
+    pub status: ChallanStatus,
+}

@@ -1,1 +1,219 @@
-//! stub
+//! E-Fine persistence: the only crate with SQL.
+//!
+//! One `Store` API over two backends: SQLite (the embedded default, a file under the data
+//! directory) and PostgreSQL (chosen by a `postgres://` URL). The operations in `ops` are written
+//! once against the `sql::Tx` seam; each backend supplies a connection type, its own migrations
+//! folder and a group-commit writer (`writer`). Every write that changes a record appends its
+//! event to the hash-chained log in the same transaction (`ops::events::append`).
+//!
+//! Depends on `efine-core` for the domain types; must not depend on HTTP or the web crate.
+
+pub mod catalogue_seed;
+pub mod error;
+pub mod migrations;
+pub mod ops;
+mod pool;
+pub mod postgres;
+pub mod sql;
+pub mod sqlite;
+pub mod writer;
+
+pub use error::StoreError;
+pub use ops::challans::{IdempotencyKey, IssueOutcome, NewChallan};
+
+use efine_core::clock::Clock;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// The system clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Which database to open.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL and, for tests, a schema to work in (created if missing).
+    Postgres { url: String, schema: Option<String> },
+}
+
+impl Location {
+    /// A `postgres://` or `postgresql://` URL selects PostgreSQL; `sqlite://PATH` or a bare path,
+    /// SQLite.
+    pub fn from_url(url: &str) -> Location {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Location::Postgres {
+                url: url.to_string(),
+                schema: None,
+            }
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Location::Sqlite(PathBuf::from(path))
+        }
+    }
+}
+
+enum Readers {
+    Sqlite(pool::Pool<rusqlite::Connection>),
+    Postgres(r2d2::Pool<pool::PgManager>),
+}
+
+struct Inner {
+    writer: mpsc::Sender<writer::Job>,
+    readers: Readers,
+    backend: &'static str,
+}
+
+/// The store: cheap to clone, shared by every request and background task.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// Opens the database, applies pending migrations and starts the writer.
+    pub async fn open(location: Location) -> Result<Store, StoreError> {
+        tokio::task::spawn_blocking(move || Store::open_blocking(location))
+            .await
+            .map_err(|e| StoreError::Db(format!("open task failed: {e}")))?
+    }
+
+    fn open_blocking(location: Location) -> Result<Store, StoreError> {
+        let inner = match location {
+            Location::Sqlite(path) => {
+                if let Some(dir) = path.parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            StoreError::Db(format!("cannot create {}: {e}", dir.display()))
+                        })?;
+                    }
+                }
+                let mut conn = sqlite::open(&path, false)?;
+                sqlite::migrate(&mut conn)?;
+                drop(conn);
+                let writer = writer::spawn(sqlite::SqliteWriter::new(&path)?, "sqlite");
+                let mut conns = Vec::new();
+                for _ in 0..4 {
+                    conns.push(sqlite::open(&path, true)?);
+                }
+                Inner {
+                    writer,
+                    readers: Readers::Sqlite(pool::Pool::new(conns)),
+                    backend: "sqlite",
+                }
+            }
+            Location::Postgres { url, schema } => {
+                if let Some(s) = &schema {
+                    if !s
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    {
+                        return Err(StoreError::Db(format!("bad schema name {s}")));
+                    }
+                    let plain = postgres::PgConfig::new(&url, None)?;
+                    plain
+                        .connect()?
+                        .batch(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
+                }
+                let config = postgres::PgConfig::new(&url, schema.as_deref())?;
+                let mut conn = config.connect()?;
+                postgres::migrate(&mut conn)?;
+                drop(conn);
+                let writer = writer::spawn(postgres::PgWriter::new(config.clone())?, "postgres");
+                let readers = r2d2::Pool::builder()
+                    .max_size(8)
+                    .min_idle(Some(1))
+                    .build(pool::PgManager { config })
+                    .map_err(|e| StoreError::Db(format!("PostgreSQL pool: {e}")))?;
+                Inner {
+                    writer,
+                    readers: Readers::Postgres(readers),
+                    backend: "postgres",
+                }
+            }
+        };
+        Ok(Store {
+            inner: Arc::new(inner),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Replaces the clock (tests move time by hand).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.inner.backend
+    }
+
+    /// Runs `f` in the writer's next batch and answers once the batch has committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn sql::Tx) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.submit(f).await
+    }
+
+    /// Queues `f` for the writer now (operations run in the order they were submitted) and
+    /// returns a future that resolves once its batch has committed.
+    pub fn submit<T, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn sql::Tx) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (job, rx) = writer::job(f);
+        let sent = self.inner.writer.send(job);
+        async move {
+            sent.map_err(|_| StoreError::Db("the writer has stopped".into()))?;
+            rx.await
+                .map_err(|_| StoreError::Db("the writer dropped the operation".into()))?
+        }
+    }
+
+    /// Runs `f` on a read connection.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn sql::Tx) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || match &inner.readers {
+            Readers::Sqlite(p) => {
+                let mut c = p.get();
+                f(&mut *c)
+            }
+            Readers::Postgres(p) => {
+                let mut c = p
+                    .get()
+                    .map_err(|e| StoreError::Db(format!("no PostgreSQL connection: {e}")))?;
+                f(&mut *c)
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
+    }
+}

@@ -1,1 +1,154 @@
-//! stub
+//! E-Fine HTTP: the JSON API under `/api/v1` and its OpenAPI document, staff authentication,
+//! and (later) the HTML pages.
+//!
+//! Thin by design: a handler parses the request into `efine-core` types, calls one store
+//! function, and renders a view type from `views`. The router and the OpenAPI document are built
+//! from the same `routes!(...)` calls, so the document cannot drift from the code.
+//!
+//! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
+
+pub mod auth;
+pub mod controllers;
+pub mod error;
+pub mod extract;
+pub mod ratelimit;
+pub mod views;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use controllers::{auth as auth_c, catalogue, challans, health, public};
+use efine_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// How long a bearer token lasts.
+    pub token_ttl: time::Duration,
+    /// Public lookups allowed per client address per minute.
+    pub lookups_per_minute: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            token_ttl: time::Duration::hours(12),
+            lookups_per_minute: 30,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
+    pub dummy_hash: String,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Result<AppState, efine_store::StoreError> {
+        let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
+        Ok(AppState {
+            store,
+            lookup_limiter: Arc::new(ratelimit::RateLimiter::new(
+                config.lookups_per_minute,
+                Duration::from_secs(60),
+            )),
+            config: Arc::new(config),
+            dummy_hash,
+        })
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "E-Fine API",
+        description = "Issue, look up, pay and verify government fines and fees. \
+                       Amounts are integer paisa; errors are {\"error\": {\"code\", \"message\", \"field\"?}}.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health"), (name = "auth", description = "Staff and device login"),
+        (name = "catalogue", description = "Departments, districts, offences and fees"),
+        (name = "challans", description = "Issuing and reading challans (staff)"),
+        (name = "public", description = "What citizens may see and do"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::get_health))
+        .routes(routes!(auth_c::create_token))
+        .routes(routes!(catalogue::list_departments))
+        .routes(routes!(catalogue::list_districts))
+        .routes(routes!(catalogue::list_offences))
+        .routes(routes!(challans::issue_challan))
+        .routes(routes!(challans::get_challan))
+        .routes(routes!(public::get_public_challan))
+        .routes(routes!(public::lookup))
+}
+
+/// The OpenAPI 3.1 document of every JSON endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("page")
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (router, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,19 @@
+//! Migrations, one numbered SQL file per change and per backend, with matching names.
+
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_foundation",
+    sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_foundation",
+    sql: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];

@@ -1,0 +1,143 @@
+//! `efine audit verify`: recompute the hash chain, then check that every challan row still says
+//! what its events say.
+
+use crate::ops::{challans, events};
+use crate::sql::Tx;
+use crate::StoreError;
+use efine_core::audit::ChainVerifier;
+use efine_core::challan::{transition, ChallanEvent, ChallanStatus};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The event log itself was altered: `seq` is the first event that fails.
+    Chain { seq: i64, reason: String },
+    /// The chain is intact but its head row disagrees with the last event.
+    Head { reason: String },
+    /// A challan row differs from its recorded events.
+    Challan { number: String, reason: String },
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::Chain { seq, reason } => write!(f, "event {seq}: {reason}"),
+            Finding::Head { reason } => write!(f, "chain head: {reason}"),
+            Finding::Challan { number, reason } => write!(f, "challan {number}: {reason}"),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    pub events: u64,
+    pub challans: u64,
+}
+
+const PAGE: i64 = 2000;
+
+/// Verifies the chain in pages. Stops at the first break: everything after it is suspect.
+pub fn verify_chain(
+    tx: &mut dyn Tx,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Result<u64, Finding>, StoreError> {
+    let mut v = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let page = events::page(tx, after, PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            if let Err(b) = v.push(e) {
+                return Ok(Err(Finding::Chain {
+                    seq: b.seq,
+                    reason: b.reason,
+                }));
+            }
+            after = e.seq;
+        }
+        progress(v.count());
+    }
+    let (head_seq, head_hash) = events::head(tx)?;
+    if head_seq != after || head_hash != hex::encode(v.head()) {
+        return Ok(Err(Finding::Head {
+            reason: format!(
+                "says event {head_seq} is last but the log ends at {after}: events were removed or the head was edited"
+            ),
+        }));
+    }
+    Ok(Ok(v.count()))
+}
+
+/// Checks each challan row against its `challan.issued` snapshot and the status its events give.
+pub fn verify_challans(
+    tx: &mut dyn Tx,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Result<u64, Finding>, StoreError> {
+    let mut after = 0;
+    let mut count = 0;
+    loop {
+        let page = challans::page(tx, after, 500)?;
+        if page.is_empty() {
+            break;
+        }
+        for (id, c) in &page {
+            after = *id;
+            count += 1;
+            let number = c.number.to_string();
+            let evs = events::for_subject(tx, &number)?;
+            let mut status: Option<ChallanStatus> = None;
+            for e in &evs {
+                let ev = match e.kind.as_str() {
+                    "challan.issued" => ChallanEvent::Issued,
+                    "challan.paid" => ChallanEvent::PaymentConfirmed,
+                    "challan.cancelled" => ChallanEvent::CancellationApproved,
+                    _ => continue,
+                };
+                if ev == ChallanEvent::Issued {
+                    let payload: serde_json::Value = serde_json::from_str(&e.payload)
+                        .map_err(|_| StoreError::Corrupt(format!("event {} payload", e.seq)))?;
+                    if payload.get("challan") != Some(&challans::snapshot(c)) {
+                        return Ok(Err(Finding::Challan {
+                            number,
+                            reason: format!(
+                                "the row differs from what event {} recorded at issue",
+                                e.seq
+                            ),
+                        }));
+                    }
+                }
+                status = match transition(status, ev) {
+                    Ok(s) => Some(s),
+                    Err(err) => {
+                        return Ok(Err(Finding::Challan {
+                            number,
+                            reason: format!("event {}: {err}", e.seq),
+                        }))
+                    }
+                };
+            }
+            match status {
+                None => {
+                    return Ok(Err(Finding::Challan {
+                        number,
+                        reason: "no challan.issued event records it".into(),
+                    }))
+                }
+                Some(s) if s != c.status => {
+                    return Ok(Err(Finding::Challan {
+                        number,
+                        reason: format!(
+                            "the row says {} but its events say {}",
+                            c.status.as_str(),
+                            s.as_str()
+                        ),
+                    }))
+                }
+                Some(_) => {}
+            }
+        }
+        progress(count);
+    }
+    Ok(Ok(count))
+}

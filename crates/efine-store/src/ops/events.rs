@@ -1,0 +1,99 @@
+//! Appending to and reading the hash-chained event log. `append` is the only code that writes the
+//! `events` table.
+
+use crate::sql::{Row, Tx};
+use crate::{params, StoreError};
+use efine_core::audit::{event_hash, EventRecord, Hash};
+use efine_core::clock::to_micros;
+use time::OffsetDateTime;
+
+fn parse_hash(s: &str) -> Result<Hash, StoreError> {
+    let bytes = hex::decode(s).map_err(|_| StoreError::Corrupt(format!("bad hash {s}")))?;
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("bad hash length {s}")))
+}
+
+/// Appends one event, chained to the current head. Must run inside the transaction that makes the
+/// change it records.
+pub fn append(
+    tx: &mut dyn Tx,
+    at: OffsetDateTime,
+    kind: &str,
+    subject: &str,
+    actor: &str,
+    payload: &serde_json::Value,
+) -> Result<i64, StoreError> {
+    let head = tx.query_one(
+        "UPDATE chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        &[],
+    )?;
+    let seq = head.i64(0)?;
+    let prev = parse_hash(&head.text(1)?)?;
+    let at_micros = to_micros(at);
+    let payload = payload.to_string();
+    let hash = event_hash(&prev, seq, at_micros, kind, subject, actor, &payload);
+    let hash_hex = hex::encode(hash);
+    tx.exec(
+        "UPDATE chain_head SET hash = $1 WHERE id = 1",
+        params![hash_hex.clone()],
+    )?;
+    tx.exec(
+        "INSERT INTO events (seq, at_micros, kind, subject, actor, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![
+            seq,
+            at_micros,
+            kind,
+            subject,
+            actor,
+            payload,
+            hex::encode(prev),
+            hash_hex
+        ],
+    )?;
+    Ok(seq)
+}
+
+const COLUMNS: &str = "seq, at_micros, kind, subject, actor, payload, prev_hash, hash";
+
+fn record(r: &Row) -> Result<EventRecord, StoreError> {
+    Ok(EventRecord {
+        seq: r.i64(0)?,
+        at_micros: r.i64(1)?,
+        kind: r.text(2)?,
+        subject: r.text(3)?,
+        actor: r.text(4)?,
+        payload: r.text(5)?,
+        prev_hash: parse_hash(&r.text(6)?)?,
+        hash: parse_hash(&r.text(7)?)?,
+    })
+}
+
+/// Every event about one subject (e.g. a challan number), oldest first.
+pub fn for_subject(tx: &mut dyn Tx, subject: &str) -> Result<Vec<EventRecord>, StoreError> {
+    tx.query(
+        &format!("SELECT {COLUMNS} FROM events WHERE subject = $1 ORDER BY seq"),
+        params![subject],
+    )?
+    .iter()
+    .map(record)
+    .collect()
+}
+
+/// Up to `limit` events after `after_seq`, in order.
+pub fn page(tx: &mut dyn Tx, after_seq: i64, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+    tx.query(
+        &format!("SELECT {COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"),
+        params![after_seq, limit],
+    )?
+    .iter()
+    .map(record)
+    .collect()
+}
+
+/// The chain head as recorded: (last sequence, its hash).
+pub fn head(tx: &mut dyn Tx) -> Result<(i64, String), StoreError> {
+    let r = tx.query_one("SELECT seq, hash FROM chain_head WHERE id = 1", &[])?;
+    Ok((r.i64(0)?, r.text(1)?))
+}

@@ -1,0 +1,7 @@
+//! Store operations, written once over `&mut dyn Tx` and run by either backend.
+
+pub mod audit;
+pub mod catalogue;
+pub mod challans;
+pub mod events;
+pub mod users;

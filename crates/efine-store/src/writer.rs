@@ -1,0 +1,153 @@
+//! Group commit: one writer thread per process owns one connection and runs queued write
+//! operations in batches, one database transaction (and so one fsync) per batch. Each operation
+//! runs inside its own savepoint, so one that fails is rolled back alone and the rest commit.
+//! A caller is answered only after the batch's COMMIT has returned: acknowledged means durable.
+
+use crate::sql::Tx;
+use crate::StoreError;
+use std::sync::mpsc;
+
+/// A backend connection the writer can drive.
+pub trait WriterConn: Send + 'static {
+    fn tx(&mut self) -> &mut dyn Tx;
+    /// Starts a batch. PostgreSQL also takes the chain-head row lock here, first, so batches from
+    /// several processes serialise in one order and never deadlock.
+    fn begin(&mut self) -> Result<(), StoreError>;
+    fn commit(&mut self) -> Result<(), StoreError>;
+    fn rollback(&mut self);
+    /// Replaces a broken connection; called after a failed batch.
+    fn reconnect(&mut self) -> Result<(), StoreError>;
+}
+
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+pub(crate) type Job = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Finish) + Send>;
+
+const MAX_BATCH: usize = 512;
+
+pub(crate) fn job<T, F>(f: F) -> (Job, tokio::sync::oneshot::Receiver<Result<T, StoreError>>)
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move |conn: &mut dyn Tx| {
+        let result = f(conn);
+        let ok = result.is_ok();
+        let finish: Finish = Box::new(move |commit: Result<(), StoreError>| {
+            let answer = match (result, commit) {
+                (Ok(v), Ok(())) => Ok(v),
+                (Ok(_), Err(e)) => Err(e),
+                (Err(e), _) => Err(e),
+            };
+            let _ = tx.send(answer);
+        });
+        (ok, finish)
+    });
+    (job, rx)
+}
+
+pub(crate) fn spawn<W: WriterConn>(mut conn: W, name: &str) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name(format!("efine-writer-{name}"))
+        .spawn(move || run(&mut conn, rx))
+        .expect("spawning the writer thread");
+    tx
+}
+
+fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        run_batch(conn, batch);
+    }
+}
+
+fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>) {
+    if let Err(e) = conn.begin() {
+        tracing::error!(error = %e, "writer could not begin a transaction");
+        let _ = conn.reconnect();
+        fail_all(batch, e);
+        return;
+    }
+    let mut finishes = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = conn.tx().exec("SAVEPOINT op", &[]) {
+            finishes.push(fail_one(job, e));
+            continue;
+        }
+        let (ok, finish) = job(conn.tx());
+        let end = if ok {
+            conn.tx().exec("RELEASE SAVEPOINT op", &[])
+        } else {
+            conn.tx()
+                .exec("ROLLBACK TO SAVEPOINT op", &[])
+                .and_then(|_| conn.tx().exec("RELEASE SAVEPOINT op", &[]))
+        };
+        if let Err(e) = end {
+            // The transaction is in an unknown state: abandon the whole batch.
+            tracing::error!(error = %e, "savepoint handling failed; rolling back the batch");
+            conn.rollback();
+            let _ = conn.reconnect();
+            finish(Err(e.clone()));
+            for f in finishes {
+                f(Err(e.clone()));
+            }
+            return;
+        }
+        finishes.push(finish);
+    }
+    let commit = conn.commit();
+    if let Err(e) = &commit {
+        tracing::error!(error = %e, "batch commit failed");
+        conn.rollback();
+        let _ = conn.reconnect();
+    }
+    for f in finishes {
+        f(commit.clone());
+    }
+}
+
+fn fail_one(job: Job, e: StoreError) -> Finish {
+    Box::new(move |_| {
+        // Never run: answer the caller with the error through a no-op transaction.
+        let mut never = FailTx;
+        let (_, finish) = job(&mut never);
+        finish(Err(e));
+    })
+}
+
+fn fail_all(batch: Vec<Job>, e: StoreError) {
+    for job in batch {
+        fail_one(job, e.clone())(Err(e.clone()));
+    }
+}
+
+/// A transaction that refuses everything: lets a job be answered with an error without running
+/// against the database.
+struct FailTx;
+
+impl Tx for FailTx {
+    fn dialect(&self) -> crate::sql::Dialect {
+        crate::sql::Dialect::Sqlite
+    }
+    fn exec(&mut self, _: &str, _: &[crate::sql::Value]) -> Result<u64, StoreError> {
+        Err(StoreError::Db(
+            "the batch failed before this operation ran".into(),
+        ))
+    }
+    fn query(
+        &mut self,
+        _: &str,
+        _: &[crate::sql::Value],
+    ) -> Result<Vec<crate::sql::Row>, StoreError> {
+        Err(StoreError::Db(
+            "the batch failed before this operation ran".into(),
+        ))
+    }
+}

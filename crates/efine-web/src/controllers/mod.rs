@@ -1,0 +1,7 @@
+//! One file per resource; handlers parse, call one store function, render.
+
+pub mod auth;
+pub mod catalogue;
+pub mod challans;
+pub mod health;
+pub mod public;

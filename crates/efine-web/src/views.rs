@@ -1,0 +1,492 @@
+//! Request and response bodies of the JSON API. Money is always integer paisa (`amount_*`),
+//! with a `*_display` string in rupees beside it for people; dates are local `YYYY-MM-DD`;
+//! instants are RFC 3339 in UTC.
+
+use crate::error::ApiError;
+use efine_core::auth::Principal;
+use efine_core::challan::{amount_due, Challan, Location};
+use efine_core::clock::karachi_date;
+use efine_core::{
+    mask, Cnic, Department, DepartmentCode, District, DistrictCode, MobileNumber, Offence,
+    OffenceCode, VehicleNumber,
+};
+use efine_store::ops::catalogue::Names;
+use efine_store::NewChallan;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub backend: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentView {
+    pub code: String,
+    pub abbr: String,
+    pub name_en: String,
+    pub name_ur: String,
+}
+
+impl From<Department> for DepartmentView {
+    fn from(d: Department) -> Self {
+        DepartmentView {
+            code: d.code.to_string(),
+            abbr: d.abbr.to_string(),
+            name_en: d.name_en,
+            name_ur: d.name_ur,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DistrictView {
+    pub code: String,
+    pub abbr: String,
+    pub name_en: String,
+    pub name_ur: String,
+    pub division: String,
+}
+
+impl From<District> for DistrictView {
+    fn from(d: District) -> Self {
+        DistrictView {
+            code: d.code.to_string(),
+            abbr: d.abbr.to_string(),
+            name_en: d.name_en,
+            name_ur: d.name_ur,
+            division: d.division,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OffenceView {
+    pub department: String,
+    pub code: String,
+    /// Schedule version: a change of amount or terms is a new version.
+    pub version: i64,
+    /// `fine` or `fee`.
+    pub kind: String,
+    pub name_en: String,
+    pub name_ur: String,
+    /// Paisa.
+    pub amount: i64,
+    pub amount_display: String,
+    pub days_to_pay: u16,
+    pub legal_reference: String,
+}
+
+impl From<Offence> for OffenceView {
+    fn from(o: Offence) -> Self {
+        OffenceView {
+            department: o.department.to_string(),
+            code: o.code.to_string(),
+            version: o.version,
+            kind: o.kind.as_str().into(),
+            name_en: o.name_en,
+            name_ur: o.name_ur,
+            amount: o.amount.paisa(),
+            amount_display: o.amount.to_string(),
+            days_to_pay: o.days_to_pay,
+            legal_reference: o.legal_reference,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: String,
+    pub username: String,
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    /// Degrees, -90 to 90.
+    pub lat: Option<f64>,
+    /// Degrees, -180 to 180.
+    pub lon: Option<f64>,
+    /// Where, in words (e.g. "University Road near Board Bazaar").
+    pub text: Option<String>,
+}
+
+/// An officer's challan. The amount is not sent: it comes from the catalogue.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueChallanRequest {
+    /// Offence or fee code from `/api/v1/catalogue/offences`.
+    pub offence_code: String,
+    /// Defaults to the officer's district.
+    pub district: Option<String>,
+    /// Defaults to the officer's department.
+    pub department: Option<String>,
+    pub vehicle_number: Option<String>,
+    /// Registering authority of the plate (e.g. `KP`, `ICT`, `Punjab`).
+    pub vehicle_authority: Option<String>,
+    pub cnic: Option<String>,
+    pub mobile: Option<String>,
+    pub name: Option<String>,
+    pub location: Option<LocationInput>,
+    pub notes: Option<String>,
+}
+
+fn opt_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > max => Err(ApiError::invalid(
+            field,
+            format!("at most {max} characters"),
+        )),
+        Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => Err(ApiError::invalid(
+            field,
+            "control characters are not allowed",
+        )),
+        other => Ok(other),
+    }
+}
+
+fn opt_parse<T>(
+    field: &str,
+    v: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, efine_core::ParseError>,
+) -> Result<Option<T>, ApiError> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => parse(s)
+            .map(Some)
+            .map_err(|e| ApiError::invalid(field, e.0)),
+        None => Ok(None),
+    }
+}
+
+fn micro(field: &str, v: Option<f64>, limit: f64) -> Result<Option<i64>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x.abs() <= limit => Ok(Some((x * 1e6).round() as i64)),
+        Some(_) => Err(ApiError::invalid(
+            field,
+            format!("must be a number between -{limit} and {limit}"),
+        )),
+    }
+}
+
+impl IssueChallanRequest {
+    /// Parses every field into domain types, naming the first that does not fit.
+    pub fn into_new(self, officer: &Principal) -> Result<NewChallan, ApiError> {
+        let department = match &self.department {
+            Some(d) => {
+                DepartmentCode::parse(d).map_err(|e| ApiError::invalid("department", e.0))?
+            }
+            None => officer
+                .department
+                .clone()
+                .ok_or_else(|| ApiError::invalid("department", "give the department"))?,
+        };
+        let district = match &self.district {
+            Some(d) => DistrictCode::parse(d).map_err(|e| ApiError::invalid("district", e.0))?,
+            None => officer
+                .district
+                .clone()
+                .ok_or_else(|| ApiError::invalid("district", "give the district"))?,
+        };
+        let offence = OffenceCode::parse(&self.offence_code)
+            .map_err(|e| ApiError::invalid("offence_code", e.0))?;
+        let vehicle = opt_parse("vehicle_number", &self.vehicle_number, VehicleNumber::parse)?;
+        let cnic = opt_parse("cnic", &self.cnic, Cnic::parse)?;
+        let mobile = opt_parse("mobile", &self.mobile, MobileNumber::parse)?;
+        let name = opt_text("name", self.name, 100)?;
+        let vehicle_authority = opt_text("vehicle_authority", self.vehicle_authority, 20)?;
+        let notes = opt_text("notes", self.notes, 1000)?;
+        if vehicle.is_none() && cnic.is_none() && mobile.is_none() && name.is_none() {
+            return Err(ApiError::invalid(
+                "vehicle_number",
+                "give at least one of vehicle_number, cnic, mobile or name",
+            ));
+        }
+        let location = match self.location {
+            None => Location::default(),
+            Some(l) => {
+                let lat = micro("location.lat", l.lat, 90.0)?;
+                let lon = micro("location.lon", l.lon, 180.0)?;
+                if lat.is_some() != lon.is_some() {
+                    return Err(ApiError::invalid(
+                        "location",
+                        "give both lat and lon, or neither",
+                    ));
+                }
+                Location {
+                    lat_micro: lat,
+                    lon_micro: lon,
+                    text: opt_text("location.text", l.text, 200)?,
+                }
+            }
+        };
+        Ok(NewChallan {
+            department,
+            offence,
+            district,
+            vehicle,
+            vehicle_authority,
+            cnic,
+            mobile,
+            name,
+            location,
+            notes,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedChallanView {
+    pub challan_number: String,
+    /// The consumer number for banks, ATMs and wallets (1Bill).
+    pub psid: String,
+    pub department: String,
+    pub district: String,
+    pub offence_code: String,
+    /// Paisa due if paid today.
+    pub amount_due: i64,
+    pub amount_due_display: String,
+    /// Paisa due from the day after the due date.
+    pub amount_after_due_date: i64,
+    /// Last local day to pay without surcharge.
+    pub due_date: String,
+    pub status: String,
+    pub issued_at: String,
+}
+
+impl IssuedChallanView {
+    pub fn new(c: &Challan, today: Date) -> Self {
+        let due = amount_due(c.amount, c.due_date, today);
+        IssuedChallanView {
+            challan_number: c.number.to_string(),
+            psid: c.psid.to_string(),
+            department: c.department.to_string(),
+            district: c.district.to_string(),
+            offence_code: c.offence.to_string(),
+            amount_due: due.paisa(),
+            amount_due_display: due.to_string(),
+            amount_after_due_date: after_due(c).paisa(),
+            due_date: c.due_date.to_string(),
+            status: c.status.as_str().into(),
+            issued_at: rfc3339(c.issued_at),
+        }
+    }
+}
+
+fn after_due(c: &Challan) -> efine_core::Money {
+    amount_due(
+        c.amount,
+        c.due_date,
+        c.due_date.next_day().unwrap_or(c.due_date),
+    )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub seq: i64,
+    pub at: String,
+    pub kind: String,
+    pub actor: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationView {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub text: Option<String>,
+}
+
+/// The full record, for staff within scope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChallanView {
+    pub challan_number: String,
+    pub psid: String,
+    pub department: String,
+    pub department_name: String,
+    pub district: String,
+    pub district_name: String,
+    pub offence_code: String,
+    pub offence_version: i64,
+    pub offence_name_en: String,
+    pub offence_name_ur: String,
+    pub legal_reference: String,
+    pub kind: String,
+    /// The scheduled amount, in paisa.
+    pub amount: i64,
+    pub amount_due: i64,
+    pub amount_due_display: String,
+    pub amount_after_due_date: i64,
+    pub due_date: String,
+    pub status: String,
+    pub issued_at: String,
+    pub officer: String,
+    pub vehicle_number: Option<String>,
+    pub vehicle_authority: Option<String>,
+    pub cnic: Option<String>,
+    pub mobile: Option<String>,
+    pub name: Option<String>,
+    pub location: LocationView,
+    pub notes: Option<String>,
+    /// Every recorded event about this challan, oldest first.
+    pub events: Vec<EventView>,
+}
+
+impl ChallanView {
+    pub fn new(
+        c: Challan,
+        names: Names,
+        events: Vec<efine_core::audit::EventRecord>,
+        today: Date,
+    ) -> Self {
+        let due = amount_due(c.amount, c.due_date, today);
+        ChallanView {
+            challan_number: c.number.to_string(),
+            psid: c.psid.to_string(),
+            department: c.department.to_string(),
+            department_name: names.department_en,
+            district: c.district.to_string(),
+            district_name: names.district_en,
+            offence_code: c.offence.to_string(),
+            offence_version: c.offence_version,
+            offence_name_en: names.offence_en,
+            offence_name_ur: names.offence_ur,
+            legal_reference: names.legal_reference,
+            kind: c.kind.as_str().into(),
+            amount: c.amount.paisa(),
+            amount_due: due.paisa(),
+            amount_due_display: due.to_string(),
+            amount_after_due_date: after_due(&c).paisa(),
+            due_date: c.due_date.to_string(),
+            status: c.status.as_str().into(),
+            issued_at: rfc3339(c.issued_at),
+            officer: c.officer.clone(),
+            vehicle_number: c.vehicle.map(|v| v.to_string()),
+            vehicle_authority: c.vehicle_authority,
+            cnic: c.cnic.map(|v| v.to_string()),
+            mobile: c.mobile.map(|m| m.local()),
+            name: c.name,
+            location: LocationView {
+                lat: c.location.lat_micro.map(|v| v as f64 / 1e6),
+                lon: c.location.lon_micro.map(|v| v as f64 / 1e6),
+                text: c.location.text,
+            },
+            notes: c.notes,
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    seq: e.seq,
+                    at: rfc3339(efine_core::clock::from_micros(e.at_micros)),
+                    kind: e.kind,
+                    actor: e.actor,
+                    payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a citizen may see: personal data masked, the plate shown (it is on the vehicle).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicChallanView {
+    pub challan_number: String,
+    pub psid: String,
+    pub department: String,
+    pub department_name_en: String,
+    pub department_name_ur: String,
+    pub district: String,
+    pub district_name_en: String,
+    pub district_name_ur: String,
+    pub offence_code: String,
+    pub offence_name_en: String,
+    pub offence_name_ur: String,
+    pub kind: String,
+    /// Paisa due if paid today (Asia/Karachi).
+    pub amount_due: i64,
+    pub amount_due_display: String,
+    /// Paisa due from the day after the due date.
+    pub amount_after_due_date: i64,
+    pub amount_after_due_date_display: String,
+    pub due_date: String,
+    pub status: String,
+    pub issued_at: String,
+    pub vehicle_number: Option<String>,
+    /// Masked, e.g. `M******* A***`.
+    pub name: Option<String>,
+    /// Masked, e.g. `*****-****567-*`.
+    pub cnic: Option<String>,
+    /// Masked, e.g. `0300-*****67`.
+    pub mobile: Option<String>,
+}
+
+impl PublicChallanView {
+    pub fn new(c: Challan, names: Names, today: Date) -> Self {
+        let due = amount_due(c.amount, c.due_date, today);
+        let after = after_due(&c);
+        PublicChallanView {
+            challan_number: c.number.to_string(),
+            psid: c.psid.to_string(),
+            department: c.department.to_string(),
+            department_name_en: names.department_en,
+            department_name_ur: names.department_ur,
+            district: c.district.to_string(),
+            district_name_en: names.district_en,
+            district_name_ur: names.district_ur,
+            offence_code: c.offence.to_string(),
+            offence_name_en: names.offence_en,
+            offence_name_ur: names.offence_ur,
+            kind: c.kind.as_str().into(),
+            amount_due: due.paisa(),
+            amount_due_display: due.to_string(),
+            amount_after_due_date: after.paisa(),
+            amount_after_due_date_display: after.to_string(),
+            due_date: c.due_date.to_string(),
+            status: c.status.as_str().into(),
+            issued_at: rfc3339(c.issued_at),
+            vehicle_number: c.vehicle.map(|v| v.to_string()),
+            name: c.name.as_deref().map(mask::name),
+            cnic: c.cnic.as_ref().map(mask::cnic),
+            mobile: c.mobile.as_ref().map(mask::mobile),
+        }
+    }
+}
+
+/// Exactly one of `vehicle` or `cnic`. Personal identifiers go in the body, never in a URL.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    pub vehicle: Option<String>,
+    pub cnic: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupResponse {
+    pub count: usize,
+    /// Paisa due today over the unpaid challans found.
+    pub total_due: i64,
+    pub total_due_display: String,
+    /// Newest first, at most 100.
+    pub challans: Vec<PublicChallanView>,
+}
+
+pub fn today(now: OffsetDateTime) -> Date {
+    karachi_date(now)
+}

@@ -1,0 +1,165 @@
+//! Demo data that follows the KP pilot (shared reference: Peshawar 4,219 challans, Swat 891,
+//! Abbottabad 289, Dera Ismail Khan 36), issued through the real issuance path by demo officers.
+//! The paid side of the pilot arrives with the payment rails, through their sandboxes.
+
+use anyhow::Result;
+use efine_core::auth::Role;
+use efine_core::challan::Location;
+use efine_core::{DepartmentCode, DistrictCode, OffenceCode, VehicleNumber};
+use efine_store::ops::{catalogue, challans, users};
+use efine_store::{NewChallan, Store};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// District, challans issued, plate prefixes seen there, centre (micro-degrees).
+const PILOT: &[(&str, u32, &[&str], (i64, i64))] = &[
+    (
+        "peshawar",
+        4219,
+        &["PES", "PR", "LEB", "ICT"],
+        (34_008_000, 71_578_000),
+    ),
+    (
+        "swat",
+        891,
+        &["SWT", "SWA", "PES"],
+        (34_773_000, 72_360_000),
+    ),
+    (
+        "abbottabad",
+        289,
+        &["ATD", "ABT", "RIM"],
+        (34_168_000, 73_221_000),
+    ),
+    (
+        "dera-ismail-khan",
+        36,
+        &["DIK", "DI", "MN"],
+        (31_832_000, 70_902_000),
+    ),
+];
+
+/// The password of every demo account. Demo data only: never use `--demo` in production.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+pub async fn load(store: &Store) -> Result<()> {
+    let exists = store
+        .read(|tx| users::for_login(tx, "demo.admin"))
+        .await?
+        .is_some();
+    if exists {
+        tracing::info!("demo data already loaded");
+        return Ok(());
+    }
+    let trf = DepartmentCode::parse("traffic-police")?;
+    let hash = tokio::task::spawn_blocking(|| users::hash_password(DEMO_PASSWORD)).await??;
+    let now = store.now();
+
+    let mut accounts = vec![
+        ("demo.admin".to_string(), Role::Admin, None, None),
+        ("demo.auditor".to_string(), Role::Auditor, None, None),
+        ("demo.finance".to_string(), Role::Finance, None, None),
+        (
+            "demo.supervisor".to_string(),
+            Role::Supervisor,
+            Some(trf.clone()),
+            None,
+        ),
+    ];
+    for (district, ..) in PILOT {
+        accounts.push((
+            format!("demo.officer.{district}"),
+            Role::Officer,
+            Some(trf.clone()),
+            Some(DistrictCode::parse(district)?),
+        ));
+    }
+    let mut officers = Vec::new();
+    for (username, role, department, district) in accounts {
+        let new = users::NewUser {
+            username,
+            password_hash: hash.clone(),
+            role,
+            department,
+            district,
+        };
+        let p = store
+            .write(move |tx| users::add(tx, &new, "demo", now))
+            .await?;
+        if p.role == Role::Officer {
+            officers.push(p);
+        }
+    }
+
+    let t = trf.clone();
+    let offences: Vec<OffenceCode> = store
+        .read(move |tx| catalogue::offences(tx, Some(&t)))
+        .await?
+        .into_iter()
+        .map(|o| o.code)
+        .collect();
+    anyhow::ensure!(
+        !offences.is_empty(),
+        "the catalogue has no traffic offences"
+    );
+
+    let total: u64 = PILOT.iter().map(|p| u64::from(p.1)).sum();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_message("issuing demo challans");
+    let mut rng = StdRng::seed_from_u64(4219);
+    for ((district, count, prefixes, (lat, lon)), officer) in PILOT.iter().zip(&officers) {
+        // Spread over the 90 days before now, in working hours, issued in time order so numbers
+        // follow the calendar as they would in the field.
+        let mut times: Vec<time::OffsetDateTime> = (0..*count)
+            .map(|_| {
+                let days_ago = rng.gen_range(1..90);
+                let local_minute = rng.gen_range(8 * 60..20 * 60);
+                (now - time::Duration::days(days_ago)).replace_time(time::Time::MIDNIGHT)
+                    + time::Duration::minutes(local_minute - 5 * 60)
+            })
+            .collect();
+        times.sort();
+        let mut pending = Vec::new();
+        for (i, at) in times.into_iter().enumerate() {
+            let prefix = prefixes[rng.gen_range(0..prefixes.len())];
+            let plate = format!("{prefix}-{}", rng.gen_range(100..10_000));
+            let new = NewChallan {
+                department: trf.clone(),
+                offence: offences[rng.gen_range(0..offences.len())].clone(),
+                district: DistrictCode::parse(district)?,
+                vehicle: Some(VehicleNumber::parse(&plate)?),
+                vehicle_authority: Some(if prefix == "ICT" { "ICT" } else { "KP" }.into()),
+                cnic: None,
+                mobile: None,
+                name: None,
+                location: Location {
+                    lat_micro: Some(lat + rng.gen_range(-20_000..20_000)),
+                    lon_micro: Some(lon + rng.gen_range(-20_000..20_000)),
+                    text: None,
+                },
+                notes: Some(format!("demo challan {}", i + 1)),
+            };
+            let officer = officer.clone();
+            pending.push(store.submit(move |tx| {
+                challans::issue(tx, &officer, &new, at, None, &|_| (201, String::new()))
+            }));
+            if pending.len() == 512 {
+                for p in pending.drain(..) {
+                    p.await?;
+                    bar.inc(1);
+                }
+            }
+        }
+        for p in pending.drain(..) {
+            p.await?;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    println!(
+        "demo data loaded: {total} challans in the four pilot districts; demo accounts \
+         demo.admin, demo.auditor, demo.finance, demo.supervisor and demo.officer.<district>, \
+         password '{DEMO_PASSWORD}'"
+    );
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `efine loadgen`: issues challans over HTTP from many concurrent clients and reports
+//! throughput and latency percentiles. Talks only to the URL it is given (use a local server).
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug, Clone)]
+pub struct LoadgenArgs {
+    /// Base URL of a running E-Fine server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    clients: u64,
+    /// Total requests across all clients.
+    #[arg(long, default_value_t = 2000)]
+    requests: u64,
+    /// An officer account to issue as.
+    #[arg(
+        long,
+        env = "EFINE_LOADGEN_USERNAME",
+        default_value = "demo.officer.peshawar"
+    )]
+    username: String,
+    #[arg(
+        long,
+        env = "EFINE_LOADGEN_PASSWORD",
+        default_value = "demo-password",
+        hide_default_value = true
+    )]
+    password: String,
+    /// The officer's department (offences are drawn from its schedule).
+    #[arg(long, default_value = "traffic-police")]
+    department: String,
+}
+
+pub async fn run(args: LoadgenArgs) -> Result<()> {
+    if args.clients == 0 || args.requests == 0 {
+        bail!("--clients and --requests must be at least 1");
+    }
+    let base = args.url.trim_end_matches('/').to_string();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients as usize)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let resp = http
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"username": args.username, "password": args.password}))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {base}"))?;
+    if !resp.status().is_success() {
+        bail!("login as {} failed: {}", args.username, resp.text().await?);
+    }
+    let token: serde_json::Value = resp.json().await?;
+    let token = token["token"]
+        .as_str()
+        .context("no token in the login response")?
+        .to_string();
+    let offences: Vec<serde_json::Value> = http
+        .get(format!("{base}/api/v1/catalogue/offences"))
+        .query(&[("department", args.department.as_str())])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let codes: Arc<Vec<String>> = Arc::new(
+        offences
+            .iter()
+            .filter_map(|o| o["code"].as_str().map(str::to_string))
+            .collect(),
+    );
+    if codes.is_empty() {
+        bail!("department {} has no offences", args.department);
+    }
+
+    let remaining = Arc::new(AtomicU64::new(args.requests));
+    let bar = indicatif::ProgressBar::new(args.requests);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..args.clients {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/challans");
+        let token = token.clone();
+        let codes = codes.clone();
+        let remaining = remaining.clone();
+        let bar = bar.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(client);
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+            let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+            while remaining
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1))
+                .is_ok()
+            {
+                let body = json!({
+                    "offence_code": codes[rng.gen_range(0..codes.len())],
+                    "vehicle_number": format!("LGN-{}", rng.gen_range(1000..100_000)),
+                    "location": {"lat": 34.0 + rng.gen_range(0.0..0.1), "lon": 71.5 + rng.gen_range(0.0..0.1)},
+                });
+                let t = Instant::now();
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", format!("loadgen-{client}-{}", rng.gen::<u64>()))
+                    .json(&body)
+                    .send()
+                    .await;
+                let key = match r {
+                    Ok(resp) => {
+                        let s = resp.status().as_u16().to_string();
+                        let _ = resp.bytes().await;
+                        s
+                    }
+                    Err(e) if e.is_timeout() => "timeout".into(),
+                    Err(_) => "connection error".into(),
+                };
+                hist.record(t.elapsed().as_micros().max(1) as u64)?;
+                *statuses.entry(key).or_default() += 1;
+                bar.inc(1);
+            }
+            anyhow::Ok((hist, statuses))
+        }));
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    for t in tasks {
+        let (h, s) = t.await??;
+        hist.add(h)?;
+        for (k, v) in s {
+            *statuses.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!("scenario: issue challans (POST /api/v1/challans)");
+    println!("clients: {}  requests: {}", args.clients, hist.len());
+    println!(
+        "responses: {}",
+        statuses
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "throughput: {:.0} requests/s over {:.2} s",
+        hist.len() as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        ms(0.50),
+        ms(0.95),
+        ms(0.99),
+        hist.max() as f64 / 1000.0
+    );
+    let failed: u64 = statuses
+        .iter()
+        .filter(|(k, _)| k.as_str() != "201")
+        .map(|(_, v)| *v)
+        .sum();
+    if failed > 0 {
+        bail!("{failed} requests did not get 201");
+    }
+    Ok(())
+}
