@@ -11,8 +11,25 @@ use std::collections::HashMap;
 
 /// A client with its own prepared-statement cache (the sync client has none).
 pub struct PgConn {
-    client: Client,
+    /// Always `Some` until drop.
+    client: Option<Client>,
     stmts: HashMap<String, Statement>,
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // The sync client blocks on its own runtime when closed, which panics on an async
+        // worker thread (where the last `Store` may be dropped): close it on a plain thread.
+        if let Some(client) = self.client.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("efine-pg-close".into())
+                    .spawn(move || drop(client));
+            } else {
+                drop(client);
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -35,18 +52,22 @@ impl PgConfig {
     pub(crate) fn connect(&self) -> Result<PgConn, StoreError> {
         let client = self.config.connect(NoTls)?;
         Ok(PgConn {
-            client,
+            client: Some(client),
             stmts: HashMap::new(),
         })
     }
 }
 
 impl PgConn {
+    fn client(&mut self) -> &mut Client {
+        self.client.as_mut().expect("client present until drop")
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql)?;
+        let s = self.client().prepare(sql)?;
         if self.stmts.len() > 256 {
             self.stmts.clear();
         }
@@ -55,11 +76,11 @@ impl PgConn {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.client.as_ref().is_none_or(|c| c.is_closed())
     }
 
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        self.client.batch_execute(sql)?;
+        self.client().batch_execute(sql)?;
         Ok(())
     }
 }
@@ -110,20 +131,20 @@ impl Tx for PgConn {
                 || head.starts_with("ROLLBACK"))
         {
             // Savepoint control cannot be prepared, and returns no row count.
-            self.client.batch_execute(sql)?;
+            self.client().batch_execute(sql)?;
             return Ok(0);
         }
         let stmt = self.statement(sql)?;
         let boxed: Vec<Box<dyn ToSql + Sync + '_>> = params.iter().map(to_sql).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-        Ok(self.client.execute(&stmt, &refs)?)
+        Ok(self.client().execute(&stmt, &refs)?)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.statement(sql)?;
         let boxed: Vec<Box<dyn ToSql + Sync + '_>> = params.iter().map(to_sql).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-        let rows = self.client.query(&stmt, &refs)?;
+        let rows = self.client().query(&stmt, &refs)?;
         rows.iter().map(row_values).collect()
     }
 }
@@ -172,14 +193,14 @@ pub(crate) fn migrate(conn: &mut PgConn) -> Result<Vec<String>, StoreError> {
         let mut applied = Vec::new();
         for m in crate::migrations::POSTGRES {
             let done = conn
-                .client
+                .client()
                 .query_opt(
                     "SELECT version FROM schema_migrations WHERE version = $1",
                     &[&m.version],
                 )?
                 .is_some();
             if !done {
-                let mut tx = conn.client.transaction()?;
+                let mut tx = conn.client().transaction()?;
                 tx.batch_execute(m.sql)?;
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at)

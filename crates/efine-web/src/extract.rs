@@ -57,6 +57,9 @@ where
         let raw: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
         })?;
+        if !raw.is_object() {
+            return Err(ApiError::invalid("body", "the body must be a JSON object"));
+        }
         let canonical = raw.to_string();
         let value = serde_path_to_error::deserialize(raw).map_err(|e| {
             let path = e.path().to_string();

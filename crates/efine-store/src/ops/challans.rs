@@ -80,6 +80,12 @@ pub fn issue(
     let department = catalogue::department_by_code(tx, &new.department)?.ok_or_else(|| {
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
+    if !officer.can_issue(&new.department, &new.district) {
+        return Err(StoreError::Forbidden(format!(
+            "you may issue only for your own department and district, not {} in {}",
+            new.department, new.district
+        )));
+    }
     let (offence_id, offence) = catalogue::current_offence(tx, &new.department, &new.offence)?
         .ok_or_else(|| {
             StoreError::invalid(
@@ -87,12 +93,6 @@ pub fn issue(
                 format!("{} has no offence or fee {}", new.department, new.offence),
             )
         })?;
-    if !officer.can_issue(&new.department, &new.district) {
-        return Err(StoreError::Forbidden(format!(
-            "you may issue only for your own department and district, not {} in {}",
-            new.department, new.district
-        )));
-    }
 
     let issued_on = karachi_date(at);
     let year = issued_on.year();

@@ -1,0 +1,198 @@
+//! `TestApp`: the real server on port 0 against a fresh database, SQLite (temp file) or
+//! PostgreSQL (fresh schema), with a clock the test controls.
+
+#![allow(dead_code)]
+
+use efine_core::auth::Role;
+use efine_core::clock::ManualClock;
+use efine_core::{DepartmentCode, DistrictCode};
+use efine_store::ops::{catalogue, users};
+use efine_store::{catalogue_seed, Location, Store};
+use serde_json::Value;
+use std::sync::Arc;
+use time::macros::datetime;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    _dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub fn pg_url() -> String {
+    std::env::var("EFINE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn random_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:x}", n, std::process::id())
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let loc = Location::Sqlite(dir.path().join("efine.db"));
+        TestApp::start(loc, Some(dir), efine_web::WebConfig::default()).await
+    }
+
+    pub async fn postgres() -> TestApp {
+        let loc = Location::Postgres {
+            url: pg_url(),
+            schema: Some(format!("web_{}", random_suffix())),
+        };
+        TestApp::start(loc, None, efine_web::WebConfig::default()).await
+    }
+
+    pub async fn start(
+        loc: Location,
+        dir: Option<tempfile::TempDir>,
+        config: efine_web::WebConfig,
+    ) -> TestApp {
+        // Tuesday 24 November 2026, 10:00 in Peshawar.
+        let clock = Arc::new(ManualClock::new(datetime!(2026-11-24 05:00 UTC)));
+        let store = Store::open(loc)
+            .await
+            .expect("open store")
+            .with_clock(clock.clone());
+        let cat = catalogue_seed::parse(catalogue_seed::KP).expect("catalogue");
+        let now = store.now();
+        store
+            .write(move |tx| catalogue::load_if_empty(tx, &cat, now))
+            .await
+            .expect("load catalogue");
+        let state = efine_web::AppState::new(store.clone(), config).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(efine_web::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            store,
+            clock,
+            _dir: dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Adds a user directly in the store and logs in over HTTP; returns the bearer token.
+    pub async fn user(
+        &self,
+        username: &str,
+        role: Role,
+        department: Option<&str>,
+        district: Option<&str>,
+    ) -> String {
+        let hash = tokio::task::spawn_blocking(|| users::hash_password(PASSWORD))
+            .await
+            .unwrap()
+            .unwrap();
+        let new = users::NewUser {
+            username: username.into(),
+            password_hash: hash,
+            role,
+            department: department.map(|d| DepartmentCode::parse(d).unwrap()),
+            district: district.map(|d| DistrictCode::parse(d).unwrap()),
+        };
+        let now = self.store.now();
+        self.store
+            .write(move |tx| users::add(tx, &new, "test", now))
+            .await
+            .expect("add user");
+        self.login(username, PASSWORD).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login of {username}");
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    /// A traffic officer in Peshawar.
+    pub async fn officer(&self) -> String {
+        self.user("officer.psh", Role::Officer, Some("traffic-police"), Some("peshawar"))
+            .await
+    }
+
+    pub async fn issue(&self, token: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url("/api/v1/challans"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut rq = self.http.get(self.url(path));
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        let r = rq.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Writes each case once and runs it against both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::TestApp::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::TestApp::postgres().await).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,49 @@
+//! The OpenAPI document is generated from the code; this snapshot makes any change to it a
+//! deliberate one. To accept a change: `UPDATE_SNAPSHOTS=1 cargo test -p efine-web --test openapi`.
+
+mod common;
+
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
+
+#[test]
+fn openapi_document_matches_snapshot() {
+    let doc = efine_web::openapi().to_pretty_json().unwrap() + "\n";
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::create_dir_all(std::path::Path::new(SNAPSHOT).parent().unwrap()).unwrap();
+        std::fs::write(SNAPSHOT, &doc).unwrap();
+    }
+    let want = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+    assert!(
+        doc == want,
+        "the OpenAPI document changed; review it and run UPDATE_SNAPSHOTS=1 cargo test -p efine-web --test openapi"
+    );
+}
+
+#[test]
+fn contract_paths_are_documented() {
+    let doc: serde_json::Value = serde_json::from_str(&efine_web::openapi().to_json().unwrap()).unwrap();
+    assert_eq!(doc["openapi"].as_str().unwrap().get(..3), Some("3.1"));
+    for (method, path) in [
+        ("get", "/healthz"),
+        ("post", "/api/v1/auth/token"),
+        ("get", "/api/v1/catalogue/departments"),
+        ("get", "/api/v1/catalogue/districts"),
+        ("get", "/api/v1/catalogue/offences"),
+        ("post", "/api/v1/challans"),
+        ("get", "/api/v1/challans/{challan_number}"),
+        ("get", "/api/v1/public/challans/{key}"),
+        ("post", "/api/v1/public/lookup"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+    }
+}
+
+#[tokio::test]
+async fn served_document_is_the_generated_one() {
+    let app = common::TestApp::sqlite().await;
+    let (s, served) = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(s, 200);
+    let generated: serde_json::Value =
+        serde_json::from_str(&efine_web::openapi().to_json().unwrap()).unwrap();
+    assert_eq!(served, generated);
+}
