@@ -98,13 +98,10 @@ pub struct Catalogue {
 impl CatalogueSeed {
     /// Checks uniqueness of codes, abbreviations and numbers, references, and amounts.
     pub fn check(self) -> Result<Catalogue, ParseError> {
-        fn unique<T: std::hash::Hash + Eq>(
+        fn unique<T: std::fmt::Debug>(
             what: &str,
             items: impl Iterator<Item = T>,
-        ) -> Result<(), ParseError>
-        where
-            T: std::fmt::Debug,
-        {
+        ) -> Result<(), ParseError> {
             let mut seen = HashSet::new();
             for i in items {
                 if !seen.insert(format!("{i:?}")) {

@@ -193,7 +193,7 @@ impl ChallanNumber {
         };
         let parts: Vec<&str> = s
             .trim()
-            .split(|c: char| matches!(c, '-' | ' ' | '/'))
+            .split(['-', ' ', '/'])
             .filter(|p| !p.is_empty())
             .collect();
         if parts.len() != 4 {

@@ -21,7 +21,8 @@ fn openapi_document_matches_snapshot() {
 
 #[test]
 fn contract_paths_are_documented() {
-    let doc: serde_json::Value = serde_json::from_str(&efine_web::openapi().to_json().unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&efine_web::openapi().to_json().unwrap()).unwrap();
     assert_eq!(doc["openapi"].as_str().unwrap().get(..3), Some("3.1"));
     for (method, path) in [
         ("get", "/healthz"),
@@ -34,7 +35,10 @@ fn contract_paths_are_documented() {
         ("get", "/api/v1/public/challans/{key}"),
         ("post", "/api/v1/public/lookup"),
     ] {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
     }
 }
 

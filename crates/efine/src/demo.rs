@@ -11,32 +11,40 @@ use efine_store::{NewChallan, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// District, challans issued, plate prefixes seen there, centre (micro-degrees).
-const PILOT: &[(&str, u32, &[&str], (i64, i64))] = &[
-    (
-        "peshawar",
-        4219,
-        &["PES", "PR", "LEB", "ICT"],
-        (34_008_000, 71_578_000),
-    ),
-    (
-        "swat",
-        891,
-        &["SWT", "SWA", "PES"],
-        (34_773_000, 72_360_000),
-    ),
-    (
-        "abbottabad",
-        289,
-        &["ATD", "ABT", "RIM"],
-        (34_168_000, 73_221_000),
-    ),
-    (
-        "dera-ismail-khan",
-        36,
-        &["DIK", "DI", "MN"],
-        (31_832_000, 70_902_000),
-    ),
+struct PilotDistrict {
+    code: &'static str,
+    issued: u32,
+    /// Plate prefixes commonly seen there.
+    plates: &'static [&'static str],
+    /// Centre, in micro-degrees.
+    centre: (i64, i64),
+}
+
+const PILOT: &[PilotDistrict] = &[
+    PilotDistrict {
+        code: "peshawar",
+        issued: 4219,
+        plates: &["PES", "PR", "LEB", "ICT"],
+        centre: (34_008_000, 71_578_000),
+    },
+    PilotDistrict {
+        code: "swat",
+        issued: 891,
+        plates: &["SWT", "SWA", "PES"],
+        centre: (34_773_000, 72_360_000),
+    },
+    PilotDistrict {
+        code: "abbottabad",
+        issued: 289,
+        plates: &["ATD", "ABT", "RIM"],
+        centre: (34_168_000, 73_221_000),
+    },
+    PilotDistrict {
+        code: "dera-ismail-khan",
+        issued: 36,
+        plates: &["DIK", "DI", "MN"],
+        centre: (31_832_000, 70_902_000),
+    },
 ];
 
 /// The password of every demo account. Demo data only: never use `--demo` in production.
@@ -66,12 +74,12 @@ pub async fn load(store: &Store) -> Result<()> {
             None,
         ),
     ];
-    for (district, ..) in PILOT {
+    for d in PILOT {
         accounts.push((
-            format!("demo.officer.{district}"),
+            format!("demo.officer.{}", d.code),
             Role::Officer,
             Some(trf.clone()),
-            Some(DistrictCode::parse(district)?),
+            Some(DistrictCode::parse(d.code)?),
         ));
     }
     let mut officers = Vec::new();
@@ -103,14 +111,15 @@ pub async fn load(store: &Store) -> Result<()> {
         "the catalogue has no traffic offences"
     );
 
-    let total: u64 = PILOT.iter().map(|p| u64::from(p.1)).sum();
+    let total: u64 = PILOT.iter().map(|p| u64::from(p.issued)).sum();
     let bar = indicatif::ProgressBar::new(total);
     bar.set_message("issuing demo challans");
     let mut rng = StdRng::seed_from_u64(4219);
-    for ((district, count, prefixes, (lat, lon)), officer) in PILOT.iter().zip(&officers) {
+    for (d, officer) in PILOT.iter().zip(&officers) {
+        let (lat, lon) = d.centre;
         // Spread over the 90 days before now, in working hours, issued in time order so numbers
         // follow the calendar as they would in the field.
-        let mut times: Vec<time::OffsetDateTime> = (0..*count)
+        let mut times: Vec<time::OffsetDateTime> = (0..d.issued)
             .map(|_| {
                 let days_ago = rng.gen_range(1..90);
                 let local_minute = rng.gen_range(8 * 60..20 * 60);
@@ -121,12 +130,12 @@ pub async fn load(store: &Store) -> Result<()> {
         times.sort();
         let mut pending = Vec::new();
         for (i, at) in times.into_iter().enumerate() {
-            let prefix = prefixes[rng.gen_range(0..prefixes.len())];
+            let prefix = d.plates[rng.gen_range(0..d.plates.len())];
             let plate = format!("{prefix}-{}", rng.gen_range(100..10_000));
             let new = NewChallan {
                 department: trf.clone(),
                 offence: offences[rng.gen_range(0..offences.len())].clone(),
-                district: DistrictCode::parse(district)?,
+                district: DistrictCode::parse(d.code)?,
                 vehicle: Some(VehicleNumber::parse(&plate)?),
                 vehicle_authority: Some(if prefix == "ICT" { "ICT" } else { "KP" }.into()),
                 cnic: None,

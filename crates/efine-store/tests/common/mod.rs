@@ -156,10 +156,21 @@ pub async fn add_user(
         .await
 }
 
-pub async fn add_officer(store: &Store, username: &str, department: &str, district: &str) -> Principal {
-    add_user(store, username, Role::Officer, Some(department), Some(district))
-        .await
-        .expect("adding an officer")
+pub async fn add_officer(
+    store: &Store,
+    username: &str,
+    department: &str,
+    district: &str,
+) -> Principal {
+    add_user(
+        store,
+        username,
+        Role::Officer,
+        Some(department),
+        Some(district),
+    )
+    .await
+    .expect("adding an officer")
 }
 
 /// A challan request with nothing but the department, district and offence.
@@ -218,7 +229,10 @@ pub async fn issue_ok(store: &Store, officer: &Principal, new: NewChallan) -> Ch
 }
 
 pub async fn head(store: &Store) -> (i64, String) {
-    store.read(events::head).await.expect("reading the chain head")
+    store
+        .read(events::head)
+        .await
+        .expect("reading the chain head")
 }
 
 pub async fn count(store: &Store, sql: &'static str) -> i64 {

@@ -78,7 +78,9 @@ impl TestApp {
             .await
             .expect("load catalogue");
         let state = efine_web::AppState::new(store.clone(), config).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(efine_web::serve(listener, state, async move {
@@ -140,8 +142,13 @@ impl TestApp {
 
     /// A traffic officer in Peshawar.
     pub async fn officer(&self) -> String {
-        self.user("officer.psh", Role::Officer, Some("traffic-police"), Some("peshawar"))
-            .await
+        self.user(
+            "officer.psh",
+            Role::Officer,
+            Some("traffic-police"),
+            Some("peshawar"),
+        )
+        .await
     }
 
     pub async fn issue(&self, token: &str, body: Value) -> (u16, Value) {
@@ -168,7 +175,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }

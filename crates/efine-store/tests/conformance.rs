@@ -1,0 +1,939 @@
+//! Store conformance suite: one set of cases, each run against both backends.
+//!
+//! Every case is an `async fn(TestDb)` written once; `conformance!` expands it into a
+//! `sqlite_<name>` test (a fresh file in a temporary directory) and a `postgres_<name>` test (a
+//! fresh schema on the server named by `EFINE_TEST_DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+mod common;
+
+use common::*;
+use efine_core::auth::Role;
+use efine_core::challan::Challan;
+use efine_core::{ChallanNumber, ChallanStatus, Cnic, Money, Psid, VehicleNumber};
+use efine_store::ops::audit::Finding;
+use efine_store::ops::catalogue::{self, ScheduleChange};
+use efine_store::ops::{challans, events, users};
+use efine_store::sql::Dialect;
+use efine_store::{IdempotencyKey, IssueOutcome, StoreError};
+use std::collections::HashSet;
+use time::macros::{date, datetime};
+use time::Duration;
+
+macro_rules! conformance {
+    ($($case:ident => $sqlite:ident, $postgres:ident;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $sqlite() {
+                $case(TestDb::sqlite()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $postgres() {
+                $case(TestDb::postgres()).await
+            }
+        )*
+    };
+}
+
+conformance! {
+    catalogue_versions => sqlite_catalogue_versions, postgres_catalogue_versions;
+    users_and_tokens => sqlite_users_and_tokens, postgres_users_and_tokens;
+    issue_and_lookup => sqlite_issue_and_lookup, postgres_issue_and_lookup;
+    refusals_leave_nothing => sqlite_refusals_leave_nothing, postgres_refusals_leave_nothing;
+    idempotency => sqlite_idempotency, postgres_idempotency;
+    concurrent_gap_free => sqlite_concurrent_gap_free, postgres_concurrent_gap_free;
+    concurrent_two_writers_gap_free =>
+        sqlite_concurrent_two_writers_gap_free, postgres_concurrent_two_writers_gap_free;
+    group_commit_isolates_failures =>
+        sqlite_group_commit_isolates_failures, postgres_group_commit_isolates_failures;
+    tamper_detection => sqlite_tamper_detection, postgres_tamper_detection;
+    acknowledged_writes_survive_reopen =>
+        sqlite_acknowledged_writes_survive_reopen, postgres_acknowledged_writes_survive_reopen;
+}
+
+const TRF: &str = "traffic-police";
+const EXC: &str = "excise-taxation";
+const PSH: &str = "peshawar";
+const SWAT: &str = "swat";
+
+fn kp() -> efine_core::catalogue::Catalogue {
+    efine_store::catalogue_seed::parse(efine_store::catalogue_seed::KP).expect("KP parses")
+}
+
+fn assert_invalid(r: Result<impl std::fmt::Debug, StoreError>, want_field: &str) {
+    match r {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, want_field),
+        other => panic!("expected Invalid({want_field}), got {other:?}"),
+    }
+}
+
+fn assert_conflict(r: Result<impl std::fmt::Debug, StoreError>, want_code: &str) {
+    match r {
+        Err(StoreError::Conflict { code, .. }) => assert_eq!(code, want_code),
+        other => panic!("expected Conflict({want_code}), got {other:?}"),
+    }
+}
+
+fn assert_forbidden(r: Result<impl std::fmt::Debug, StoreError>) {
+    match r {
+        Err(StoreError::Forbidden(_)) => {}
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+}
+
+// 1. The catalogue loads once, reads back whole, and versions offences without touching issued
+//    challans.
+async fn catalogue_versions(db: TestDb) {
+    let (store, clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    let seed = kp();
+
+    assert!(load_kp(&store).await, "the first load loads");
+    assert!(!load_kp(&store).await, "a second load must do nothing");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM districts").await, 38);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM offences").await,
+        seed.offences.len() as i64,
+        "the second load must not duplicate offences"
+    );
+    assert_eq!(head(&store).await.0, 1, "one catalogue.loaded event");
+
+    let trf = dep(TRF);
+    let exc = dep(EXC);
+    let (districts, departments, all, trf_offences, exc_offences) = {
+        let (trf, exc) = (trf.clone(), exc.clone());
+        store
+            .read(move |tx| {
+                Ok((
+                    catalogue::districts(tx)?,
+                    catalogue::departments(tx)?,
+                    catalogue::offences(tx, None)?,
+                    catalogue::offences(tx, Some(&trf))?,
+                    catalogue::offences(tx, Some(&exc))?,
+                ))
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(districts.len(), 38);
+    let peshawar = districts.iter().find(|d| d.code.as_str() == PSH).unwrap();
+    assert_eq!(peshawar.abbr.as_str(), "PSH");
+    assert_eq!(peshawar.number, 38);
+    assert!(departments.len() >= 8, "{} departments", departments.len());
+    assert_eq!(departments.len(), seed.departments.len());
+    assert_eq!(all.len(), seed.offences.len());
+    let trf_seed = seed.offences.iter().filter(|o| o.department == trf).count();
+    assert!(trf_seed >= 4);
+    assert_eq!(trf_offences.len(), trf_seed);
+    assert!(trf_offences.iter().all(|o| o.department == trf));
+    assert!(!exc_offences.is_empty());
+    assert!(exc_offences.iter().all(|o| o.department == exc));
+    assert_eq!(
+        all.len(),
+        seed.departments
+            .iter()
+            .map(|d| seed
+                .offences
+                .iter()
+                .filter(|o| o.department == d.code)
+                .count())
+            .sum::<usize>()
+    );
+
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let seeded = seed
+        .offences
+        .iter()
+        .find(|o| o.department == trf && o.code.as_str() == "no-helmet")
+        .unwrap()
+        .clone();
+    let before = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(before.amount, seeded.amount);
+    assert_eq!(before.offence_version, 1);
+
+    // A schedule change: a new version, in force from now.
+    clock.advance(Duration::days(1));
+    let new_amount = Money::from_paisa(seeded.amount.paisa() + 25_000).unwrap();
+    let change = ScheduleChange {
+        department: trf.clone(),
+        code: off("no-helmet"),
+        amount: new_amount,
+        days_to_pay: 10,
+    };
+    let at = store.now();
+    let changed = store
+        .write(move |tx| catalogue::change_offence(tx, &change, "admin", at))
+        .await
+        .unwrap();
+    assert_eq!(changed.version, 2);
+    assert_eq!(changed.amount, new_amount);
+
+    let unknown = ScheduleChange {
+        department: trf.clone(),
+        code: off("no-such-offence"),
+        amount: new_amount,
+        days_to_pay: 10,
+    };
+    assert_invalid(
+        store
+            .write(move |tx| catalogue::change_offence(tx, &unknown, "admin", at))
+            .await,
+        "offence_code",
+    );
+
+    let (current, listed) = {
+        let trf = trf.clone();
+        store
+            .read(move |tx| {
+                Ok((
+                    catalogue::current_offence(tx, &trf, &off("no-helmet"))?,
+                    catalogue::offences(tx, Some(&trf))?,
+                ))
+            })
+            .await
+            .unwrap()
+    };
+    let (_, current) = current.expect("current offence");
+    assert_eq!(current.version, 2);
+    assert_eq!(current.amount, new_amount);
+    assert_eq!(current.days_to_pay, 10);
+    assert_eq!(listed.len(), trf_seed, "the list shows each offence once");
+    let listed_helmet = listed
+        .iter()
+        .find(|o| o.code.as_str() == "no-helmet")
+        .unwrap();
+    assert_eq!(listed_helmet.version, 2);
+    assert_eq!(listed_helmet.amount, new_amount);
+
+    let after = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(after.amount, new_amount);
+    assert_eq!(after.offence_version, 2);
+    assert_eq!(after.due_date, date!(2026 - 03 - 15) + Duration::days(10));
+
+    // The challan issued before the change keeps its amount, version and due date.
+    let number = before.number.clone();
+    let (reread, names) = store
+        .read(move |tx| {
+            let c = challans::by_number(tx, &number)?.expect("still there");
+            let names = catalogue::names_for(tx, &c)?;
+            Ok((c, names))
+        })
+        .await
+        .unwrap();
+    assert_eq!(reread, before);
+    assert_eq!(reread.amount, seeded.amount);
+    assert_eq!(reread.offence_version, 1);
+    assert_eq!(names.offence_en, seeded.name_en);
+    assert_eq!(names.district_en, "Peshawar");
+
+    assert_eq!(verify_challans(&store).await, Ok(2));
+    // catalogue.loaded, user.created, 2 x challan.issued, catalogue.offence_changed
+    assert_eq!(verify_chain(&store).await, Ok(5));
+}
+
+// 2. Users: the rules on adding one; tokens: lookup and expiry; passwords.
+async fn users_and_tokens(db: TestDb) {
+    let (store, clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let start = head(&store).await;
+
+    assert_invalid(
+        add_user(&store, "nodep", Role::Officer, None, Some(PSH)).await,
+        "department",
+    );
+    assert_invalid(
+        add_user(&store, "nodist", Role::Officer, Some(TRF), None).await,
+        "district",
+    );
+    assert_invalid(
+        add_user(
+            &store,
+            "baddep",
+            Role::Officer,
+            Some("no-such-department"),
+            Some(PSH),
+        )
+        .await,
+        "department",
+    );
+    assert_invalid(
+        add_user(
+            &store,
+            "baddist",
+            Role::Officer,
+            Some(TRF),
+            Some("atlantis"),
+        )
+        .await,
+        "district",
+    );
+    assert_invalid(
+        add_user(&store, "x", Role::Officer, Some(TRF), Some(PSH)).await,
+        "username",
+    );
+    assert_eq!(head(&store).await, start, "refused adds record no event");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM users").await, 0);
+
+    let officer = add_officer(&store, "Officer1", TRF, PSH).await;
+    assert_eq!(officer.username, "officer1", "usernames are lower-cased");
+    assert_eq!(officer.role, Role::Officer);
+    assert_eq!(officer.department, Some(dep(TRF)));
+    assert_eq!(officer.district, Some(dis(PSH)));
+    let supervisor = add_user(&store, "super1", Role::Supervisor, Some(TRF), None)
+        .await
+        .expect("a supervisor needs no district");
+    assert_ne!(supervisor.user_id, officer.user_id);
+
+    assert_conflict(
+        add_user(&store, "officer1", Role::Officer, Some(TRF), Some(SWAT)).await,
+        "username_taken",
+    );
+    assert_conflict(
+        add_user(&store, "OFFICER1", Role::Auditor, None, None).await,
+        "username_taken",
+    );
+    assert_eq!(head(&store).await.0, start.0 + 2);
+
+    let login = store
+        .read(|tx| users::for_login(tx, " OFFICER1 "))
+        .await
+        .unwrap()
+        .expect("the officer can log in");
+    assert_eq!(login.0, officer);
+    assert_eq!(login.1, "not-a-real-hash");
+    assert_eq!(
+        store.read(|tx| users::for_login(tx, "nobody")).await,
+        Ok(None)
+    );
+
+    // Tokens.
+    let (token, hash) = users::new_token();
+    assert_eq!(users::token_hash(&token), hash);
+    assert_ne!(token, hash, "the token itself is never stored");
+    let issued_at = store.now();
+    let expires = issued_at + Duration::hours(1);
+    {
+        let (officer, hash) = (officer.clone(), hash.clone());
+        store
+            .write(move |tx| users::create_token(tx, &officer, &hash, issued_at, expires))
+            .await
+            .unwrap();
+    }
+    let lookup = |store: &efine_store::Store, hash: String| {
+        let now = store.now();
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| users::by_token(tx, &hash, now))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(lookup(&store, hash.clone()).await, Some(officer.clone()));
+    assert_eq!(lookup(&store, users::token_hash("forged")).await, None);
+    assert_eq!(
+        lookup(&store, token.clone()).await,
+        None,
+        "the raw token is not the key"
+    );
+    clock.advance(Duration::minutes(59));
+    assert_eq!(lookup(&store, hash.clone()).await, Some(officer.clone()));
+    clock.set(expires);
+    assert_eq!(
+        lookup(&store, hash.clone()).await,
+        None,
+        "expired at expiry"
+    );
+    clock.advance(Duration::hours(1));
+    assert_eq!(lookup(&store, hash.clone()).await, None, "expired");
+
+    // Passwords (Argon2: slow on purpose, so on a blocking thread).
+    let (ok, wrong, other_salt, garbage) = tokio::task::spawn_blocking(|| {
+        let h = users::hash_password("correct horse battery").unwrap();
+        let h2 = users::hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(!h.contains("correct horse"));
+        (
+            users::verify_password("correct horse battery", &h),
+            users::verify_password("correct horse batterY", &h),
+            h != h2,
+            users::verify_password("anything", "not-a-real-hash"),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(ok, "the right password verifies");
+    assert!(!wrong, "a wrong password does not");
+    assert!(other_salt, "each hash has its own salt");
+    assert!(!garbage, "a malformed stored hash never verifies");
+}
+
+// 3. Issuing: amount and due date from the catalogue, numbers, PSIDs and every lookup.
+async fn issue_and_lookup(db: TestDb) {
+    // 19:30 UTC is 00:30 the next day in Karachi.
+    let (store, clock) = db.open_at(datetime!(2026-03-14 19:30 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let (_, helmet) = store
+        .read(|tx| catalogue::current_offence(tx, &dep(TRF), &off("no-helmet")))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut new = request(TRF, PSH, "no-helmet");
+    new.vehicle = Some(VehicleNumber::parse("pes 1234").unwrap());
+    new.cnic = Some(Cnic::parse("17301-1234567-1").unwrap());
+    new.name = Some("Test Person".into());
+    new.notes = Some("near the roundabout".into());
+    new.location.lat_micro = Some(34_012_345);
+    new.location.lon_micro = Some(71_543_210);
+    new.location.text = Some("University Road".into());
+    let c1 = issue_ok(&store, &officer, new.clone()).await;
+    assert_eq!(c1.number.to_string(), "TRF-PSH-2026-000001");
+    assert_eq!(c1.amount, helmet.amount);
+    assert_eq!(c1.kind, helmet.kind);
+    assert_eq!(c1.offence_version, helmet.version);
+    assert_eq!(
+        c1.due_date,
+        date!(2026 - 03 - 15) + Duration::days(i64::from(helmet.days_to_pay)),
+        "due = the local (Karachi) issue date + days_to_pay"
+    );
+    assert_eq!(c1.issued_at, datetime!(2026-03-14 19:30 UTC));
+    assert_eq!(c1.status, ChallanStatus::Unpaid);
+    assert_eq!(c1.officer, "officer1");
+    assert_eq!(c1.vehicle.as_ref().unwrap().as_str(), "PES-1234");
+
+    clock.advance(Duration::hours(1));
+    let mut second = request(TRF, PSH, "no-seat-belt");
+    second.vehicle = Some(VehicleNumber::parse("PES1234").unwrap());
+    second.cnic = Some(Cnic::parse("1730112345671").unwrap());
+    let c2 = issue_ok(&store, &officer, second).await;
+    assert_eq!(c2.number.to_string(), "TRF-PSH-2026-000002");
+
+    let mut third = request(TRF, PSH, "no-helmet");
+    third.vehicle = Some(VehicleNumber::parse("LEA-777").unwrap());
+    third.cnic = Some(Cnic::parse("42101-7654321-3").unwrap());
+    let c3 = issue_ok(&store, &officer, third).await;
+    assert_eq!(c3.number.to_string(), "TRF-PSH-2026-000003");
+
+    // PSIDs: year 26, department 01, district 38, sequence, check digit.
+    let p1 = Psid::parse(c1.psid.as_str()).expect("a valid PSID");
+    assert_eq!(p1, Psid::for_challan(2026, 1, 38, 1));
+    assert!(p1.as_str().starts_with("260138000000001"), "{p1}");
+    let psids: HashSet<_> = [&c1, &c2, &c3].iter().map(|c| c.psid.clone()).collect();
+    assert_eq!(psids.len(), 3);
+
+    let (by_psid, by_number, by_typed_number, missing, by_vehicle, by_cnic, other) = {
+        let p1 = p1.clone();
+        store
+            .read(move |tx| {
+                Ok((
+                    challans::by_psid(tx, &p1)?,
+                    challans::by_number(tx, &ChallanNumber::parse("TRF-PSH-2026-000002").unwrap())?,
+                    challans::by_number(tx, &ChallanNumber::parse("trf psh 2026 3").unwrap())?,
+                    challans::by_number(tx, &ChallanNumber::parse("TRF-PSH-2026-000004").unwrap())?,
+                    challans::by_vehicle(tx, &VehicleNumber::parse("PES-1234").unwrap(), 10)?,
+                    challans::by_cnic(tx, &Cnic::parse("17301-1234567-1").unwrap(), 10)?,
+                    challans::by_vehicle(tx, &VehicleNumber::parse("lea777").unwrap(), 10)?,
+                ))
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        by_psid.as_ref(),
+        Some(&c1),
+        "the row reads back exactly as issued"
+    );
+    assert_eq!(by_number.as_ref(), Some(&c2));
+    assert_eq!(by_typed_number.as_ref(), Some(&c3));
+    assert_eq!(missing, None);
+    let numbers = |cs: &[Challan]| cs.iter().map(|c| c.number.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        numbers(&by_vehicle),
+        ["TRF-PSH-2026-000002", "TRF-PSH-2026-000001"],
+        "newest first"
+    );
+    assert_eq!(numbers(&by_cnic), numbers(&by_vehicle));
+    assert_eq!(numbers(&other), ["TRF-PSH-2026-000003"]);
+    let limited = store
+        .read(|tx| challans::by_vehicle(tx, &VehicleNumber::parse("PES 1234").unwrap(), 1))
+        .await
+        .unwrap();
+    assert_eq!(numbers(&limited), ["TRF-PSH-2026-000002"]);
+
+    // The number's year is the local year: 19:30 UTC on 31 December is already next year.
+    clock.set(datetime!(2026-12-31 19:30 UTC));
+    let c4 = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(c4.number.to_string(), "TRF-PSH-2027-000001");
+    assert_eq!(c4.psid, Psid::for_challan(2027, 1, 38, 1));
+    assert_eq!(
+        c4.due_date,
+        date!(2027 - 01 - 01) + Duration::days(i64::from(helmet.days_to_pay))
+    );
+
+    assert_eq!(verify_challans(&store).await, Ok(4));
+}
+
+// 4. Refusals leave nothing half-written: no number used, no event appended.
+async fn refusals_leave_nothing(db: TestDb) {
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let c1 = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(c1.number.seq(), 1);
+    let exc_offence = store
+        .read(|tx| catalogue::offences(tx, Some(&dep(EXC))))
+        .await
+        .unwrap()
+        .remove(0)
+        .code;
+
+    let before = head(&store).await;
+    assert_forbidden(issue(&store, &officer, request(TRF, SWAT, "no-helmet")).await);
+    assert_forbidden(issue(&store, &officer, request(EXC, PSH, exc_offence.as_str())).await);
+    assert_invalid(
+        issue(&store, &officer, request(TRF, PSH, "no-such-offence")).await,
+        "offence_code",
+    );
+    assert_invalid(
+        issue(&store, &officer, request(TRF, "atlantis", "no-helmet")).await,
+        "district",
+    );
+    // An operation that issues a challan and then fails: the whole of it is rolled back,
+    // including the number it drew.
+    {
+        let officer = officer.clone();
+        let at = store.now();
+        let r = store
+            .write(move |tx| {
+                let outcome = challans::issue(
+                    tx,
+                    &officer,
+                    &request(TRF, PSH, "no-helmet"),
+                    at,
+                    None,
+                    &render,
+                )?;
+                assert_eq!(issued(outcome).number.seq(), 2);
+                Err::<(), _>(StoreError::conflict(
+                    "test_abort",
+                    "failing after the write",
+                ))
+            })
+            .await;
+        assert_conflict(r, "test_abort");
+    }
+    assert_eq!(head(&store).await, before, "failures append no event");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 1);
+
+    let c2 = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(c2.number.to_string(), "TRF-PSH-2026-000002", "no gap");
+    assert_eq!(head(&store).await.0, before.0 + 1);
+    assert_eq!(
+        count(&store, "SELECT MAX(value) FROM counters").await,
+        2,
+        "the counter stands at the last issued number"
+    );
+    assert_eq!(verify_challans(&store).await, Ok(2));
+    assert!(verify_chain(&store).await.is_ok());
+}
+
+// 5. Idempotency keys: a replay answers the first response; a reused key with another body is
+//    refused; only one challan exists.
+async fn idempotency(db: TestDb) {
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let key = |hash: &str| {
+        Some(IdempotencyKey {
+            key: "key-0001".into(),
+            request_hash: hash.into(),
+        })
+    };
+
+    let first = issue_with(&store, &officer, request(TRF, PSH, "no-helmet"), key("h1"))
+        .await
+        .unwrap();
+    let (challan, first_status, first_body) = match first {
+        IssueOutcome::Issued {
+            challan,
+            status,
+            body,
+        } => (*challan, status, body),
+        other => panic!("expected Issued, got {other:?}"),
+    };
+    assert_eq!(first_status, 201);
+    assert_eq!(first_body, render(&challan).1);
+    let after_first = head(&store).await;
+
+    for _ in 0..2 {
+        match issue_with(&store, &officer, request(TRF, PSH, "no-helmet"), key("h1"))
+            .await
+            .unwrap()
+        {
+            IssueOutcome::Replayed { status, body } => {
+                assert_eq!(status, first_status);
+                assert_eq!(body, first_body);
+            }
+            other => panic!("expected Replayed, got {other:?}"),
+        }
+    }
+    assert_conflict(
+        issue_with(
+            &store,
+            &officer,
+            request(TRF, PSH, "no-seat-belt"),
+            key("h2"),
+        )
+        .await,
+        "idempotency_key_reused",
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 1);
+    assert_eq!(head(&store).await, after_first, "replays append no event");
+
+    // Keys belong to their user: another officer's identical key is a new request.
+    let other = add_officer(&store, "officer2", TRF, PSH).await;
+    let c2 = issued(
+        issue_with(&store, &other, request(TRF, PSH, "no-helmet"), key("h1"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(c2.number.seq(), 2);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 2);
+    assert_eq!(verify_challans(&store).await, Ok(2));
+}
+
+/// Issues `n` challans at once from `tasks`, spread over the stores and officers given.
+async fn issue_concurrently(
+    stores: &[efine_store::Store],
+    officers: &[efine_core::auth::Principal],
+    n: usize,
+) -> Vec<Challan> {
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let store = stores[i % stores.len()].clone();
+            let officer = officers[i % officers.len()].clone();
+            let offence = if i % 2 == 0 {
+                "no-helmet"
+            } else {
+                "no-seat-belt"
+            };
+            tokio::spawn(
+                async move { issue_ok(&store, &officer, request(TRF, PSH, offence)).await },
+            )
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for h in handles {
+        out.push(h.await.expect("issuing task"));
+    }
+    out
+}
+
+fn assert_gap_free(issued: &[Challan], n: u64) {
+    let mut seqs: Vec<u64> = issued.iter().map(|c| c.number.seq()).collect();
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=n).collect::<Vec<_>>(),
+        "numbers 1..={n}, no gap, no duplicate"
+    );
+    let psids: HashSet<_> = issued.iter().map(|c| c.psid.clone()).collect();
+    assert_eq!(psids.len() as u64, n, "PSIDs unique");
+    for c in issued {
+        assert_eq!(c.psid, Psid::for_challan(2026, 1, 38, c.number.seq()));
+    }
+}
+
+async fn assert_gap_free_in_db(store: &efine_store::Store, n: i64) {
+    let (rows, min, max, distinct) = store
+        .read(|tx| {
+            let r = tx.query_one(
+                "SELECT COUNT(*), MIN(seq), MAX(seq), COUNT(DISTINCT seq) FROM challans",
+                &[],
+            )?;
+            Ok((r.i64(0)?, r.i64(1)?, r.i64(2)?, r.i64(3)?))
+        })
+        .await
+        .unwrap();
+    assert_eq!((rows, min, max, distinct), (n, 1, n, n));
+}
+
+// 6a. 200 concurrent issues through one store: numbers exactly 1..=200.
+async fn concurrent_gap_free(db: TestDb) {
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let mut officers = Vec::new();
+    for i in 1..=4 {
+        officers.push(add_officer(&store, &format!("officer{i}"), TRF, PSH).await);
+    }
+    let issued = issue_concurrently(std::slice::from_ref(&store), &officers, 200).await;
+    assert_gap_free(&issued, 200);
+    assert_gap_free_in_db(&store, 200).await;
+    // catalogue.loaded + 4 x user.created + 200 x challan.issued
+    assert_eq!(verify_chain(&store).await, Ok(205));
+    assert_eq!(verify_challans(&store).await, Ok(200));
+}
+
+// 6b. The same with two stores on one database: two processes' worth of writers.
+async fn concurrent_two_writers_gap_free(db: TestDb) {
+    let (a, clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    let b = db.open().await.with_clock(clock.clone());
+    load_kp(&a).await;
+    assert!(
+        !load_kp(&b).await,
+        "the second store sees the first's catalogue"
+    );
+    let mut officers = Vec::new();
+    for i in 1..=4 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        officers.push(add_officer(store, &format!("officer{i}"), TRF, PSH).await);
+    }
+    let issued = issue_concurrently(&[a.clone(), b.clone()], &officers, 200).await;
+    assert_gap_free(&issued, 200);
+    assert_gap_free_in_db(&a, 200).await;
+    assert_gap_free_in_db(&b, 200).await;
+    assert_eq!(verify_chain(&a).await, Ok(205));
+    assert_eq!(verify_chain(&b).await, Ok(205));
+    assert_eq!(verify_challans(&a).await, Ok(200));
+}
+
+// 7. One batch, good and failing operations mixed: each failure rolls back alone.
+async fn group_commit_isolates_failures(db: TestDb) {
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let at = store.now();
+    let start = head(&store).await;
+
+    // Hold the writer so that everything submitted next queues up and runs as one batch.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = store.submit(move |_tx| {
+        let _ = started_tx.send(());
+        release_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .map_err(|_| StoreError::Db("never released".into()))
+    });
+    started_rx.await.expect("the blocker runs on the writer");
+
+    const N: usize = 60;
+    type Answer = Result<(u64, Option<i64>), StoreError>;
+    let mut pending: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>>> =
+        Vec::new();
+    for i in 0..N {
+        let officer = officer.clone();
+        let fut: std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>> = match i % 6 {
+            // A good issue; on PostgreSQL it also reports its transaction.
+            0 | 2 | 4 => Box::pin(store.submit(move |tx| {
+                let c = issued(challans::issue(
+                    tx,
+                    &officer,
+                    &request(TRF, PSH, "no-helmet"),
+                    at,
+                    None,
+                    &render,
+                )?);
+                let txid = match tx.dialect() {
+                    Dialect::Postgres => Some(tx.query_one("SELECT txid_current()", &[])?.i64(0)?),
+                    Dialect::Sqlite => None,
+                };
+                Ok((c.number.seq(), txid))
+            })),
+            // Writes, then fails.
+            1 => Box::pin(store.submit(move |tx| {
+                challans::issue(
+                    tx,
+                    &officer,
+                    &request(TRF, PSH, "no-helmet"),
+                    at,
+                    None,
+                    &render,
+                )?;
+                Err(StoreError::conflict(
+                    "test_abort",
+                    "failing after the write",
+                ))
+            })),
+            // A statement the database refuses (a PostgreSQL transaction is aborted by it).
+            3 => Box::pin(store.submit(move |tx| {
+                tx.exec(
+                    "INSERT INTO counters (name, value) VALUES ('scratch', 1)",
+                    &[],
+                )?;
+                tx.exec(
+                    "INSERT INTO counters (name, value) VALUES ('scratch', 2)",
+                    &[],
+                )?;
+                Ok((0, None))
+            })),
+            // Refused by the operation itself.
+            _ => Box::pin(store.submit(move |tx| {
+                challans::issue(
+                    tx,
+                    &officer,
+                    &request(TRF, SWAT, "no-helmet"),
+                    at,
+                    None,
+                    &render,
+                )
+                .map(|_| (0, None))
+            })),
+        };
+        pending.push(fut);
+    }
+    release_tx.send(()).unwrap();
+    blocker.await.expect("the blocker commits");
+
+    let mut next = 1;
+    let mut txids = HashSet::new();
+    for (i, fut) in pending.into_iter().enumerate() {
+        let answer = fut.await;
+        match i % 6 {
+            0 | 2 | 4 => {
+                let (seq, txid) = answer.unwrap_or_else(|e| panic!("op {i} failed: {e:?}"));
+                assert_eq!(seq, next, "good operations get contiguous numbers in order");
+                next += 1;
+                txids.insert(txid);
+            }
+            1 => assert_conflict(answer, "test_abort"),
+            3 => assert!(
+                matches!(answer, Err(StoreError::Db(_))),
+                "op {i}: {answer:?}"
+            ),
+            _ => assert_forbidden(answer),
+        }
+    }
+    let good = (N / 2) as i64;
+    assert_eq!(next as i64, good + 1);
+    if db.is_postgres() {
+        assert_eq!(txids.len(), 1, "the good operations ran in one batch");
+    }
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, good);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM counters WHERE name = 'scratch'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(head(&store).await.0, start.0 + good);
+    assert_eq!(verify_chain(&store).await, Ok(start.0 as u64 + good as u64));
+    assert_eq!(verify_challans(&store).await, Ok(good as u64));
+
+    // The writer carries on after the failing batch.
+    let c = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(c.number.seq() as i64, good + 1);
+}
+
+// 8. Tampering behind the store's back is detected and named.
+async fn tamper_detection(db: TestDb) {
+    let (store, clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let mut issued = Vec::new();
+    for _ in 0..4 {
+        clock.advance(Duration::minutes(5));
+        issued.push(issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await);
+    }
+    let chain_len = head(&store).await.0 as u64;
+    assert_eq!(verify_chain(&store).await, Ok(chain_len));
+    assert_eq!(verify_challans(&store).await, Ok(4));
+    let target = issued[1].number.to_string();
+    let target_event = {
+        let target = target.clone();
+        store
+            .read(move |tx| events::for_subject(tx, &target))
+            .await
+            .unwrap()
+    };
+    assert_eq!(target_event.len(), 1);
+    let seq = target_event[0].seq;
+
+    // (c) With the trigger in place, events cannot be changed or removed.
+    let update = format!("UPDATE events SET payload = '{{}}' WHERE seq = {seq}");
+    let refused = db.raw(&update).await;
+    assert!(refused.is_err(), "UPDATE on events must fail: {refused:?}");
+    let refused = db
+        .raw(&format!("DELETE FROM events WHERE seq = {seq}"))
+        .await;
+    assert!(refused.is_err(), "DELETE on events must fail: {refused:?}");
+    let refused = db
+        .raw(&format!("DELETE FROM challans WHERE number = '{target}'"))
+        .await;
+    assert!(
+        refused.is_err(),
+        "DELETE on challans must fail: {refused:?}"
+    );
+    assert_eq!(verify_chain(&store).await, Ok(chain_len));
+    assert_eq!(verify_challans(&store).await, Ok(4));
+
+    // (a) A challan's amount changed: named by the challan check; the chain itself is intact.
+    db.raw(&format!(
+        "UPDATE challans SET amount_paisa = amount_paisa - 100 WHERE number = '{target}'"
+    ))
+    .await
+    .unwrap();
+    match verify_challans(&store).await {
+        Err(Finding::Challan { number, .. }) => assert_eq!(number, target),
+        other => panic!("expected a challan finding, got {other:?}"),
+    }
+    assert_eq!(verify_chain(&store).await, Ok(chain_len));
+
+    // (b) With the trigger out of the way, an edited event breaks the chain at that event.
+    let disable = if db.is_postgres() {
+        "ALTER TABLE events DISABLE TRIGGER events_append_only"
+    } else {
+        "DROP TRIGGER events_no_update"
+    };
+    db.raw(disable).await.unwrap();
+    db.raw(&format!(
+        "UPDATE events SET payload = replace(payload, 'no-helmet', 'no-seat-belt') WHERE seq = {seq}"
+    ))
+    .await
+    .unwrap();
+    let edited = store
+        .read(move |tx| Ok(events::page(tx, seq - 1, 1)?.remove(0)))
+        .await
+        .unwrap();
+    assert_eq!(edited.seq, seq);
+    assert_ne!(edited.payload, target_event[0].payload, "the edit took");
+    match verify_chain(&store).await {
+        Err(Finding::Chain { seq: at, reason }) => {
+            assert_eq!(at, seq, "{reason}");
+        }
+        other => panic!("expected a chain finding at {seq}, got {other:?}"),
+    }
+}
+
+// 9. An acknowledged write is on disk: it survives closing and reopening the store.
+async fn acknowledged_writes_survive_reopen(db: TestDb) {
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let c1 = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    let head_before = head(&store).await;
+    drop(store);
+
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 11:00 UTC)).await;
+    assert!(!load_kp(&store).await, "the catalogue is still there");
+    let number = c1.number.clone();
+    let reread = store
+        .read(move |tx| challans::by_number(tx, &number))
+        .await
+        .unwrap();
+    assert_eq!(reread.as_ref(), Some(&c1));
+    assert_eq!(head(&store).await, head_before);
+    let login = store
+        .read(|tx| users::for_login(tx, "officer1"))
+        .await
+        .unwrap();
+    assert_eq!(login.map(|l| l.0), Some(officer.clone()));
+    // The counter survived too: the next number follows on.
+    let c2 = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(c2.number.to_string(), "TRF-PSH-2026-000002");
+    assert_eq!(verify_chain(&store).await, Ok(head_before.0 as u64 + 1));
+    assert_eq!(verify_challans(&store).await, Ok(2));
+}

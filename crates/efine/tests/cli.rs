@@ -1,0 +1,274 @@
+//! The `efine` binary as a new user runs it: serve, add an officer, log in, issue, look up as a
+//! citizen, verify the audit chain, and catch a row edited behind the application's back. On
+//! SQLite and on PostgreSQL.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+const EFINE: &str = env!("CARGO_BIN_EXE_efine");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[derive(Clone)]
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl Db {
+    fn apply(&self, cmd: &mut Command) {
+        cmd.env_remove("EFINE_DATABASE_URL")
+            .env("EFINE_LOG", "warn");
+        match self {
+            Db::Sqlite(dir) => {
+                cmd.env("EFINE_DATA_DIR", dir);
+            }
+            Db::Postgres { url, schema } => {
+                cmd.env(
+                    "EFINE_DATABASE_URL",
+                    format!("{url}?options=-c%20search_path%3D{schema}"),
+                );
+            }
+        }
+    }
+
+    fn raw_sql(&self, sql: &str) {
+        match self {
+            Db::Sqlite(dir) => {
+                let c = sqlite_file::open(dir.join("efine.db"));
+                c(sql);
+            }
+            Db::Postgres { url, schema } => tokio::task::block_in_place(|| {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                c.batch_execute(&format!("SET search_path = {schema}; {sql}"))
+                    .unwrap();
+            }),
+        }
+    }
+}
+
+/// Raw SQL on the SQLite file, as someone with the file would run it.
+mod sqlite_file {
+    pub fn open(path: std::path::PathBuf) -> impl Fn(&str) {
+        move |sql: &str| {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute_batch(sql).unwrap();
+        }
+    }
+}
+
+fn efine(db: &Db, args: &[&str]) -> Command {
+    let mut cmd = Command::new(EFINE);
+    cmd.args(args);
+    db.apply(&mut cmd);
+    cmd
+}
+
+fn serve(db: &Db) -> (Server, String) {
+    let mut child = efine(db, &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (Server(child), url)
+}
+
+fn add_user(db: &Db, args: &[&str], password: &str) -> std::process::Output {
+    let mut child = efine(
+        db,
+        &[&["user", "add"], args, &["--password-stdin"]].concat(),
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn audit(db: &Db) -> (i32, String) {
+    let out = efine(db, &["audit", "verify"]).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+async fn walkthrough(db: Db) {
+    let (server, base) = serve(&db);
+    let http = reqwest::Client::new();
+
+    let out = add_user(
+        &db,
+        &[
+            "--username",
+            "aslam",
+            "--role",
+            "officer",
+            "--department",
+            "traffic-police",
+            "--district",
+            "peshawar",
+        ],
+        "a-long-secret-pw",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added aslam"));
+    let out = add_user(
+        &db,
+        &["--username", "x", "--role", "officer"],
+        "a-long-secret-pw",
+    );
+    assert!(!out.status.success());
+    let out = add_user(&db, &["--username", "shorty", "--role", "auditor"], "short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
+
+    let v: Value = http
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"username": "aslam", "password": "a-long-secret-pw"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = v["token"].as_str().unwrap();
+    let r = http
+        .post(format!("{base}/api/v1/challans"))
+        .bearer_auth(token)
+        .json(&json!({"offence_code": "no-helmet", "vehicle_number": "PES 1234", "cnic": "17301-1234567-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let c: Value = r.json().await.unwrap();
+    let number = c["challan_number"].as_str().unwrap().to_string();
+    let psid = c["psid"].as_str().unwrap().to_string();
+    for key in [number.as_str(), psid.as_str()] {
+        let p: Value = http
+            .get(format!("{base}/api/v1/public/challans/{key}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(p["challan_number"], number.as_str());
+        assert_eq!(p["cnic"], "*****-****567-*");
+    }
+    let l: Value = http
+        .post(format!("{base}/api/v1/public/lookup"))
+        .json(&json!({"vehicle": "pes-1234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(l["count"], 1);
+    drop(server);
+
+    let (code, out) = audit(&db);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact"), "{out}");
+    assert!(out.contains("1 challans match"), "{out}");
+
+    // Edit the challan's amount behind the application's back: the row no longer matches the
+    // event that recorded it.
+    db.raw_sql(&format!(
+        "UPDATE challans SET amount_paisa = 100 WHERE number = '{number}'"
+    ));
+    let (code, out) = audit(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("challan {number}")), "{out}");
+    db.raw_sql(&format!(
+        "UPDATE challans SET amount_paisa = {} WHERE number = '{number}'",
+        c["amount_due"]
+    ));
+    assert_eq!(audit(&db).0, 0);
+
+    // Edit an event itself (after removing the guard a database owner could remove).
+    let (drop_guard, seq) = match &db {
+        Db::Sqlite(_) => ("DROP TRIGGER events_no_update;", 3),
+        Db::Postgres { .. } => ("ALTER TABLE events DISABLE TRIGGER events_append_only;", 3),
+    };
+    db.raw_sql(&format!(
+        "{drop_guard} UPDATE events SET actor = 'someone-else' WHERE seq = {seq};"
+    ));
+    let (code, out) = audit(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("event {seq}:")), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walkthrough_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough(Db::Sqlite(dir.path().to_path_buf())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walkthrough_postgres() {
+    let url = std::env::var("EFINE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let schema = format!(
+        "cli_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let u = url.clone();
+    let s = schema.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&u, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("CREATE SCHEMA {s}")).unwrap();
+    })
+    .await
+    .unwrap();
+    walkthrough(Db::Postgres { url, schema }).await;
+}
+
+#[test]
+fn cli_refuses_bad_settings_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(dir.path().to_path_buf());
+    let out = efine(&db, &["serve", "--listen", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EFINE_LISTEN"));
+    let out = add_user(
+        &db,
+        &["--username", "u1", "--role", "emperor"],
+        "a-long-secret-pw",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+}
