@@ -16,8 +16,10 @@ pub mod challan;
 pub mod clock;
 pub mod code;
 pub mod ids;
+pub mod ledger;
 pub mod mask;
 pub mod money;
+pub mod payment;
 pub mod psid;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};

@@ -120,10 +120,15 @@ impl Store {
                     {
                         return Err(StoreError::Db(format!("bad schema name {s}")));
                     }
-                    let plain = postgres::PgConfig::new(&url, None)?;
-                    plain
-                        .connect()?
-                        .batch(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
+                    // Under the migration lock, committed before it is released: two concurrent
+                    // `CREATE SCHEMA IF NOT EXISTS` can both miss the schema, and one then fails
+                    // on a duplicate key. (The lock is the session's: closing the connection
+                    // releases it too.)
+                    let lock = postgres::MIGRATION_LOCK;
+                    let mut plain = postgres::PgConfig::new(&url, None)?.connect()?;
+                    plain.batch(&format!("SELECT pg_advisory_lock({lock})"))?;
+                    plain.batch(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
+                    plain.batch(&format!("SELECT pg_advisory_unlock({lock})"))?;
                 }
                 let config = postgres::PgConfig::new(&url, schema.as_deref())?;
                 let mut conn = config.connect()?;

@@ -42,9 +42,15 @@ impl PgConfig {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Db(format!("bad PostgreSQL URL: {e}")))?;
+        // Notices (e.g. "already exists, skipping") are not worth a log line each.
+        let mut options = String::from("-c client_min_messages=warning");
         if let Some(s) = schema {
-            config.options(&format!("-c search_path={s}"));
+            options.push_str(&format!(" -c search_path={s}"));
         }
+        if let Some(existing) = config.get_options() {
+            options = format!("{existing} {options}");
+        }
+        config.options(&options);
         config.application_name("efine");
         Ok(PgConfig { config })
     }
@@ -181,14 +187,17 @@ impl WriterConn for PgWriter {
     }
 }
 
+/// The advisory lock key that serialises schema setup across processes.
+pub(crate) const MIGRATION_LOCK: i64 = 7301123456;
+
 /// Applies the PostgreSQL migrations not yet applied, under an advisory lock so several
 /// processes starting at once do not race.
 pub(crate) fn migrate(conn: &mut PgConn) -> Result<Vec<String>, StoreError> {
-    conn.batch(
-        "SELECT pg_advisory_lock(7301123456);
+    conn.batch(&format!(
+        "SELECT pg_advisory_lock({MIGRATION_LOCK});
          CREATE TABLE IF NOT EXISTS schema_migrations (
-            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);",
-    )?;
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);"
+    ))?;
     let result = (|| {
         let mut applied = Vec::new();
         for m in crate::migrations::POSTGRES {
@@ -213,6 +222,6 @@ pub(crate) fn migrate(conn: &mut PgConn) -> Result<Vec<String>, StoreError> {
         }
         Ok(applied)
     })();
-    conn.batch("SELECT pg_advisory_unlock(7301123456);")?;
+    conn.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK});"))?;
     result
 }

@@ -71,15 +71,33 @@ impl Tx for Connection {
     }
 }
 
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(128);
-    // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, which is what
-    // makes an acknowledged write durable. The writer batches, so that is one fsync per batch.
+    // WAL lets readers run beside the writer. Switching a new file to WAL needs an exclusive
+    // lock, and SQLite answers "database is locked" at once, without the busy handler, while
+    // another connection holds it (two processes opening a fresh file together): retry for as
+    // long as the busy timeout would have waited.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.execute_batch("PRAGMA journal_mode = WAL;") {
+            Ok(()) => break,
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // FULL syncs the WAL on every commit, which is what makes an acknowledged write durable.
+    // The writer batches, so that is one fsync per batch.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
+        "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;",
     )?;
     if read_only {

@@ -10,6 +10,7 @@ mod common;
 use common::*;
 use efine_core::auth::Role;
 use efine_core::challan::Challan;
+use efine_core::clock::ManualClock;
 use efine_core::{ChallanNumber, ChallanStatus, Cnic, Money, Psid, VehicleNumber};
 use efine_store::ops::audit::Finding;
 use efine_store::ops::catalogue::{self, ScheduleChange};
@@ -17,6 +18,7 @@ use efine_store::ops::{challans, events, users};
 use efine_store::sql::Dialect;
 use efine_store::{IdempotencyKey, IssueOutcome, StoreError};
 use std::collections::HashSet;
+use std::sync::Arc;
 use time::macros::{date, datetime};
 use time::Duration;
 
@@ -461,6 +463,19 @@ async fn issue_and_lookup(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(numbers(&limited), ["TRF-PSH-2026-000002"]);
+    // Two at the same instant: the later issued is still listed first.
+    let mut same_instant = request(TRF, PSH, "no-seat-belt");
+    same_instant.vehicle = Some(VehicleNumber::parse("LEA 777").unwrap());
+    let c3b = issue_ok(&store, &officer, same_instant).await;
+    assert_eq!(c3b.issued_at, c3.issued_at);
+    let both = store
+        .read(|tx| challans::by_vehicle(tx, &VehicleNumber::parse("LEA-777").unwrap(), 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        numbers(&both),
+        ["TRF-PSH-2026-000004", "TRF-PSH-2026-000003"]
+    );
 
     // The number's year is the local year: 19:30 UTC on 31 December is already next year.
     clock.set(datetime!(2026-12-31 19:30 UTC));
@@ -472,7 +487,7 @@ async fn issue_and_lookup(db: TestDb) {
         date!(2027 - 01 - 01) + Duration::days(i64::from(helmet.days_to_pay))
     );
 
-    assert_eq!(verify_challans(&store).await, Ok(4));
+    assert_eq!(verify_challans(&store).await, Ok(5));
 }
 
 // 4. Refusals leave nothing half-written: no number used, no event appended.
@@ -515,14 +530,23 @@ async fn refusals_leave_nothing(db: TestDb) {
                     None,
                     &render,
                 )?;
-                assert_eq!(issued(outcome).number.seq(), 2);
+                // Report what was written through the error (never panic on the writer).
                 Err::<(), _>(StoreError::conflict(
                     "test_abort",
-                    "failing after the write",
+                    issued(outcome).number.to_string(),
                 ))
             })
             .await;
-        assert_conflict(r, "test_abort");
+        match r {
+            Err(StoreError::Conflict { code, message }) => {
+                assert_eq!(code, "test_abort");
+                assert_eq!(
+                    message, "TRF-PSH-2026-000002",
+                    "it had drawn the next number"
+                );
+            }
+            other => panic!("expected the operation's own error, got {other:?}"),
+        }
     }
     assert_eq!(head(&store).await, before, "failures append no event");
     assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 1);
@@ -601,7 +625,44 @@ async fn idempotency(db: TestDb) {
     );
     assert_eq!(c2.number.seq(), 2);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 2);
-    assert_eq!(verify_challans(&store).await, Ok(2));
+
+    // A retry storm: the same new key sent 20 times at once through two stores on the database
+    // (a client retrying against two servers) issues exactly one challan.
+    let second_store = db.open().await.with_clock(store.clock());
+    let storm: Vec<_> = (0..20)
+        .map(|i| {
+            let s = if i % 2 == 0 {
+                store.clone()
+            } else {
+                second_store.clone()
+            };
+            let officer = officer.clone();
+            tokio::spawn(async move {
+                let k = IdempotencyKey {
+                    key: "key-0002".into(),
+                    request_hash: "h3".into(),
+                };
+                issue_with(&s, &officer, request(TRF, PSH, "no-helmet"), Some(k)).await
+            })
+        })
+        .collect();
+    let (mut fresh, mut bodies) = (Vec::new(), HashSet::new());
+    for h in storm {
+        match h.await.unwrap().expect("a retry is never an error") {
+            IssueOutcome::Issued { challan, body, .. } => {
+                fresh.push(*challan);
+                bodies.insert(body);
+            }
+            IssueOutcome::Replayed { body, .. } => {
+                bodies.insert(body);
+            }
+        }
+    }
+    assert_eq!(fresh.len(), 1, "exactly one retry issues");
+    assert_eq!(fresh[0].number.seq(), 3);
+    assert_eq!(bodies.len(), 1, "every retry gets the same body");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 3);
+    assert_eq!(verify_challans(&store).await, Ok(3));
 }
 
 /// Issues `n` challans at once from `tasks`, spread over the stores and officers given.
@@ -676,10 +737,14 @@ async fn concurrent_gap_free(db: TestDb) {
     assert_eq!(verify_challans(&store).await, Ok(200));
 }
 
-// 6b. The same with two stores on one database: two processes' worth of writers.
+// 6b. The same with two stores on one database: two processes' worth of writers. Token grants
+//     (which touch only the chain head) are mixed in, so the two writers' batches take their locks
+//     in different orders unless each batch takes the chain head first.
 async fn concurrent_two_writers_gap_free(db: TestDb) {
-    let (a, clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
-    let b = db.open().await.with_clock(clock.clone());
+    // Both open (and migrate) the fresh database at the same time, like two processes starting.
+    let clock = Arc::new(ManualClock::new(datetime!(2026-03-14 10:00 UTC)));
+    let (a, b) = tokio::join!(db.open(), db.open());
+    let (a, b) = (a.with_clock(clock.clone()), b.with_clock(clock.clone()));
     load_kp(&a).await;
     assert!(
         !load_kp(&b).await,
@@ -690,12 +755,53 @@ async fn concurrent_two_writers_gap_free(db: TestDb) {
         let store = if i % 2 == 0 { &a } else { &b };
         officers.push(add_officer(store, &format!("officer{i}"), TRF, PSH).await);
     }
-    let issued = issue_concurrently(&[a.clone(), b.clone()], &officers, 200).await;
+    // 8 workers, 4 on each store, each issuing 25 challans one after another and granting a
+    // token after every third, so batches start and mix both kinds of operation.
+    let workers: Vec<_> = (0..8usize)
+        .map(|w| {
+            let store = if w % 2 == 0 { a.clone() } else { b.clone() };
+            let officer = officers[w % officers.len()].clone();
+            tokio::spawn(async move {
+                let (mut issued, mut grants) = (Vec::new(), 0);
+                for j in 0..25usize {
+                    issued.push(issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await);
+                    if (j + w) % 3 == 0 {
+                        let (_, hash) = users::new_token();
+                        let at = store.now();
+                        let officer = officer.clone();
+                        store
+                            .write(move |tx| {
+                                users::create_token(
+                                    tx,
+                                    &officer,
+                                    &hash,
+                                    at,
+                                    at + Duration::hours(1),
+                                )
+                            })
+                            .await
+                            .expect("granting a token");
+                        grants += 1;
+                    }
+                }
+                (issued, grants)
+            })
+        })
+        .collect();
+    let (mut issued, mut grants) = (Vec::new(), 0u64);
+    for h in workers {
+        let (i, g) = h.await.expect("worker");
+        issued.extend(i);
+        grants += g;
+    }
+    assert_eq!(grants, 67);
     assert_gap_free(&issued, 200);
     assert_gap_free_in_db(&a, 200).await;
     assert_gap_free_in_db(&b, 200).await;
-    assert_eq!(verify_chain(&a).await, Ok(205));
-    assert_eq!(verify_chain(&b).await, Ok(205));
+    assert_eq!(count(&a, "SELECT COUNT(*) FROM api_tokens").await, 67);
+    // catalogue.loaded + 4 x user.created + 200 x challan.issued + 67 x auth.token_issued
+    assert_eq!(verify_chain(&a).await, Ok(272));
+    assert_eq!(verify_chain(&b).await, Ok(272));
     assert_eq!(verify_challans(&a).await, Ok(200));
 }
 
@@ -886,9 +992,21 @@ async fn tamper_detection(db: TestDb) {
     let disable = if db.is_postgres() {
         "ALTER TABLE events DISABLE TRIGGER events_append_only"
     } else {
-        "DROP TRIGGER events_no_update"
+        "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete"
     };
     db.raw(disable).await.unwrap();
+
+    // (d) First, the last event removed: every remaining link holds, but the head no longer
+    //     matches the log.
+    db.raw(&format!("DELETE FROM events WHERE seq = {chain_len}"))
+        .await
+        .unwrap();
+    match verify_chain(&store).await {
+        Err(Finding::Head { .. }) => {}
+        other => panic!("expected a chain-head finding, got {other:?}"),
+    }
+
+    // Then an event in the middle edited: named by its sequence number.
     db.raw(&format!(
         "UPDATE events SET payload = replace(payload, 'no-helmet', 'no-seat-belt') WHERE seq = {seq}"
     ))
@@ -919,6 +1037,30 @@ async fn acknowledged_writes_survive_reopen(db: TestDb) {
 
     let (store, _clock) = db.open_at(datetime!(2026-03-14 11:00 UTC)).await;
     assert!(!load_kp(&store).await, "the catalogue is still there");
+    // Acknowledged means synced: the settings that make a commit durable are in force.
+    let settings = store
+        .read(|tx| {
+            Ok(match tx.dialect() {
+                Dialect::Sqlite => (
+                    tx.query_one("PRAGMA synchronous", &[])?.i64(0)?.to_string(),
+                    tx.query_one("PRAGMA journal_mode", &[])?.text(0)?,
+                ),
+                Dialect::Postgres => (
+                    tx.query_one("SELECT current_setting('synchronous_commit')", &[])?
+                        .text(0)?,
+                    String::new(),
+                ),
+            })
+        })
+        .await
+        .unwrap();
+    if db.is_postgres() {
+        // anything but "off" flushes the commit record before COMMIT returns
+        assert_ne!(settings.0, "off");
+    } else {
+        // synchronous = FULL (2), write-ahead log
+        assert_eq!(settings, ("2".to_string(), "wal".to_string()));
+    }
     let number = c1.number.clone();
     let reread = store
         .read(move |tx| challans::by_number(tx, &number))
