@@ -11,13 +11,17 @@ pub mod auth;
 pub mod controllers;
 pub mod error;
 pub mod extract;
+pub mod html;
+pub mod payments;
 pub mod ratelimit;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use controllers::{auth as auth_c, catalogue, challans, health, public};
+use controllers::{
+    auth as auth_c, catalogue, challans, checkout, health, onebill, public, sandbox,
+};
 use efine_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,12 +54,17 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    pub payments: Arc<payments::PaymentsConfig>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
     pub dummy_hash: String,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Result<AppState, efine_store::StoreError> {
+    pub fn new(
+        store: Store,
+        config: WebConfig,
+        payments: payments::PaymentsConfig,
+    ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
         Ok(AppState {
             store,
@@ -64,6 +73,7 @@ impl AppState {
                 Duration::from_secs(60),
             )),
             config: Arc::new(config),
+            payments: Arc::new(payments),
             dummy_hash,
         })
     }
@@ -83,6 +93,7 @@ impl AppState {
         (name = "catalogue", description = "Departments, districts, offences and fees"),
         (name = "challans", description = "Issuing and reading challans (staff)"),
         (name = "public", description = "What citizens may see and do"),
+        (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
     )
 )]
 struct ApiDoc;
@@ -110,6 +121,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(challans::get_challan))
         .routes(routes!(public::get_public_challan))
         .routes(routes!(public::lookup))
+        .routes(routes!(checkout::create_checkout))
+        .routes(routes!(onebill::bill_inquiry))
+        .routes(routes!(onebill::bill_payment))
 }
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
@@ -132,6 +146,15 @@ pub fn router(state: AppState) -> Router {
                 let doc = doc.clone();
                 async move { Json(doc.as_ref().clone()) }
             }),
+        )
+        .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
+        .route(
+            "/sandbox/jazzcash/merchantform",
+            post(sandbox::jazzcash_form),
+        )
+        .route(
+            "/sandbox/jazzcash/complete",
+            post(sandbox::jazzcash_complete),
         )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -2,7 +2,7 @@
 //! Abbottabad 289, Dera Ismail Khan 36), issued through the real issuance path by demo officers.
 //! The paid side of the pilot arrives with the payment rails, through their sandboxes.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use efine_core::auth::Role;
 use efine_core::challan::Location;
 use efine_core::{DepartmentCode, DistrictCode, OffenceCode, VehicleNumber};
@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 struct PilotDistrict {
     code: &'static str,
     issued: u32,
+    paid: u32,
     /// Plate prefixes commonly seen there.
     plates: &'static [&'static str],
     /// Centre, in micro-degrees.
@@ -23,24 +24,28 @@ struct PilotDistrict {
 const PILOT: &[PilotDistrict] = &[
     PilotDistrict {
         code: "peshawar",
+        paid: 4201,
         issued: 4219,
         plates: &["PES", "PR", "LEB", "ICT"],
         centre: (34_008_000, 71_578_000),
     },
     PilotDistrict {
         code: "swat",
+        paid: 875,
         issued: 891,
         plates: &["SWT", "SWA", "PES"],
         centre: (34_773_000, 72_360_000),
     },
     PilotDistrict {
         code: "abbottabad",
+        paid: 282,
         issued: 289,
         plates: &["ATD", "ABT", "RIM"],
         centre: (34_168_000, 73_221_000),
     },
     PilotDistrict {
         code: "dera-ismail-khan",
+        paid: 36,
         issued: 36,
         plates: &["DIK", "DI", "MN"],
         centre: (31_832_000, 70_902_000),
@@ -50,7 +55,7 @@ const PILOT: &[PilotDistrict] = &[
 /// The password of every demo account. Demo data only: never use `--demo` in production.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
-pub async fn load(store: &Store) -> Result<()> {
+pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) -> Result<()> {
     let exists = store
         .read(|tx| users::for_login(tx, "demo.admin"))
         .await?
@@ -115,6 +120,7 @@ pub async fn load(store: &Store) -> Result<()> {
     let bar = indicatif::ProgressBar::new(total);
     bar.set_message("issuing demo challans");
     let mut rng = StdRng::seed_from_u64(4219);
+    let mut issued = Vec::new();
     for (d, officer) in PILOT.iter().zip(&officers) {
         let (lat, lon) = d.centre;
         // Spread over the 90 days before now, in working hours, issued in time order so numbers
@@ -154,21 +160,175 @@ pub async fn load(store: &Store) -> Result<()> {
             }));
             if pending.len() == 512 {
                 for p in pending.drain(..) {
-                    p.await?;
+                    issued.push((d.code, p.await?));
                     bar.inc(1);
                 }
             }
         }
         for p in pending.drain(..) {
-            p.await?;
+            issued.push((d.code, p.await?));
             bar.inc(1);
         }
     }
     bar.finish_and_clear();
+    pay_pilot(store, rails, issued, &mut rng).await?;
     println!(
         "demo data loaded: {total} challans in the four pilot districts; demo accounts \
          demo.admin, demo.auditor, demo.finance, demo.supervisor and demo.officer.<district>, \
          password '{DEMO_PASSWORD}'"
     );
+    Ok(())
+}
+
+/// Pays the pilot's paid share of each district's challans through the rails' sandboxes: banks on
+/// 1Bill and payers on JazzCash's hosted page, each message in the rail's wire format and
+/// signature, credited by the same store functions the HTTP handlers call.
+async fn pay_pilot(
+    store: &Store,
+    rails: &efine_web::payments::PaymentsConfig,
+    issued: Vec<(&'static str, efine_store::IssueOutcome)>,
+    rng: &mut StdRng,
+) -> Result<()> {
+    use efine_core::clock::{karachi_date, KARACHI};
+    use efine_core::payment::Rail;
+    use efine_pay::jazzcash::{self, Checkout};
+    use efine_pay::sandbox::{self, Choice};
+    use efine_store::ops::payments::{self, BillPayment, Credit};
+    use rand::seq::SliceRandom;
+
+    let onebill = rails
+        .onebill
+        .clone()
+        .context("demo needs the 1Bill sandbox")?;
+    let jc = rails
+        .jazzcash
+        .clone()
+        .context("demo needs the JazzCash sandbox")?;
+    let now = store.now();
+    let mut to_pay = Vec::new();
+    for d in PILOT {
+        let mut mine: Vec<_> = issued
+            .iter()
+            .filter(|(code, _)| *code == d.code)
+            .filter_map(|(_, o)| match o {
+                efine_store::IssueOutcome::Issued { challan, .. } => Some(challan.as_ref().clone()),
+                _ => None,
+            })
+            .collect();
+        mine.shuffle(rng);
+        to_pay.extend(mine.into_iter().take(d.paid as usize));
+    }
+    // Paid within the days allowed, mostly early, never in the future.
+    let mut plan: Vec<_> = to_pay
+        .into_iter()
+        .map(|c| {
+            let days = (c.due_date - karachi_date(c.issued_at)).whole_days().max(1);
+            let at = (c.issued_at + time::Duration::minutes(rng.gen_range(30..days * 24 * 60)))
+                .min(now - time::Duration::minutes(1));
+            let rail = if rng.gen_range(0..100) < 60 {
+                Rail::OneBill
+            } else {
+                Rail::Jazzcash
+            };
+            (at, rail, c)
+        })
+        .collect();
+    plan.sort_by_key(|(at, ..)| *at);
+    let bar = indicatif::ProgressBar::new(plan.len() as u64);
+    bar.set_message("paying demo challans through the sandboxes");
+    let mut pending = Vec::new();
+    for (i, (at, rail, c)) in plan.into_iter().enumerate() {
+        let local = at.to_offset(KARACHI);
+        let local = time::PrimitiveDateTime::new(local.date(), local.time());
+        let amount = efine_core::challan::amount_due(c.amount, c.due_date, karachi_date(at));
+        let fut = match rail {
+            Rail::OneBill => {
+                let bank = ["HBL", "UBL", "MCB", "BOK", "ABL"][i % 5];
+                let req = sandbox::bank_payment(
+                    &onebill.username,
+                    &onebill.password,
+                    c.psid.as_str(),
+                    amount,
+                    i as u32,
+                    local,
+                    bank,
+                );
+                let parsed = req.parse()?;
+                let psid = c.psid.clone();
+                Box::pin(store.submit(move |tx| {
+                    match payments::pay_bill(
+                        tx,
+                        &psid,
+                        parsed.amount,
+                        parsed.tran_date,
+                        &parsed.rail_txn_id(),
+                        &format!("1bill:{bank}"),
+                        at,
+                    )? {
+                        BillPayment::Credited(Credit::Paid(_)) => Ok(()),
+                        other => Err(efine_store::StoreError::Corrupt(format!(
+                            "demo 1Bill payment: {other:?}"
+                        ))),
+                    }
+                }))
+                    as std::pin::Pin<
+                        Box<
+                            dyn std::future::Future<Output = Result<(), efine_store::StoreError>>
+                                + Send,
+                        >,
+                    >
+            }
+            _ => {
+                let merchant = jc.merchant.clone();
+                let return_url = format!("{}/payments/jazzcash/return", rails.public_url);
+                Box::pin(store.submit(move |tx| {
+                    let (a, ch) = payments::start_attempt(tx, &c.number, Rail::Jazzcash, at)?;
+                    let request = jazzcash::checkout_fields(
+                        &merchant,
+                        &Checkout {
+                            reference: &a.reference,
+                            amount: a.amount,
+                            bill_reference: &a.challan_number,
+                            description: "Challan",
+                            return_url: &return_url,
+                            at_local: local,
+                            valid_for: time::Duration::hours(1),
+                            psid: ch.psid.as_str(),
+                        },
+                    );
+                    let answer = sandbox::jazzcash_return(
+                        &merchant,
+                        &request,
+                        Choice::Success,
+                        &format!("{:012}", a.id),
+                    )
+                    .map_err(|e| efine_store::StoreError::Corrupt(e.into()))?;
+                    let msg = jazzcash::parse_return(&merchant, &answer)
+                        .map_err(|e| efine_store::StoreError::Corrupt(e.to_string()))?;
+                    match msg.outcome {
+                        efine_pay::RailOutcome::Confirmed { rail_txn_id, .. } => {
+                            payments::credit(tx, &a, &rail_txn_id, "jazzcash", at)?;
+                            Ok(())
+                        }
+                        other => Err(efine_store::StoreError::Corrupt(format!(
+                            "demo JazzCash: {other:?}"
+                        ))),
+                    }
+                }))
+            }
+        };
+        pending.push(fut);
+        if pending.len() == 512 {
+            for p in pending.drain(..) {
+                p.await?;
+                bar.inc(1);
+            }
+        }
+    }
+    for p in pending.drain(..) {
+        p.await?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `efine` command: serve the API, run migrations, manage staff, verify the audit chain,
 //! and generate load. A thin layer over `efine-store` and `efine-web`.
 
+mod bank;
 mod demo;
 mod loadgen;
 
@@ -52,6 +53,8 @@ enum Command {
         /// Lifetime of staff bearer tokens, in hours.
         #[arg(long, env = "EFINE_TOKEN_HOURS", default_value_t = 12)]
         token_hours: i64,
+        #[command(flatten)]
+        rails: RailArgs,
     },
     /// Apply pending database migrations and load the catalogue, then exit.
     Migrate {
@@ -70,6 +73,113 @@ enum Command {
     },
     /// Issue challans over HTTP as fast as a number of clients can, and report latency.
     Loadgen(loadgen::LoadgenArgs),
+    /// Act as a bank on the 1Bill biller API.
+    Bank {
+        #[command(subcommand)]
+        command: bank::BankCommand,
+    },
+    /// The double-entry ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Print the trial balance; exit 1 if any journal or the whole ledger does not balance.
+    Balance {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Payment rail settings. With `--demo` (or `EFINE_SANDBOX=1`) every rail not configured here
+/// uses E-Fine's own sandbox, with sandbox credentials.
+#[derive(Args, Clone)]
+struct RailArgs {
+    /// The address citizens reach this server at (return URLs, QR links).
+    #[arg(long, env = "EFINE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Serve the rails' sandboxes from this server (on with --demo).
+    #[arg(long, env = "EFINE_SANDBOX")]
+    sandbox: bool,
+    #[arg(long, env = "EFINE_1BILL_USERNAME")]
+    onebill_username: Option<String>,
+    #[arg(long, env = "EFINE_1BILL_PASSWORD", hide_env_values = true)]
+    onebill_password: Option<String>,
+    /// Comma-separated addresses allowed to call the 1Bill API (default: any).
+    #[arg(long, env = "EFINE_1BILL_ALLOW", value_delimiter = ',')]
+    onebill_allow: Vec<std::net::IpAddr>,
+    #[arg(long, env = "EFINE_JAZZCASH_MERCHANT_ID")]
+    jazzcash_merchant_id: Option<String>,
+    #[arg(long, env = "EFINE_JAZZCASH_PASSWORD", hide_env_values = true)]
+    jazzcash_password: Option<String>,
+    #[arg(long, env = "EFINE_JAZZCASH_INTEGRITY_SALT", hide_env_values = true)]
+    jazzcash_integrity_salt: Option<String>,
+    /// JazzCash's hosted checkout form URL.
+    #[arg(long, env = "EFINE_JAZZCASH_URL")]
+    jazzcash_url: Option<String>,
+}
+
+impl RailArgs {
+    fn config(&self, listen: &str, demo: bool) -> Result<efine_web::payments::PaymentsConfig> {
+        use efine_web::payments::{JazzcashConfig, OneBillConfig, PaymentsConfig};
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        let mut cfg = if demo || self.sandbox {
+            efine_web::payments::sandbox(&public_url)
+        } else {
+            PaymentsConfig {
+                public_url: public_url.clone(),
+                ..Default::default()
+            }
+        };
+        match (&self.onebill_username, &self.onebill_password) {
+            (Some(u), Some(p)) => {
+                cfg.onebill = Some(OneBillConfig {
+                    username: u.clone(),
+                    password: p.clone(),
+                    allow: None,
+                })
+            }
+            (None, None) => {}
+            _ => bail!("set both EFINE_1BILL_USERNAME and EFINE_1BILL_PASSWORD, or neither"),
+        }
+        if !self.onebill_allow.is_empty() {
+            if let Some(o) = cfg.onebill.as_mut() {
+                o.allow = Some(self.onebill_allow.clone());
+            }
+        }
+        match (
+            &self.jazzcash_merchant_id,
+            &self.jazzcash_password,
+            &self.jazzcash_integrity_salt,
+        ) {
+            (Some(m), Some(p), Some(s)) => {
+                let url = self.jazzcash_url.clone().context(
+                    "EFINE_JAZZCASH_URL (JazzCash's hosted form URL) is required with a JazzCash merchant",
+                )?;
+                cfg.jazzcash = Some(JazzcashConfig {
+                    merchant: efine_pay::jazzcash::Merchant {
+                        merchant_id: m.clone(),
+                        password: p.clone(),
+                        integrity_salt: s.clone(),
+                    },
+                    gateway_url: url,
+                })
+            }
+            (None, None, None) => {}
+            _ => bail!(
+                "set all of EFINE_JAZZCASH_MERCHANT_ID, EFINE_JAZZCASH_PASSWORD and EFINE_JAZZCASH_INTEGRITY_SALT, or none"
+            ),
+        }
+        Ok(cfg)
+    }
 }
 
 #[derive(Subcommand)]
@@ -172,13 +282,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             listen,
             demo,
             token_hours,
+            rails,
         } => {
             if !(1..=24 * 30).contains(&token_hours) {
                 bail!("EFINE_TOKEN_HOURS / --token-hours must be between 1 and 720");
             }
+            let payments = rails.config(&listen, demo)?;
             let store = db.open().await?;
             if demo {
-                demo::load(&store).await?;
+                demo::load(&store, &payments).await?;
             }
             let state = efine_web::AppState::new(
                 store.clone(),
@@ -186,6 +298,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     token_ttl: time::Duration::hours(token_hours),
                     ..Default::default()
                 },
+                payments,
             )?;
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -267,6 +380,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             loadgen::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bank { command } => bank::run(command).await,
+        Command::Ledger {
+            command: LedgerCommand::Balance { db },
+        } => {
+            let store = Store::open(db.location()).await?;
+            ledger_balance(&store).await
+        }
     }
 }
 
@@ -305,6 +425,42 @@ async fn audit_verify(store: &Store) -> Result<std::process::ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+async fn ledger_balance(store: &Store) -> Result<std::process::ExitCode> {
+    use efine_core::Money;
+    use efine_store::ops::ledger;
+    use std::process::ExitCode;
+    let (rows, bad) = store
+        .read(|tx| Ok((ledger::trial_balance(tx)?, ledger::unbalanced_journals(tx)?)))
+        .await?;
+    let rs = |p: i64| {
+        Money::from_paisa(p)
+            .map(|m| m.to_string())
+            .unwrap_or_else(|_| format!("{p} paisa"))
+    };
+    println!("{:<48} {:>18} {:>18}", "account", "debit", "credit");
+    let (mut d, mut c) = (0i128, 0i128);
+    for r in &rows {
+        println!("{:<48} {:>18} {:>18}", r.account, rs(r.debit), rs(r.credit));
+        d += r.debit as i128;
+        c += r.credit as i128;
+    }
+    let total = |v: i128| {
+        i64::try_from(v)
+            .map(rs)
+            .unwrap_or_else(|_| format!("{v} paisa"))
+    };
+    println!("{:<48} {:>18} {:>18}", "total", total(d), total(c));
+    for (id, kind) in &bad {
+        println!("UNBALANCED: journal {id} ({kind})");
+    }
+    if d != c || !bad.is_empty() {
+        println!("the ledger does NOT balance");
+        return Ok(ExitCode::from(1));
+    }
+    println!("balanced: debits equal credits in every journal and in total");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

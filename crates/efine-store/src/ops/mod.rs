@@ -4,4 +4,6 @@ pub mod audit;
 pub mod catalogue;
 pub mod challans;
 pub mod events;
+pub mod ledger;
+pub mod payments;
 pub mod users;

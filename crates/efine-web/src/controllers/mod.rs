@@ -3,5 +3,8 @@
 pub mod auth;
 pub mod catalogue;
 pub mod challans;
+pub mod checkout;
 pub mod health;
+pub mod onebill;
 pub mod public;
+pub mod sandbox;

@@ -1,0 +1,293 @@
+//! Hosted checkout: where to send the payer for a challan, and what the rail sends back.
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::html::{escape, page};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Form, Json};
+use efine_core::clock::KARACHI;
+use efine_core::payment::{AttemptEvent, Rail};
+use efine_core::ChallanNumber;
+use efine_pay::jazzcash::{self, Checkout, Fields};
+use efine_pay::RailOutcome;
+use efine_store::ops::payments::{self, Credit};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// `jazzcash` (Easypaisa and card arrive with their rails).
+    pub method: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckoutResponse {
+    pub method: String,
+    /// Our reference for this attempt (the rail's `pp_TxnRefNo`).
+    pub reference: String,
+    /// Paisa to be taken: the amount due today.
+    pub amount: i64,
+    pub amount_display: String,
+    /// Send the payer's browser here, posting `fields` as a form.
+    pub gateway_url: String,
+    pub http_method: String,
+    /// The signed form fields.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Starts a payment: an attempt for the amount due today, and the signed form that sends the
+/// payer to the rail's hosted page.
+#[utoipa::path(post, path = "/api/v1/public/challans/{challan_number}/checkout", tag = "public",
+    params(("challan_number" = String, Path, description = "e.g. TRF-PSH-2026-004219")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 201, body = CheckoutResponse),
+        (status = 404, description = "no such challan", body = ErrorBody),
+        (status = 409, description = "already paid or cancelled", body = ErrorBody),
+        (status = 422, description = "unknown or unavailable method, or not a challan number", body = ErrorBody),
+    ))]
+pub async fn create_checkout(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    body: ApiJson<CheckoutRequest>,
+) -> ApiResult<Response> {
+    let number =
+        ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
+    let rail = match Rail::parse(body.value.method.trim()) {
+        Some(Rail::Jazzcash) => Rail::Jazzcash,
+        Some(r) if r != Rail::Counter && r != Rail::OneBill => {
+            return Err(ApiError::invalid(
+                "method",
+                format!(
+                    "{} is not available yet; use jazzcash, or pay at any bank with the PSID",
+                    r.label()
+                ),
+            ))
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "method",
+                "method must be jazzcash (or pay at any bank, ATM or app with the PSID)",
+            ))
+        }
+    };
+    let jc =
+        state.payments.jazzcash.clone().ok_or_else(|| {
+            ApiError::invalid("method", "JazzCash is not configured on this server")
+        })?;
+    let now = state.store.now();
+    let (attempt, challan) = state
+        .store
+        .write(move |tx| payments::start_attempt(tx, &number, rail, now))
+        .await?;
+    let return_url = format!("{}/payments/jazzcash/return", state.payments.public_url);
+    let local = now.to_offset(KARACHI);
+    let fields = jazzcash::checkout_fields(
+        &jc.merchant,
+        &Checkout {
+            reference: &attempt.reference,
+            amount: attempt.amount,
+            bill_reference: &attempt.challan_number,
+            description: &format!("Challan {}", attempt.challan_number),
+            return_url: &return_url,
+            at_local: time::PrimitiveDateTime::new(local.date(), local.time()),
+            valid_for: time::Duration::hours(1),
+            psid: challan.psid.as_str(),
+        },
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(CheckoutResponse {
+            method: rail.as_str().into(),
+            reference: attempt.reference,
+            amount: attempt.amount.paisa(),
+            amount_display: attempt.amount.to_string(),
+            gateway_url: jc.gateway_url,
+            http_method: "POST".into(),
+            fields,
+        }),
+    )
+        .into_response())
+}
+
+fn result_page(status: StatusCode, title: &str, body: &str) -> Response {
+    (status, Html(page(title, body))).into_response()
+}
+
+/// JazzCash's return (the payer's browser, form-encoded) and IPN: verify the signature, the
+/// reference and the amount, then credit once however often it is replayed.
+pub async fn jazzcash_return(
+    State(state): State<AppState>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let Some(jc) = state.payments.jazzcash.clone() else {
+        return result_page(
+            StatusCode::NOT_FOUND,
+            "Not available",
+            "<p>JazzCash is not configured.</p>",
+        );
+    };
+    let now = state.store.now();
+    let mut raw_fields = fields.clone();
+    raw_fields.remove("pp_Password");
+    let raw = serde_json::to_string(&raw_fields).unwrap_or_default();
+    let parsed = jazzcash::parse_return(&jc.merchant, &fields);
+    let reference = fields.get("pp_TxnRefNo").cloned();
+    let msg = match parsed {
+        Ok(m) => m,
+        Err(e) => {
+            let verdict = format!("refused: {e}");
+            let r = reference.clone();
+            let _ = state
+                .store
+                .write(move |tx| {
+                    payments::record_message(
+                        tx,
+                        Rail::Jazzcash,
+                        "return",
+                        r.as_deref(),
+                        &raw,
+                        &verdict,
+                        now,
+                    )
+                })
+                .await;
+            return result_page(
+                StatusCode::BAD_REQUEST,
+                "Payment not verified",
+                "<p>This payment message could not be verified, so nothing was credited. If money was taken, it will be found when JazzCash settles and refunded or credited.</p>",
+            );
+        }
+    };
+    let outcome = state
+        .store
+        .write(move |tx| {
+            let Some(a) = payments::attempt_by_reference(tx, &msg.reference)? else {
+                payments::record_message(
+                    tx,
+                    Rail::Jazzcash,
+                    "return",
+                    Some(&msg.reference),
+                    &raw,
+                    "refused: unknown reference",
+                    now,
+                )?;
+                return Ok(Err("We have no payment with this reference."));
+            };
+            if a.rail != Rail::Jazzcash
+                || msg.amount != a.amount
+                || msg.bill_reference != a.challan_number
+            {
+                payments::record_message(
+                    tx,
+                    Rail::Jazzcash,
+                    "return",
+                    Some(&msg.reference),
+                    &raw,
+                    "refused: amount or bill reference differs from the attempt",
+                    now,
+                )?;
+                return Ok(Err(
+                    "The amount or challan in this message does not match the payment we started.",
+                ));
+            }
+            let done = match &msg.outcome {
+                RailOutcome::Confirmed { rail_txn_id, .. } => {
+                    let c = payments::credit(tx, &a, rail_txn_id, "jazzcash", now)?;
+                    Ok(Ok(Some(c)))
+                }
+                RailOutcome::Pending => {
+                    payments::mark(
+                        tx,
+                        &a,
+                        AttemptEvent::MarkedPending,
+                        serde_json::json!({"code": msg.response_code}),
+                        "jazzcash",
+                        now,
+                    )?;
+                    Ok(Ok(None))
+                }
+                RailOutcome::Failed { reason } => {
+                    if a.state != efine_core::payment::AttemptState::Confirmed {
+                        payments::mark(
+                            tx,
+                            &a,
+                            AttemptEvent::Failed,
+                            serde_json::json!({"reason": reason}),
+                            "jazzcash",
+                            now,
+                        )?;
+                    }
+                    Ok(Ok(None))
+                }
+            };
+            let verdict = match &done {
+                Ok(Ok(Some(Credit::Paid(r)))) => format!("paid, receipt {}", r.number),
+                Ok(Ok(Some(Credit::RefundOwed { liability_id, .. }))) => {
+                    format!("refund owed, liability {liability_id}")
+                }
+                Ok(Ok(Some(Credit::Replayed(_)))) => "replay: credited before".into(),
+                _ => format!("{} {}", msg.response_code, msg.response_message),
+            };
+            payments::record_message(
+                tx,
+                Rail::Jazzcash,
+                "return",
+                Some(&msg.reference),
+                &raw,
+                &verdict,
+                now,
+            )?;
+            done.map(|d| d.map(|c| (c, msg.outcome.clone())))
+        })
+        .await;
+    match outcome {
+        Ok(Ok((Some(credit), _))) => {
+            let credit = match credit {
+                Credit::Replayed(c) => *c,
+                c => c,
+            };
+            match credit {
+                Credit::Paid(r) => result_page(
+                    StatusCode::OK,
+                    "Payment received",
+                    &format!(
+                        "<p>Paid: <strong>{}</strong> for challan {}.</p><p>Receipt number <strong>{}</strong>.</p>",
+                        escape(&r.amount.to_string()),
+                        escape(&r.challan_number),
+                        escape(&r.number)
+                    ),
+                ),
+                _ => result_page(
+                    StatusCode::OK,
+                    "Already paid",
+                    "<p>This challan was already paid, so this payment will be refunded to you. Nothing more is owed.</p>",
+                ),
+            }
+        }
+        Ok(Ok((None, RailOutcome::Pending))) => result_page(
+            StatusCode::OK,
+            "Payment pending",
+            "<p>JazzCash has not completed this payment yet. We will check with JazzCash and update the challan; nothing more is needed from you now.</p>",
+        ),
+        Ok(Ok((None, _))) => result_page(
+            StatusCode::OK,
+            "Payment not completed",
+            "<p>The payment did not go through and nothing was taken. You can try again.</p>",
+        ),
+        Ok(Err(why)) => result_page(StatusCode::BAD_REQUEST, "Payment not credited", &format!("<p>{}</p>", escape(why))),
+        Err(e) => {
+            tracing::error!(error = %e, "JazzCash return failed");
+            result_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Please try again",
+                "<p>Something went wrong on our side. Nothing was lost: the payment will be credited when JazzCash confirms it.</p>",
+            )
+        }
+    }
+}

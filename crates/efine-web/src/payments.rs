@@ -1,0 +1,71 @@
+//! Payment rail settings, from configuration (`EFINE_1BILL_*`, `EFINE_JAZZCASH_*`).
+
+use efine_pay::jazzcash::Merchant;
+use std::net::IpAddr;
+
+/// The caller credentials banks use on the 1Bill biller API.
+#[derive(Clone)]
+pub struct OneBillConfig {
+    pub username: String,
+    pub password: String,
+    /// When set, only these addresses may call the biller API.
+    pub allow: Option<Vec<IpAddr>>,
+}
+
+impl std::fmt::Debug for OneBillConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneBillConfig")
+            .field("username", &self.username)
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JazzcashConfig {
+    pub merchant: Merchant,
+    /// Where the payer's browser posts the checkout form (JazzCash's hosted page, or our sandbox).
+    pub gateway_url: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PaymentsConfig {
+    /// The address citizens reach E-Fine at (for return URLs).
+    pub public_url: String,
+    pub onebill: Option<OneBillConfig>,
+    pub jazzcash: Option<JazzcashConfig>,
+    /// Serve the rails' sandboxes (hosted pages) from this server.
+    pub sandbox: bool,
+}
+
+/// The sandbox's own credentials: used with `--demo` and in tests, never in production.
+pub fn sandbox(public_url: &str) -> PaymentsConfig {
+    let public_url = public_url.trim_end_matches('/').to_string();
+    PaymentsConfig {
+        onebill: Some(OneBillConfig {
+            username: "sandbox-bank".into(),
+            password: "sandbox-1bill".into(),
+            allow: None,
+        }),
+        jazzcash: Some(JazzcashConfig {
+            merchant: Merchant {
+                merchant_id: "MC-SANDBOX".into(),
+                password: "sandbox-pw".into(),
+                integrity_salt: "sandbox-integrity-salt".into(),
+            },
+            gateway_url: format!("{public_url}/sandbox/jazzcash/merchantform"),
+        }),
+        sandbox: true,
+        public_url,
+    }
+}
+
+/// Constant-time equality for credentials.
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = (a.len() ^ b.len()) as u8;
+    for i in 0..a.len().max(b.len()) {
+        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
+}
