@@ -113,3 +113,24 @@ pub trait Tx {
             .ok_or_else(|| StoreError::Corrupt(format!("expected a row from: {sql}")))
     }
 }
+
+/// Runs `f` inside a nested savepoint: if it fails, everything it wrote is rolled back and the
+/// error is handed to the caller, whose own transaction goes on (e.g. to record why a rail's
+/// message was refused).
+pub fn nested<T>(
+    tx: &mut dyn Tx,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
+) -> Result<Result<T, StoreError>, StoreError> {
+    tx.exec("SAVEPOINT nested", &[])?;
+    match f(tx) {
+        Ok(v) => {
+            tx.exec("RELEASE SAVEPOINT nested", &[])?;
+            Ok(Ok(v))
+        }
+        Err(e) => {
+            tx.exec("ROLLBACK TO SAVEPOINT nested", &[])?;
+            tx.exec("RELEASE SAVEPOINT nested", &[])?;
+            Ok(Err(e))
+        }
+    }
+}

@@ -14,6 +14,8 @@ use efine_core::ChallanNumber;
 use efine_pay::jazzcash::{self, Checkout, Fields};
 use efine_pay::RailOutcome;
 use efine_store::ops::payments::{self, Credit};
+use efine_store::sql::nested;
+use efine_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -198,8 +200,14 @@ pub async fn jazzcash_return(
             }
             let done = match &msg.outcome {
                 RailOutcome::Confirmed { rail_txn_id, .. } => {
-                    let c = payments::credit(tx, &a, rail_txn_id, "jazzcash", now)?;
-                    Ok(Ok(Some(c)))
+                    match nested(tx, |tx| payments::credit(tx, &a, rail_txn_id, "jazzcash", now))? {
+                        Ok(c) => Ok(Ok(Some(c))),
+                        Err(StoreError::Conflict { message, .. }) => {
+                            payments::record_message(tx, Rail::Jazzcash, "return", Some(&msg.reference), &raw, &format!("refused: {message}"), now)?;
+                            return Ok(Err("This payment message conflicts with one already credited; it was recorded for finance to review."));
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
                 RailOutcome::Pending => {
                     payments::mark(

@@ -94,10 +94,13 @@ pub async fn jazzcash_complete(
         .and_then(|c| Choice::parse(&c))
         .unwrap_or(Choice::Failure);
     let json = fields.remove("sandbox_format").as_deref() == Some("json");
-    let rrn = format!(
-        "{:012}",
-        state.store.now().unix_timestamp_nanos() % 1_000_000_000_000
-    );
+    // JazzCash's retrieval reference is unique per transaction: derive it from the attempt's
+    // own reference, which is.
+    let digits: String = fields
+        .get("pp_TxnRefNo")
+        .map(|r| r.chars().filter(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    let rrn = format!("{:0>12}", &digits[digits.len().saturating_sub(12)..]);
     let answer = match sandbox::jazzcash_return(&jc.merchant, &fields, choice, &rrn) {
         Ok(a) => a,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),

@@ -77,11 +77,12 @@ impl TestApp {
             .write(move |tx| catalogue::load_if_empty(tx, &cat, now))
             .await
             .expect("load catalogue");
-        let state = efine_web::AppState::new(store.clone(), config).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let payments = efine_web::payments::sandbox(&format!("http://{addr}"));
+        let state = efine_web::AppState::new(store.clone(), config, payments).expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(efine_web::serve(listener, state, async move {
             let _ = rx.await;

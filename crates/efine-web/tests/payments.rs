@@ -1,0 +1,532 @@
+//! Payments through the real server on both backends: 1Bill as a bank calls it, JazzCash through
+//! its sandbox's signed messages, replays, tampering, races, and the ledger after all of it.
+
+mod common;
+
+use common::TestApp;
+use efine_core::clock::KARACHI;
+use efine_core::Money;
+use efine_store::ops::ledger;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+both_backends!(
+    onebill_inquiry_and_payment,
+    onebill_refuses_bad_input_with_its_codes,
+    jazzcash_checkout_return_and_replay,
+    jazzcash_refuses_tampering_and_records_it,
+    jazzcash_pending_and_failure,
+    racing_rails_credit_once,
+    ledger_balances_after_many_operations,
+);
+
+async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
+    let (s, c) = app
+        .issue(
+            token,
+            json!({"offence_code": "no-helmet", "vehicle_number": plate}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    c
+}
+
+fn bank_payment(psid: &str, amount: i64, stan: u32, app: &TestApp) -> Value {
+    let now = app.store.now().to_offset(KARACHI);
+    let req = efine_pay::sandbox::bank_payment(
+        "sandbox-bank",
+        "sandbox-1bill",
+        psid,
+        Money::from_paisa(amount).unwrap(),
+        stan,
+        time::PrimitiveDateTime::new(now.date(), now.time()),
+        "HBL",
+    );
+    serde_json::to_value(req).unwrap()
+}
+
+async fn inquiry(app: &TestApp, psid: &str) -> Value {
+    let (s, v) = app
+        .post(
+            "/api/v1/1bill/bill-inquiry",
+            json!({"userName": "sandbox-bank", "password": "sandbox-1bill", "consumerNumber": psid, "bankMnemonic": "HBL"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    v
+}
+
+async fn trial(app: &TestApp) -> (i64, i64, Vec<ledger::AccountBalance>) {
+    let (rows, bad) = app
+        .store
+        .read(|tx| Ok((ledger::trial_balance(tx)?, ledger::unbalanced_journals(tx)?)))
+        .await
+        .unwrap();
+    assert!(bad.is_empty(), "unbalanced journals: {bad:?}");
+    let d = rows.iter().map(|r| r.debit).sum();
+    let c = rows.iter().map(|r| r.credit).sum();
+    (d, c, rows)
+}
+
+fn account(rows: &[ledger::AccountBalance], name: &str) -> i64 {
+    rows.iter()
+        .find(|r| r.account == name)
+        .map(|r| r.debit - r.credit)
+        .unwrap_or(0)
+}
+
+async fn onebill_inquiry_and_payment(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-1").await;
+    let psid = c["psid"].as_str().unwrap();
+    let amount = c["amount_due"].as_i64().unwrap();
+
+    let v = inquiry(&app, psid).await;
+    assert_eq!(v["Response_Code"], "00");
+    assert_eq!(v["Bill_Status"], "U");
+    assert_eq!(v["Amount_Within_DueDate"], format!("+{amount:013}"));
+    assert_eq!(v["Amount_After_DueDate"], format!("+{:013}", 2 * amount));
+    assert_eq!(
+        v["Due_Date"],
+        c["due_date"].as_str().unwrap().replace('-', "")
+    );
+    assert_eq!(v["Consumer_Detail"].as_str().unwrap().len(), 30);
+
+    let pay = bank_payment(psid, amount, 123456, &app);
+    let (s, r) = app.post("/api/v1/1bill/bill-payment", pay.clone()).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["response_Code"], "00", "{r}");
+    let receipt = r["Identification_parameter"].as_str().unwrap().to_string();
+    assert!(receipt.starts_with("RCT-2026-"), "{receipt}");
+
+    // The same payment again: duplicate, same receipt, nothing credited twice.
+    let (_, again) = app.post("/api/v1/1bill/bill-payment", pay).await;
+    assert_eq!(again["response_Code"], "03");
+    assert_eq!(again["Identification_parameter"], receipt.as_str());
+
+    let v = inquiry(&app, psid).await;
+    assert_eq!(v["Bill_Status"], "P");
+    assert_eq!(v["Amount_Paid"], format!("{amount:012}"));
+    assert_eq!(v["Tran_Auth_Id"], "123456");
+    assert_eq!(v["Date_Paid"].as_str().unwrap().len(), 8);
+
+    // Another bank transaction for the paid bill is refused before money moves.
+    let (_, other) = app
+        .post(
+            "/api/v1/1bill/bill-payment",
+            bank_payment(psid, amount, 654321, &app),
+        )
+        .await;
+    assert_eq!(other["response_Code"], "02");
+
+    let (_, p) = app
+        .get(&format!("/api/v1/public/challans/{psid}"), None)
+        .await;
+    assert_eq!(p["status"], "paid");
+    let (d, cr, rows) = trial(&app).await;
+    assert_eq!(d, cr);
+    assert_eq!(account(&rows, "clearing:1bill"), amount);
+    assert_eq!(account(&rows, "revenue:traffic-police:no-helmet"), -amount);
+    assert_eq!(account(&rows, "refunds-payable"), 0);
+}
+
+async fn onebill_refuses_bad_input_with_its_codes(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-2").await;
+    let psid = c["psid"].as_str().unwrap();
+    let amount = c["amount_due"].as_i64().unwrap();
+
+    let (_, v) = app
+        .post(
+            "/api/v1/1bill/bill-inquiry",
+            json!({"userName": "sandbox-bank", "password": "wrong", "consumerNumber": psid, "bankMnemonic": "HBL"}),
+        )
+        .await;
+    assert_eq!(v["Response_Code"], "04");
+    let mut typo = psid.as_bytes().to_vec();
+    typo[10] = if typo[10] == b'9' { b'0' } else { typo[10] + 1 };
+    let v = inquiry(&app, std::str::from_utf8(&typo).unwrap()).await;
+    assert_eq!(v["Response_Code"], "04");
+    let unknown = efine_core::Psid::for_challan(2026, 1, 38, 999_999);
+    let v = inquiry(&app, unknown.as_str()).await;
+    assert_eq!(v["Response_Code"], "01");
+
+    // Part payment, wrong credentials, malformed fields: refused with the rail's code, recorded,
+    // nothing credited.
+    let (_, r) = app
+        .post(
+            "/api/v1/1bill/bill-payment",
+            bank_payment(psid, amount - 100, 1, &app),
+        )
+        .await;
+    assert_eq!(r["response_Code"], "04");
+    let mut bad = bank_payment(psid, amount, 2, &app);
+    bad["password"] = json!("nope");
+    let (_, r) = app.post("/api/v1/1bill/bill-payment", bad).await;
+    assert_eq!(r["response_Code"], "04");
+    let mut bad = bank_payment(psid, amount, 3, &app);
+    bad["tran_date"] = json!("24-11-2026");
+    let (_, r) = app.post("/api/v1/1bill/bill-payment", bad).await;
+    assert_eq!(r["response_Code"], "04");
+    let (_, r) = app
+        .post(
+            "/api/v1/1bill/bill-payment",
+            bank_payment(unknown.as_str(), amount, 4, &app),
+        )
+        .await;
+    assert_eq!(r["response_Code"], "01");
+
+    assert_eq!(inquiry(&app, psid).await["Bill_Status"], "U");
+    let (d, _, rows) = trial(&app).await;
+    assert_eq!(d, 0, "{rows:?}");
+    let recorded: i64 = app
+        .store
+        .read(|tx| {
+            tx.query_one(
+                "SELECT COUNT(*) FROM rail_messages WHERE rail = '1bill'",
+                &[],
+            )?
+            .i64(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(recorded, 4);
+    let leaked: i64 = app
+        .store
+        .read(|tx| tx.query_one("SELECT COUNT(*) FROM rail_messages WHERE body LIKE '%sandbox-1bill%' OR body LIKE '%nope%'", &[])?.i64(0))
+        .await
+        .unwrap();
+    assert_eq!(leaked, 0, "passwords must not be kept");
+}
+
+async fn checkout(app: &TestApp, number: &str) -> Value {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": "jazzcash"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+/// The payer's choice on the sandbox page: the signed fields JazzCash posts back.
+async fn sandbox_answer(app: &TestApp, checkout: &Value, choice: &str) -> BTreeMap<String, String> {
+    let mut form: BTreeMap<String, String> =
+        serde_json::from_value(checkout["fields"].clone()).unwrap();
+    // The hosted page accepts the signed request.
+    let page = app
+        .http
+        .post(checkout["gateway_url"].as_str().unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("sandbox_choice"));
+    form.insert("sandbox_choice".into(), choice.into());
+    form.insert("sandbox_format".into(), "json".into());
+    app.http
+        .post(app.url("/sandbox/jazzcash/complete"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn post_return(app: &TestApp, fields: &BTreeMap<String, String>) -> (u16, String) {
+    let r = app
+        .http
+        .post(app.url("/payments/jazzcash/return"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn receipts_for(app: &TestApp, number: &str) -> i64 {
+    let n = number.to_string();
+    app.store
+        .read(move |tx| {
+            tx.query_one(
+                "SELECT COUNT(*) FROM receipts WHERE challan_number = $1",
+                efine_store::params![n],
+            )?
+            .i64(0)
+        })
+        .await
+        .unwrap()
+}
+
+async fn jazzcash_checkout_return_and_replay(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-3").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let co = checkout(&app, number).await;
+    assert_eq!(co["amount"], c["amount_due"]);
+    assert_eq!(co["fields"]["pp_Amount"], c["amount_due"].to_string());
+    assert_eq!(co["fields"]["pp_BillReference"], number);
+    let fields: BTreeMap<String, String> = serde_json::from_value(co["fields"].clone()).unwrap();
+    assert!(efine_pay::jazzcash::verify(
+        "sandbox-integrity-salt",
+        &fields
+    ));
+
+    let answer = sandbox_answer(&app, &co, "success").await;
+    let (s, page) = post_return(&app, &answer).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page.contains("Payment received") && page.contains("RCT-2026-"),
+        "{page}"
+    );
+    // Replayed by the browser and by an IPN: still one receipt, same page.
+    for _ in 0..3 {
+        let (s, again) = post_return(&app, &answer).await;
+        assert_eq!(s, 200);
+        assert!(again.contains("RCT-2026-"));
+    }
+    assert_eq!(receipts_for(&app, number).await, 1);
+    let (_, p) = app
+        .get(&format!("/api/v1/public/challans/{number}"), None)
+        .await;
+    assert_eq!(p["status"], "paid");
+    // A paid challan offers no new checkout.
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": "jazzcash"}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    assert_eq!(e["error"]["code"], "already_paid");
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": "cash"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(e["error"]["field"], "method");
+    let (d, cr, rows) = trial(&app).await;
+    assert_eq!(d, cr);
+    assert_eq!(
+        account(&rows, "clearing:jazzcash"),
+        c["amount_due"].as_i64().unwrap()
+    );
+}
+
+async fn jazzcash_refuses_tampering_and_records_it(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-4").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let co = checkout(&app, number).await;
+    let answer = sandbox_answer(&app, &co, "success").await;
+
+    let mut cheaper = answer.clone();
+    cheaper.insert("pp_Amount".into(), "100".into());
+    let (s, page) = post_return(&app, &cheaper).await;
+    assert_eq!(s, 400);
+    assert!(page.contains("could not be verified"));
+
+    // Re-signed with the wrong salt (a forger without our secret).
+    let mut forged = cheaper.clone();
+    let h = efine_pay::jazzcash::secure_hash("guessed-salt", &forged);
+    forged.insert("pp_SecureHash".into(), h);
+    assert_eq!(post_return(&app, &forged).await.0, 400);
+
+    // Correctly signed but for a reference we never issued.
+    let mut unknown = answer.clone();
+    unknown.insert("pp_TxnRefNo".into(), "EF0000000000000000".into());
+    let h = efine_pay::jazzcash::secure_hash("sandbox-integrity-salt", &unknown);
+    unknown.insert("pp_SecureHash".into(), h);
+    let (s, page) = post_return(&app, &unknown).await;
+    assert_eq!(s, 400);
+    assert!(page.contains("no payment with this reference"), "{page}");
+
+    assert_eq!(receipts_for(&app, number).await, 0);
+    let (d, _, _) = trial(&app).await;
+    assert_eq!(d, 0);
+    let refused: i64 = app
+        .store
+        .read(|tx| tx.query_one("SELECT COUNT(*) FROM rail_messages WHERE rail = 'jazzcash' AND verdict LIKE 'refused%'", &[])?.i64(0))
+        .await
+        .unwrap();
+    assert_eq!(refused, 3);
+
+    // The genuine answer still credits.
+    assert_eq!(post_return(&app, &answer).await.0, 200);
+    assert_eq!(receipts_for(&app, number).await, 1);
+}
+
+async fn jazzcash_pending_and_failure(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-5").await;
+    let number = c["challan_number"].as_str().unwrap();
+
+    let co = checkout(&app, number).await;
+    let reference = co["reference"].as_str().unwrap().to_string();
+    let (s, page) = post_return(&app, &sandbox_answer(&app, &co, "pending").await).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("pending"), "{page}");
+    let r = reference.clone();
+    let a = app
+        .store
+        .read(move |tx| efine_store::ops::payments::attempt_by_reference(tx, &r))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.state.as_str(), "pending");
+
+    let co2 = checkout(&app, number).await;
+    let (_, page) = post_return(&app, &sandbox_answer(&app, &co2, "failure").await).await;
+    assert!(page.contains("did not go through"), "{page}");
+    let (_, p) = app
+        .get(&format!("/api/v1/public/challans/{number}"), None)
+        .await;
+    assert_eq!(p["status"], "unpaid");
+    assert_eq!(receipts_for(&app, number).await, 0);
+    let (_, full) = app
+        .get(&format!("/api/v1/challans/{number}"), Some(&token))
+        .await;
+    assert_eq!(
+        full["events"].as_array().unwrap().len(),
+        1,
+        "attempt events are logged under the attempt"
+    );
+}
+
+async fn racing_rails_credit_once(app: TestApp) {
+    let token = app.officer().await;
+    for round in 0..3 {
+        let c = issue(&app, &token, &format!("PES-R{round}")).await;
+        let number = c["challan_number"].as_str().unwrap().to_string();
+        let psid = c["psid"].as_str().unwrap().to_string();
+        let amount = c["amount_due"].as_i64().unwrap();
+        // Two payers open JazzCash checkouts while it is unpaid; a bank pays too; all at once.
+        let a1 = sandbox_answer(&app, &checkout(&app, &number).await, "success").await;
+        let a2 = sandbox_answer(&app, &checkout(&app, &number).await, "success").await;
+        let bank = bank_payment(&psid, amount, 100 + round, &app);
+        let (r1, r2, r3) = tokio::join!(
+            post_return(&app, &a1),
+            post_return(&app, &a2),
+            app.post("/api/v1/1bill/bill-payment", bank),
+        );
+        assert_eq!(r1.0, 200);
+        assert_eq!(r2.0, 200);
+        assert_eq!(receipts_for(&app, &number).await, 1, "round {round}");
+        let bank_paid = r3.1["response_Code"] == "00";
+        // Money JazzCash took beyond the one credit is owed back; a bank that came second was
+        // refused before taking any.
+        let liabilities = app
+            .store
+            .read(|tx| efine_store::ops::payments::liabilities(tx, 100))
+            .await
+            .unwrap();
+        let owed_here: Vec<_> = liabilities
+            .iter()
+            .filter(|l| l.challan_number == number)
+            .collect();
+        assert_eq!(
+            owed_here.len(),
+            if bank_paid { 2 } else { 1 },
+            "round {round}"
+        );
+        assert!(owed_here
+            .iter()
+            .all(|l| l.amount.paisa() == amount && l.rail.as_str() == "jazzcash"));
+    }
+    let (d, cr, rows) = trial(&app).await;
+    assert_eq!(d, cr);
+    let clearing = account(&rows, "clearing:jazzcash") + account(&rows, "clearing:1bill");
+    let revenue = -account(&rows, "revenue:traffic-police:no-helmet");
+    let owed = -account(&rows, "refunds-payable");
+    assert_eq!(clearing, revenue + owed);
+    assert!(owed > 0);
+}
+
+async fn ledger_balances_after_many_operations(app: TestApp) {
+    use rand::{Rng, SeedableRng};
+    let token = app.officer().await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut challans: Vec<Value> = Vec::new();
+    let mut answers: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut bank_msgs: Vec<Value> = Vec::new();
+    for step in 0..60u32 {
+        match rng.gen_range(0..6) {
+            0 | 1 => challans.push(issue(&app, &token, &format!("LED-{step}")).await),
+            2 if !challans.is_empty() => {
+                let c = &challans[rng.gen_range(0..challans.len())];
+                let (s, co) = app
+                    .post(
+                        &format!(
+                            "/api/v1/public/challans/{}/checkout",
+                            c["challan_number"].as_str().unwrap()
+                        ),
+                        json!({"method": "jazzcash"}),
+                    )
+                    .await;
+                if s == 201 {
+                    let choice = ["success", "failure", "pending"][rng.gen_range(0..3)];
+                    answers.push(sandbox_answer(&app, &co, choice).await);
+                }
+            }
+            3 if !answers.is_empty() => {
+                let a = answers[rng.gen_range(0..answers.len())].clone();
+                post_return(&app, &a).await;
+            }
+            4 if !challans.is_empty() => {
+                let c = &challans[rng.gen_range(0..challans.len())];
+                let m = bank_payment(
+                    c["psid"].as_str().unwrap(),
+                    c["amount_due"].as_i64().unwrap(),
+                    step,
+                    &app,
+                );
+                bank_msgs.push(m.clone());
+                app.post("/api/v1/1bill/bill-payment", m).await;
+            }
+            5 if !bank_msgs.is_empty() => {
+                let m = bank_msgs[rng.gen_range(0..bank_msgs.len())].clone();
+                app.post("/api/v1/1bill/bill-payment", m).await;
+            }
+            _ => {}
+        }
+        let (d, cr, rows) = trial(&app).await;
+        assert_eq!(d, cr, "step {step}");
+        let clearing = account(&rows, "clearing:jazzcash") + account(&rows, "clearing:1bill");
+        let revenue: i64 = rows
+            .iter()
+            .filter(|r| r.account.starts_with("revenue:"))
+            .map(|r| r.credit - r.debit)
+            .sum();
+        assert_eq!(
+            clearing,
+            revenue - account(&rows, "refunds-payable"),
+            "step {step}"
+        );
+    }
+    // Every receipt is for a distinct challan, and paid challans are exactly those with receipts.
+    let (receipts, paid): (i64, i64) = app
+        .store
+        .read(|tx| {
+            Ok((
+                tx.query_one("SELECT COUNT(DISTINCT challan_number) FROM receipts", &[])?
+                    .i64(0)?,
+                tx.query_one("SELECT COUNT(*) FROM challans WHERE status = 'paid'", &[])?
+                    .i64(0)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(receipts, paid);
+    let audit = app
+        .store
+        .read(|tx| efine_store::ops::audit::verify_challans(tx, &mut |_| {}))
+        .await
+        .unwrap();
+    assert!(audit.is_ok(), "{audit:?}");
+}
