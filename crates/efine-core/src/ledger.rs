@@ -132,6 +132,17 @@ pub fn payment_reversed(
     )
 }
 
+/// A refund paid back to the payer through the rail that took the money.
+pub fn refund_paid(rail: Rail, amount: Money) -> Journal {
+    Journal::new(
+        "refund_paid",
+        vec![
+            Posting::debit(REFUNDS_PAYABLE, amount),
+            Posting::credit(clearing(rail), amount),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,7 +155,7 @@ mod tests {
             let rail = Rail::ALL[r];
             let d = DepartmentCode::parse("traffic-police").unwrap();
             let o = OffenceCode::parse("no-helmet").unwrap();
-            for j in [payment_received(rail, &d, &o, m), overpayment(rail, m), payment_reversed(rail, &d, &o, m)] {
+            for j in [payment_received(rail, &d, &o, m), overpayment(rail, m), payment_reversed(rail, &d, &o, m), refund_paid(rail, m)] {
                 prop_assert!(j.check().is_ok());
             }
         }

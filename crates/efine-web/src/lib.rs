@@ -20,7 +20,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::{
-    auth as auth_c, catalogue, challans, checkout, health, onebill, public, sandbox,
+    auth as auth_c, cash, catalogue, challans, checkout, health, onebill, public, refunds, sandbox,
 };
 use efine_store::Store;
 use std::net::SocketAddr;
@@ -93,6 +93,7 @@ impl AppState {
         (name = "catalogue", description = "Departments, districts, offences and fees"),
         (name = "challans", description = "Issuing and reading challans (staff)"),
         (name = "public", description = "What citizens may see and do"),
+        (name = "payments", description = "Counter cash, cash-up, refunds (staff)"),
         (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
     )
 )]
@@ -124,6 +125,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(checkout::create_checkout))
         .routes(routes!(onebill::bill_inquiry))
         .routes(routes!(onebill::bill_payment))
+        .routes(routes!(cash::create_cash_payment))
+        .routes(routes!(cash::get_cash_up))
+        .routes(routes!(refunds::list_refunds, refunds::create_refund))
+        .routes(routes!(refunds::approve_refund))
+        .routes(routes!(refunds::reject_refund))
 }
 
 /// The OpenAPI 3.1 document of every JSON endpoint.

@@ -18,6 +18,8 @@ both_backends!(
     jazzcash_pending_and_failure,
     racing_rails_credit_once,
     ledger_balances_after_many_operations,
+    counter_cash_and_cash_up,
+    refunds_need_a_second_person,
 );
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
@@ -529,4 +531,152 @@ async fn ledger_balances_after_many_operations(app: TestApp) {
         .await
         .unwrap();
     assert!(audit.is_ok(), "{audit:?}");
+}
+
+async fn counter_cash_and_cash_up(app: TestApp) {
+    use efine_core::auth::Role;
+    let officer = app.officer().await;
+    let cashier = app.user("cashier.one", Role::Finance, None, None).await;
+    let auditor = app.user("auditor.one", Role::Auditor, None, None).await;
+    let c = issue(&app, &officer, "PES-C1").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let amount = c["amount_due"].as_i64().unwrap();
+    let path = format!("/api/v1/challans/{number}/cash-payments");
+    let cash = |token: &str, amount: i64| {
+        app.http
+            .post(app.url(&path))
+            .bearer_auth(token.to_string())
+            .json(&json!({"amount": amount}))
+            .send()
+    };
+    assert_eq!(cash(&officer, amount).await.unwrap().status(), 403);
+    let r = cash(&cashier, amount - 1).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "amount");
+    let r = cash(&cashier, amount).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let receipt: Value = r.json().await.unwrap();
+    assert_eq!(receipt["rail"], "counter");
+    assert_eq!(receipt["amount"], amount);
+    assert_eq!(cash(&cashier, amount).await.unwrap().status(), 409);
+
+    let (s, up) = app.get("/api/v1/cash-up", Some(&auditor)).await;
+    assert_eq!(s, 200, "{up}");
+    assert_eq!(up["count"], 1);
+    assert_eq!(up["total"], amount);
+    assert_eq!(up["by_cashier"][0]["cashier"], "cashier.one");
+    assert_eq!(
+        up["receipts"][0]["receipt_number"],
+        receipt["receipt_number"]
+    );
+    let (s, other_day) = app
+        .get("/api/v1/cash-up?date=2026-01-01", Some(&cashier))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(other_day["count"], 0);
+    let (s, e) = app
+        .get("/api/v1/cash-up?date=yesterday", Some(&cashier))
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(e["error"]["field"], "date");
+    assert_eq!(app.get("/api/v1/cash-up", Some(&officer)).await.0, 403);
+    let (_, _, rows) = trial(&app).await;
+    assert_eq!(account(&rows, "clearing:counter"), amount);
+}
+
+async fn refunds_need_a_second_person(app: TestApp) {
+    use efine_core::auth::Role;
+    let officer = app.officer().await;
+    let fin_a = app.user("finance.a", Role::Finance, None, None).await;
+    let fin_b = app.user("finance.b", Role::Finance, None, None).await;
+    let c = issue(&app, &officer, "PES-F1").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let amount = c["amount_due"].as_i64().unwrap();
+    // Two JazzCash payments for one challan: the second is owed back.
+    let a1 = sandbox_answer(&app, &checkout(&app, number).await, "success").await;
+    let a2 = sandbox_answer(&app, &checkout(&app, number).await, "success").await;
+    post_return(&app, &a1).await;
+    post_return(&app, &a2).await;
+    let (s, list) = app.get("/api/v1/refunds", Some(&fin_a)).await;
+    assert_eq!(s, 200);
+    assert_eq!(list["liabilities"].as_array().unwrap().len(), 1);
+    let liability = list["liabilities"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["liabilities"][0]["amount"], amount);
+
+    let post = |token: &str, path: &str, body: Value| {
+        app.http
+            .post(app.url(path))
+            .bearer_auth(token.to_string())
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        &officer,
+        "/api/v1/refunds",
+        json!({"liability_id": liability, "reason": "paid twice"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post(
+        &fin_a,
+        "/api/v1/refunds",
+        json!({"liability_id": 9999, "reason": "x"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &fin_a,
+        "/api/v1/refunds",
+        json!({"liability_id": liability, "reason": " "}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &fin_a,
+        "/api/v1/refunds",
+        json!({"liability_id": liability, "reason": "paid twice by JazzCash"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let refund: Value = r.json().await.unwrap();
+    assert_eq!(refund["state"], "requested");
+    let id = refund["id"].as_i64().unwrap();
+    let again = post(
+        &fin_a,
+        "/api/v1/refunds",
+        json!({"liability_id": liability, "reason": "again"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.status(), 409);
+
+    // The requester cannot approve their own request; nothing moves.
+    let r = post(&fin_a, &format!("/api/v1/refunds/{id}/approve"), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (_, _, rows) = trial(&app).await;
+    assert_eq!(account(&rows, "refunds-payable"), -amount);
+
+    let r = post(&fin_b, &format!("/api/v1/refunds/{id}/approve"), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["state"], "approved");
+    assert_eq!(done["decided_by"], "finance.b");
+    assert!(done["rail_ref"].as_str().unwrap().starts_with("SBX-RF-"));
+    let r = post(&fin_b, &format!("/api/v1/refunds/{id}/reject"), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let (d, cr, rows) = trial(&app).await;
+    assert_eq!(d, cr);
+    assert_eq!(account(&rows, "refunds-payable"), 0);
+    assert_eq!(account(&rows, "clearing:jazzcash"), amount);
 }

@@ -282,7 +282,8 @@ async fn pay_pilot(
                 let merchant = jc.merchant.clone();
                 let return_url = format!("{}/payments/jazzcash/return", rails.public_url);
                 Box::pin(store.submit(move |tx| {
-                    let (a, ch) = payments::start_attempt(tx, &c.number, Rail::Jazzcash, at)?;
+                    let (a, ch) =
+                        payments::start_attempt(tx, &c.number, Rail::Jazzcash, "citizen", at)?;
                     let request = jazzcash::checkout_fields(
                         &merchant,
                         &Checkout {

@@ -10,6 +10,7 @@ CREATE TABLE payment_attempts (
     amount_paisa   BIGINT NOT NULL CHECK (amount_paisa > 0),
     state          TEXT NOT NULL,
     rail_txn_id    TEXT,                      -- the rail's own id, once known
+    created_by     TEXT NOT NULL,             -- who opened it: citizen, a bank, a cashier
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );
@@ -53,6 +54,20 @@ CREATE TABLE refund_liabilities (
     amount_paisa   BIGINT NOT NULL,
     reason         TEXT NOT NULL,
     created_at     BIGINT NOT NULL
+);
+
+-- Paying a liability back: requested by one finance user, approved by another (four eyes).
+CREATE TABLE refunds (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    liability_id BIGINT NOT NULL UNIQUE REFERENCES refund_liabilities (id),
+    amount_paisa BIGINT NOT NULL,
+    state        TEXT NOT NULL,              -- requested, approved (and sent), rejected
+    reason       TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at BIGINT NOT NULL,
+    decided_by   TEXT,
+    decided_at   BIGINT,
+    rail_ref     TEXT                        -- the rail's id for the refund, once sent
 );
 
 CREATE TABLE journals (

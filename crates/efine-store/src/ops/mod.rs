@@ -6,4 +6,5 @@ pub mod challans;
 pub mod events;
 pub mod ledger;
 pub mod payments;
+pub mod refunds;
 pub mod users;

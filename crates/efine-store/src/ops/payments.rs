@@ -309,6 +309,7 @@ pub fn start_attempt(
     tx: &mut dyn Tx,
     number: &ChallanNumber,
     rail: Rail,
+    actor: &str,
     at: OffsetDateTime,
 ) -> Result<(Attempt, Challan), StoreError> {
     let (c, amount) = payable(tx, number, karachi_date(at))?;
@@ -317,14 +318,15 @@ pub fn start_attempt(
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let id = tx
         .query_one(
-            "INSERT INTO payment_attempts (reference, rail, challan_number, amount_paisa, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            "INSERT INTO payment_attempts (reference, rail, challan_number, amount_paisa, state, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
             params![
                 reference.as_str(),
                 rail.as_str(),
                 c.number.to_string(),
                 amount.paisa(),
                 state.as_str(),
+                actor,
                 to_micros(at)
             ],
         )?
@@ -334,7 +336,7 @@ pub fn start_attempt(
         at,
         AttemptEvent::Created.kind(),
         &reference,
-        "citizen",
+        actor,
         &serde_json::json!({"rail": rail.as_str(), "challan": c.number.to_string(), "amount": amount.paisa()}),
     )?;
     Ok((
@@ -581,14 +583,15 @@ pub fn pay_bill(
     let state = AttemptState::Initiated;
     let id = tx
         .query_one(
-            "INSERT INTO payment_attempts (reference, rail, challan_number, amount_paisa, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            "INSERT INTO payment_attempts (reference, rail, challan_number, amount_paisa, state, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
             params![
                 reference.as_str(),
                 Rail::OneBill.as_str(),
                 c.number.to_string(),
                 amount.paisa(),
                 state.as_str(),
+                bank,
                 to_micros(at)
             ],
         )?
@@ -618,4 +621,76 @@ pub fn pay_bill(
         bank,
         at,
     )?))
+}
+
+/// Cash taken at a department counter by a cashier (finance): the full amount due today, or
+/// nothing. Credited at once, like every rail, through `credit`.
+pub fn pay_at_counter(
+    tx: &mut dyn Tx,
+    number: &ChallanNumber,
+    amount: Money,
+    cashier: &str,
+    at: OffsetDateTime,
+) -> Result<Receipt, StoreError> {
+    let (_, due) = payable(tx, number, karachi_date(at))?;
+    if amount != due {
+        return Err(StoreError::invalid(
+            "amount",
+            format!(
+                "take the full amount due today: {due} ({} paisa)",
+                due.paisa()
+            ),
+        ));
+    }
+    let (a, _) = start_attempt(tx, number, Rail::Counter, cashier, at)?;
+    let txn = format!("counter:{}", a.reference);
+    match credit(tx, &a, &txn, cashier, at)? {
+        Credit::Paid(r) => Ok(r),
+        other => Err(StoreError::Corrupt(format!(
+            "counter payment credited as {other:?}"
+        ))),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CashierTotal {
+    pub cashier: String,
+    pub count: i64,
+    pub total: Money,
+}
+
+/// The day's cash-up: counter receipts of one local day, per cashier, and the receipts.
+pub fn cash_up(
+    tx: &mut dyn Tx,
+    day: Date,
+) -> Result<(Vec<CashierTotal>, Vec<Receipt>), StoreError> {
+    let start = day.midnight().assume_offset(efine_core::clock::KARACHI);
+    let end = start + time::Duration::days(1);
+    let rows = tx.query(
+        "SELECT a.created_by, COUNT(*), CAST(SUM(r.amount_paisa) AS BIGINT)
+         FROM receipts r JOIN payment_attempts a ON a.id = r.attempt_id
+         WHERE r.rail = 'counter' AND r.paid_at >= $1 AND r.paid_at < $2
+         GROUP BY a.created_by ORDER BY a.created_by",
+        params![to_micros(start), to_micros(end)],
+    )?;
+    let totals = rows
+        .iter()
+        .map(|r| {
+            Ok(CashierTotal {
+                cashier: r.text(0)?,
+                count: r.i64(1)?,
+                total: Money::from_paisa(r.i64(2)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let receipts = tx
+        .query(
+            &format!("SELECT {RECEIPT_COLS} FROM receipts r JOIN payment_attempts a ON a.id = r.attempt_id
+             WHERE r.rail = 'counter' AND r.paid_at >= $1 AND r.paid_at < $2 ORDER BY r.paid_at"),
+            params![to_micros(start), to_micros(end)],
+        )?
+        .iter()
+        .map(receipt)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((totals, receipts))
 }

@@ -85,7 +85,7 @@ pub async fn create_checkout(
     let now = state.store.now();
     let (attempt, challan) = state
         .store
-        .write(move |tx| payments::start_attempt(tx, &number, rail, now))
+        .write(move |tx| payments::start_attempt(tx, &number, rail, "citizen", now))
         .await?;
     let return_url = format!("{}/payments/jazzcash/return", state.payments.public_url);
     let local = now.to_offset(KARACHI);

@@ -1,10 +1,12 @@
 //! One file per resource; handlers parse, call one store function, render.
 
 pub mod auth;
+pub mod cash;
 pub mod catalogue;
 pub mod challans;
 pub mod checkout;
 pub mod health;
 pub mod onebill;
 pub mod public;
+pub mod refunds;
 pub mod sandbox;

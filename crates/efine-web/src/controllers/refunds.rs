@@ -1,0 +1,229 @@
+//! Refunds of money taken that was not owed (finance): the liabilities, and refunds requested by
+//! one person and approved by another.
+
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::views::rfc3339;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use efine_core::auth::{Principal, Role};
+use efine_store::ops::payments::{self, Liability};
+use efine_store::ops::refunds::{self, Refund};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiabilityView {
+    pub id: i64,
+    pub challan_number: String,
+    pub rail: String,
+    pub attempt_reference: String,
+    pub amount: i64,
+    pub amount_display: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+impl From<Liability> for LiabilityView {
+    fn from(l: Liability) -> Self {
+        LiabilityView {
+            id: l.id,
+            challan_number: l.challan_number,
+            rail: l.rail.as_str().into(),
+            attempt_reference: l.attempt_reference,
+            amount: l.amount.paisa(),
+            amount_display: l.amount.to_string(),
+            reason: l.reason,
+            created_at: rfc3339(l.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundView {
+    pub id: i64,
+    pub liability_id: i64,
+    pub challan_number: String,
+    pub rail: String,
+    pub amount: i64,
+    pub amount_display: String,
+    /// `requested`, `approved` (and sent to the rail) or `rejected`.
+    pub state: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub decided_by: Option<String>,
+    /// The rail's reference for the refund once sent.
+    pub rail_ref: Option<String>,
+}
+
+impl From<Refund> for RefundView {
+    fn from(f: Refund) -> Self {
+        RefundView {
+            id: f.id,
+            liability_id: f.liability_id,
+            challan_number: f.challan_number,
+            rail: f.rail.as_str().into(),
+            amount: f.amount.paisa(),
+            amount_display: f.amount.to_string(),
+            state: f.state,
+            reason: f.reason,
+            requested_by: f.requested_by,
+            requested_at: rfc3339(f.requested_at),
+            decided_by: f.decided_by,
+            rail_ref: f.rail_ref,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundsView {
+    /// Money owed back to payers, newest first.
+    pub liabilities: Vec<LiabilityView>,
+    pub refunds: Vec<RefundView>,
+}
+
+fn finance_only(p: &Principal) -> ApiResult<()> {
+    if matches!(p.role, Role::Finance | Role::Admin) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("refunds are handled by finance"))
+    }
+}
+
+/// Refund liabilities and refunds (finance, auditor, admin).
+#[utoipa::path(get, path = "/api/v1/refunds", tag = "payments",
+    responses((status = 200, body = RefundsView), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_refunds(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+) -> ApiResult<Json<RefundsView>> {
+    if !matches!(who.role, Role::Finance | Role::Admin | Role::Auditor) {
+        return Err(ApiError::forbidden(
+            "refunds are for finance, auditors and admins",
+        ));
+    }
+    let (l, r) = state
+        .store
+        .read(|tx| Ok((payments::liabilities(tx, 500)?, refunds::list(tx, 500)?)))
+        .await?;
+    Ok(Json(RefundsView {
+        liabilities: l.into_iter().map(Into::into).collect(),
+        refunds: r.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    pub liability_id: i64,
+    pub reason: String,
+}
+
+/// Requests the refund of a liability (finance). Someone else approves it.
+#[utoipa::path(post, path = "/api/v1/refunds", tag = "payments",
+    request_body = RefundRequest,
+    responses(
+        (status = 201, body = RefundView), (status = 403, body = ErrorBody),
+        (status = 409, description = "a refund for this liability exists", body = ErrorBody),
+        (status = 422, description = "no such liability, or no reason", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_refund(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    body: ApiJson<RefundRequest>,
+) -> ApiResult<(StatusCode, Json<RefundView>)> {
+    finance_only(&who)?;
+    let RefundRequest {
+        liability_id,
+        reason,
+    } = body.value;
+    let reason = reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid(
+            "reason",
+            "give a reason (at most 500 characters)",
+        ));
+    }
+    let now = state.store.now();
+    let f = state
+        .store
+        .write(move |tx| refunds::request(tx, liability_id, &reason, &who.username, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(f.into())))
+}
+
+async fn decide(
+    state: AppState,
+    who: Principal,
+    id: i64,
+    approve: bool,
+) -> ApiResult<Json<RefundView>> {
+    finance_only(&who)?;
+    let now = state.store.now();
+    let sandbox = state.payments.sandbox;
+    let f = state
+        .store
+        .write(move |tx| {
+            // With the sandboxes on, the refund is sent to the rail's sandbox, which acknowledges
+            // it with its own reference; the message is kept like every rail message.
+            let rail_ref = (approve && sandbox).then(|| format!("SBX-RF-{id:08}"));
+            let f = refunds::decide(tx, id, approve, &who.username, rail_ref.as_deref(), now)?;
+            if approve {
+                let verdict = match &rail_ref {
+                    Some(r) => format!("sent to the {} sandbox: {r}", f.rail.as_str()),
+                    None => "approved: to be sent through the rail's merchant portal".to_string(),
+                };
+                payments::record_message(
+                    tx,
+                    f.rail,
+                    "refund",
+                    Some(&format!("refund:{id}")),
+                    &serde_json::json!({"refund": id, "amount": f.amount.paisa(), "challan": f.challan_number}).to_string(),
+                    &verdict,
+                    now,
+                )?;
+            }
+            Ok(f)
+        })
+        .await?;
+    Ok(Json(f.into()))
+}
+
+/// Approves a refund (finance or admin, not the requester): posts the ledger and sends it.
+#[utoipa::path(post, path = "/api/v1/refunds/{id}/approve", tag = "payments",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = RefundView),
+        (status = 403, description = "not finance, or the requester", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "already decided", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn approve_refund(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RefundView>> {
+    decide(state, who, id, true).await
+}
+
+/// Rejects a refund (finance or admin, not the requester).
+#[utoipa::path(post, path = "/api/v1/refunds/{id}/reject", tag = "payments",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = RefundView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn reject_refund(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RefundView>> {
+    decide(state, who, id, false).await
+}
