@@ -132,6 +132,17 @@ pub fn payment_reversed(
     )
 }
 
+/// A rail settled confirmed payments into the government's bank account.
+pub fn settlement(rail: Rail, amount: Money) -> Journal {
+    Journal::new(
+        "settlement",
+        vec![
+            Posting::debit(bank(rail), amount),
+            Posting::credit(clearing(rail), amount),
+        ],
+    )
+}
+
 /// A refund paid back to the payer through the rail that took the money.
 pub fn refund_paid(rail: Rail, amount: Money) -> Journal {
     Journal::new(
@@ -155,7 +166,7 @@ mod tests {
             let rail = Rail::ALL[r];
             let d = DepartmentCode::parse("traffic-police").unwrap();
             let o = OffenceCode::parse("no-helmet").unwrap();
-            for j in [payment_received(rail, &d, &o, m), overpayment(rail, m), payment_reversed(rail, &d, &o, m), refund_paid(rail, m)] {
+            for j in [payment_received(rail, &d, &o, m), overpayment(rail, m), payment_reversed(rail, &d, &o, m), refund_paid(rail, m), settlement(rail, m)] {
                 prop_assert!(j.check().is_ok());
             }
         }

@@ -20,7 +20,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::{
-    auth as auth_c, cash, catalogue, challans, checkout, health, onebill, public, refunds, sandbox,
+    auth as auth_c, cash, catalogue, challans, checkout, health, onebill, public, recon, refunds,
+    sandbox,
 };
 use efine_store::Store;
 use std::net::SocketAddr;
@@ -130,6 +131,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::list_refunds, refunds::create_refund))
         .routes(routes!(refunds::approve_refund))
         .routes(routes!(refunds::reject_refund))
+        .routes(routes!(recon::upload_settlement))
 }
 
 /// The OpenAPI 3.1 document of every JSON endpoint.

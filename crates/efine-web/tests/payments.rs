@@ -20,6 +20,7 @@ both_backends!(
     ledger_balances_after_many_operations,
     counter_cash_and_cash_up,
     refunds_need_a_second_person,
+    settlement_file_reconciles,
 );
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
@@ -679,4 +680,110 @@ async fn refunds_need_a_second_person(app: TestApp) {
     assert_eq!(d, cr);
     assert_eq!(account(&rows, "refunds-payable"), 0);
     assert_eq!(account(&rows, "clearing:jazzcash"), amount);
+}
+
+async fn settlement_file_reconciles(app: TestApp) {
+    use efine_core::auth::Role;
+    let officer = app.officer().await;
+    let finance = app.user("finance.recon", Role::Finance, None, None).await;
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    // Four JazzCash payments confirmed here, one left pending here (the payer did pay).
+    let mut confirmed = Vec::new();
+    for i in 0..4 {
+        let c = issue(&app, &officer, &format!("PES-S{i}")).await;
+        let co = checkout(&app, c["challan_number"].as_str().unwrap()).await;
+        let ans = sandbox_answer(&app, &co, "success").await;
+        assert_eq!(post_return(&app, &ans).await.0, 200);
+        confirmed.push((
+            ans["pp_RetreivalReferenceNo"].clone(),
+            co["reference"].as_str().unwrap().to_string(),
+            co["amount"].as_i64().unwrap(),
+        ));
+    }
+    let pending = issue(&app, &officer, "PES-SP").await;
+    let co = checkout(&app, pending["challan_number"].as_str().unwrap()).await;
+    post_return(&app, &sandbox_answer(&app, &co, "pending").await).await;
+    let pending_ref = co["reference"].as_str().unwrap().to_string();
+    let pending_amount = co["amount"].as_i64().unwrap();
+
+    let mut file =
+        String::from("# JazzCash settlement\nrail_txn_id,reference,amount_paisa,settled_on\n");
+    for (rrn, reference, amount) in &confirmed[..2] {
+        file.push_str(&format!("{rrn},{reference},{amount},{day}\n"));
+    }
+    let (rrn, reference, amount) = &confirmed[2];
+    file.push_str(&format!("{rrn},{reference},{},{day}\n", amount + 100));
+    file.push_str(&format!(
+        "RRN-PENDING-1,{pending_ref},{pending_amount},{day}\n"
+    ));
+    file.push_str(&format!("RRN-UNKNOWN-9,,5000,{day}\n"));
+    // confirmed[3] is left out: missing there.
+
+    let upload = |token: &str, body: String, ct: &'static str| {
+        app.http
+            .post(app.url("/api/v1/recon/jazzcash?name=jc-settlement.csv"))
+            .bearer_auth(token.to_string())
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    assert_eq!(
+        upload(&officer, file.clone(), "text/csv")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        upload(&finance, file.clone(), "application/json")
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
+    let bad = upload(&finance, "txn,amount\n1,2\n".into(), "text/csv")
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let r = upload(&finance, file.clone(), "text/csv").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["lines"], 5, "{rep}");
+    assert_eq!(rep["matched"], 2, "{rep}");
+    assert_eq!(rep["amount_differs"], 1, "{rep}");
+    assert_eq!(rep["corrected"], 1, "{rep}");
+    assert_eq!(rep["missing_here"], 1, "{rep}");
+    assert_eq!(rep["missing_there"], 1, "{rep}");
+    let settled = confirmed[0].2 + confirmed[1].2 + pending_amount;
+    assert_eq!(rep["settled"], settled);
+    let there = rep["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["outcome"] == "missing_there")
+        .unwrap();
+    assert_eq!(there["reference"], confirmed[3].1.as_str());
+
+    // The payment left pending here is now credited, as its own event.
+    let (_, p) = app
+        .get(
+            &format!(
+                "/api/v1/public/challans/{}",
+                pending["challan_number"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(p["status"], "paid");
+    let (d, cr, rows) = trial(&app).await;
+    assert_eq!(d, cr);
+    assert_eq!(account(&rows, "bank:jazzcash"), settled);
+    let total: i64 = confirmed.iter().map(|c| c.2).sum::<i64>() + pending_amount;
+    assert_eq!(account(&rows, "clearing:jazzcash"), total - settled);
+
+    // Imported once.
+    assert_eq!(
+        upload(&finance, file, "text/csv").await.unwrap().status(),
+        409
+    );
 }

@@ -78,10 +78,39 @@ enum Command {
         #[command(subcommand)]
         command: bank::BankCommand,
     },
+    /// Reconcile rails' settlement files against the ledger.
+    Recon {
+        #[command(subcommand)]
+        command: ReconCommand,
+    },
     /// The double-entry ledger.
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReconCommand {
+    /// Import a settlement file (CSV: rail_txn_id,reference,amount_paisa,settled_on) and print
+    /// the reconciliation. Exits 1 when anything needs attention.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        /// 1bill, jazzcash, easypaisa or card.
+        #[arg(long)]
+        rail: String,
+    },
+    /// Write the settlement file a rail's sandbox would send for a day (to try reconciliation).
+    SandboxFile {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        rail: String,
+        /// Local day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
     },
 }
 
@@ -381,6 +410,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bank { command } => bank::run(command).await,
+        Command::Recon { command } => recon(command).await,
         Command::Ledger {
             command: LedgerCommand::Balance { db },
         } => {
@@ -423,6 +453,66 @@ async fn audit_verify(store: &Store) -> Result<std::process::ExitCode> {
         Err(f) => {
             println!("TAMPERED: {f}");
             Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn rail_arg(rail: &str) -> Result<efine_core::payment::Rail> {
+    efine_core::payment::Rail::parse(rail)
+        .filter(|r| *r != efine_core::payment::Rail::Counter)
+        .with_context(|| format!("--rail {rail}: use 1bill, jazzcash, easypaisa or card"))
+}
+
+async fn recon(cmd: ReconCommand) -> Result<std::process::ExitCode> {
+    use efine_store::ops::recon;
+    match cmd {
+        ReconCommand::Import { db, file, rail } => {
+            let rail = rail_arg(&rail)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let store = Store::open(db.location()).await?;
+            let now = store.now();
+            let r = store
+                .write(move |tx| recon::import(tx, rail, &name, &text, "cli", now))
+                .await?;
+            println!(
+                "{} lines: {} matched, {} corrected, {} missing here, {} missing there, {} amount differs; settled {}",
+                r.lines, r.matched, r.corrected, r.missing_here, r.missing_there, r.amount_differs, r.settled
+            );
+            for e in &r.exceptions {
+                println!(
+                    "  {:<15} line {:>5}  {}  {}  {}",
+                    e.outcome,
+                    e.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                    e.reference.as_deref().unwrap_or(&e.rail_txn_id),
+                    e.amount,
+                    e.detail
+                );
+            }
+            let clean = r.exceptions.iter().all(|e| e.outcome == "corrected");
+            Ok(if clean {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::from(1)
+            })
+        }
+        ReconCommand::SandboxFile { db, rail, date } => {
+            let rail = rail_arg(&rail)?;
+            let day = time::Date::parse(
+                &date,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .context("--date must be YYYY-MM-DD")?;
+            let store = Store::open(db.location()).await?;
+            let text = store
+                .read(move |tx| recon::sandbox_file(tx, rail, day))
+                .await?;
+            print!("{text}");
+            Ok(std::process::ExitCode::SUCCESS)
         }
     }
 }

@@ -70,6 +70,36 @@ CREATE TABLE refunds (
     rail_ref     TEXT                        -- the rail's id for the refund, once sent
 );
 
+-- Settlement files from the rails, each imported once, and what each line matched.
+CREATE TABLE settlement_files (
+    id          INTEGER PRIMARY KEY,
+    rail        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    sha256      TEXT NOT NULL UNIQUE,
+    imported_by TEXT NOT NULL,
+    imported_at BIGINT NOT NULL,
+    lines       BIGINT NOT NULL
+);
+
+CREATE TABLE settlement_items (
+    id           INTEGER PRIMARY KEY,
+    file_id      BIGINT NOT NULL REFERENCES settlement_files (id),
+    line         BIGINT NOT NULL,
+    rail_txn_id  TEXT NOT NULL,
+    reference    TEXT,
+    amount_paisa BIGINT NOT NULL,
+    outcome      TEXT NOT NULL,     -- matched, corrected, missing_here, amount_differs, duplicate
+    detail       TEXT NOT NULL
+);
+
+-- A confirmed payment the rail has settled to the bank: once.
+CREATE TABLE settlements (
+    attempt_id   BIGINT PRIMARY KEY REFERENCES payment_attempts (id),
+    file_id      BIGINT NOT NULL REFERENCES settlement_files (id),
+    amount_paisa BIGINT NOT NULL,
+    settled_on   TEXT NOT NULL
+);
+
 CREATE TABLE journals (
     id        INTEGER PRIMARY KEY,
     kind      TEXT NOT NULL,

@@ -6,5 +6,6 @@ pub mod challans;
 pub mod events;
 pub mod ledger;
 pub mod payments;
+pub mod recon;
 pub mod refunds;
 pub mod users;

@@ -8,5 +8,6 @@ pub mod checkout;
 pub mod health;
 pub mod onebill;
 pub mod public;
+pub mod recon;
 pub mod refunds;
 pub mod sandbox;
