@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,20 @@ pub struct LoadgenArgs {
     /// The officer's department (offences are drawn from its schedule).
     #[arg(long, default_value = "traffic-police")]
     department: String,
+    /// `issue`: issue challans. `pay`: issue the challans first (not timed), then pay each once
+    /// through the 1Bill biller API as banks do (timed).
+    #[arg(long, default_value = "issue", value_parser = ["issue", "pay"])]
+    scenario: String,
+    #[arg(long, env = "EFINE_1BILL_USERNAME", default_value = "sandbox-bank")]
+    onebill_username: String,
+    #[arg(
+        long,
+        env = "EFINE_1BILL_PASSWORD",
+        default_value = "sandbox-1bill",
+        hide_default_value = true,
+        hide_env_values = true
+    )]
+    onebill_password: String,
 }
 
 pub async fn run(args: LoadgenArgs) -> Result<()> {
@@ -82,39 +97,88 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         bail!("department {} has no offences", args.department);
     }
 
-    let remaining = Arc::new(AtomicU64::new(args.requests));
+    let pay = args.scenario == "pay";
+    // For the pay scenario: the PSIDs and amounts to pay, issued beforehand and not timed.
+    let mut bills: Vec<(String, i64)> = Vec::new();
+    if pay {
+        let setup = indicatif::ProgressBar::new(args.requests);
+        setup.set_message("issuing the challans to pay");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+        for _ in 0..args.requests {
+            let v: serde_json::Value = http
+                .post(format!("{base}/api/v1/challans"))
+                .bearer_auth(&token)
+                .json(&json!({
+                    "offence_code": codes[rng.gen_range(0..codes.len())],
+                    "vehicle_number": format!("PAY-{}", rng.gen_range(1000..100_000)),
+                }))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            bills.push((
+                v["psid"].as_str().context("no psid")?.to_string(),
+                v["amount_due"].as_i64().context("no amount")?,
+            ));
+            setup.inc(1);
+        }
+        setup.finish_and_clear();
+    }
+    let bills = Arc::new(bills);
+    let next = Arc::new(AtomicU64::new(0));
+    let total = args.requests;
     let bar = indicatif::ProgressBar::new(args.requests);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..args.clients {
         let http = http.clone();
-        let url = format!("{base}/api/v1/challans");
+        let base = base.clone();
         let token = token.clone();
         let codes = codes.clone();
-        let remaining = remaining.clone();
+        let bills = bills.clone();
+        let next = next.clone();
         let bar = bar.clone();
+        let (user, pass) = (args.onebill_username.clone(), args.onebill_password.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(client);
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
             let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
-            while remaining
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1))
-                .is_ok()
-            {
-                let body = json!({
-                    "offence_code": codes[rng.gen_range(0..codes.len())],
-                    "vehicle_number": format!("LGN-{}", rng.gen_range(1000..100_000)),
-                    "location": {"lat": 34.0 + rng.gen_range(0.0..0.1), "lon": 71.5 + rng.gen_range(0.0..0.1)},
-                });
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= total {
+                    break;
+                }
+                let request = if pay {
+                    let (psid, amount) = &bills[i as usize];
+                    let now = time::OffsetDateTime::now_utc().to_offset(efine_core::clock::KARACHI);
+                    let req = efine_pay::sandbox::bank_payment(
+                        &user,
+                        &pass,
+                        psid,
+                        efine_core::Money::from_paisa(*amount)?,
+                        i as u32,
+                        time::PrimitiveDateTime::new(now.date(), now.time()),
+                        "LOADGEN",
+                    );
+                    http.post(format!("{base}/api/v1/1bill/bill-payment")).json(&req)
+                } else {
+                    let body = json!({
+                        "offence_code": codes[rng.gen_range(0..codes.len())],
+                        "vehicle_number": format!("LGN-{}", rng.gen_range(1000..100_000)),
+                        "location": {"lat": 34.0 + rng.gen_range(0.0..0.1), "lon": 71.5 + rng.gen_range(0.0..0.1)},
+                    });
+                    http.post(format!("{base}/api/v1/challans"))
+                        .bearer_auth(&token)
+                        .header("Idempotency-Key", format!("loadgen-{client}-{}", rng.gen::<u64>()))
+                        .json(&body)
+                };
                 let t = Instant::now();
-                let r = http
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("Idempotency-Key", format!("loadgen-{client}-{}", rng.gen::<u64>()))
-                    .json(&body)
-                    .send()
-                    .await;
-                let key = match r {
+                let key = match request.send().await {
+                    Ok(resp) if pay => {
+                        let v: serde_json::Value = resp.json().await.unwrap_or_default();
+                        format!("1bill {}", v["response_Code"].as_str().unwrap_or("?"))
+                    }
                     Ok(resp) => {
                         let s = resp.status().as_u16().to_string();
                         let _ = resp.bytes().await;
@@ -142,7 +206,14 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
-    println!("scenario: issue challans (POST /api/v1/challans)");
+    println!(
+        "scenario: {}",
+        if pay {
+            "pay challans through 1Bill (POST /api/v1/1bill/bill-payment)"
+        } else {
+            "issue challans (POST /api/v1/challans)"
+        }
+    );
     println!("clients: {}  requests: {}", args.clients, hist.len());
     println!(
         "responses: {}",
@@ -166,11 +237,11 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     );
     let failed: u64 = statuses
         .iter()
-        .filter(|(k, _)| k.as_str() != "201")
+        .filter(|(k, _)| k.as_str() != "201" && k.as_str() != "1bill 00")
         .map(|(_, v)| *v)
         .sum();
     if failed > 0 {
-        bail!("{failed} requests did not get 201");
+        bail!("{failed} requests did not succeed");
     }
     Ok(())
 }
