@@ -13,12 +13,14 @@ pub mod error;
 pub mod extract;
 pub mod html;
 pub mod payments;
+pub mod poller;
 pub mod ratelimit;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use controllers::rails;
 use controllers::{
     auth as auth_c, cash, catalogue, challans, checkout, health, onebill, public, recon, refunds,
     sandbox,
@@ -50,12 +52,20 @@ impl Default for WebConfig {
     }
 }
 
+/// Order reference -> (the payer's choice, amount, the rail's transaction id).
+pub type SandboxOrders =
+    std::collections::HashMap<String, (efine_pay::sandbox::Choice, efine_core::Money, String)>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
     pub payments: Arc<payments::PaymentsConfig>,
+    /// Outgoing calls to the rails (status inquiries).
+    pub http: reqwest::Client,
+    /// What payers chose on the sandboxes' hosted pages, for the sandboxes' inquiry answers.
+    pub sandbox_orders: Arc<std::sync::Mutex<SandboxOrders>>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
     pub dummy_hash: String,
 }
@@ -75,6 +85,11 @@ impl AppState {
             )),
             config: Arc::new(config),
             payments: Arc::new(payments),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .map_err(|e| efine_store::StoreError::Db(format!("HTTP client: {e}")))?,
+            sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
         })
     }
@@ -164,6 +179,26 @@ pub fn router(state: AppState) -> Router {
             "/sandbox/jazzcash/complete",
             post(sandbox::jazzcash_complete),
         )
+        .route(
+            "/payments/easypaisa/postback",
+            get(rails::easypaisa_postback).post(rails::easypaisa_postback),
+        )
+        .route("/payments/card/notify", post(rails::card_notify))
+        .route("/payments/card/return", get(rails::card_return))
+        .route(
+            "/sandbox/easypaisa/checkout",
+            post(sandbox::easypaisa_checkout),
+        )
+        .route(
+            "/sandbox/easypaisa/complete",
+            post(sandbox::easypaisa_complete),
+        )
+        .route(
+            "/sandbox/easypaisa/easypay-service/rest/v4/inquire-transaction",
+            post(sandbox::easypaisa_inquire),
+        )
+        .route("/sandbox/card/pay", get(sandbox::card_pay))
+        .route("/sandbox/card/complete", post(sandbox::card_complete))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())

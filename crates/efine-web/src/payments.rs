@@ -28,12 +28,28 @@ pub struct JazzcashConfig {
     pub gateway_url: String,
 }
 
+#[derive(Debug, Clone)]
+pub struct EasypaisaConfig {
+    pub store: efine_pay::easypaisa::Store,
+    /// Easypaisa's hosted checkout page.
+    pub checkout_url: String,
+    /// Base URL of Easypaisa's REST API (the inquiry lives under it).
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CardConfig {
+    pub gateway: efine_pay::card::Gateway,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PaymentsConfig {
     /// The address citizens reach E-Fine at (for return URLs).
     pub public_url: String,
     pub onebill: Option<OneBillConfig>,
     pub jazzcash: Option<JazzcashConfig>,
+    pub easypaisa: Option<EasypaisaConfig>,
+    pub card: Option<CardConfig>,
     /// Serve the rails' sandboxes (hosted pages) from this server.
     pub sandbox: bool,
 }
@@ -54,6 +70,27 @@ pub fn sandbox(public_url: &str) -> PaymentsConfig {
                 integrity_salt: "sandbox-integrity-salt".into(),
             },
             gateway_url: format!("{public_url}/sandbox/jazzcash/merchantform"),
+        }),
+        easypaisa: Some(EasypaisaConfig {
+            store: efine_pay::easypaisa::Store {
+                store_id: "SBX-STORE-1".into(),
+                hash_key: efine_pay::easypaisa::HashKey::new("sbx-hashkey-0016")
+                    .expect("the sandbox key is 16 bytes"),
+                username: "sandbox-store".into(),
+                password: "sandbox-easypaisa".into(),
+                account_num: None,
+            },
+            checkout_url: format!("{public_url}/sandbox/easypaisa/checkout"),
+            api_base: format!("{public_url}/sandbox/easypaisa"),
+        }),
+        card: Some(CardConfig {
+            gateway: efine_pay::card::Gateway {
+                merchant_id: "SBX-CARD-MERCHANT".into(),
+                checkout_url: format!("{public_url}/sandbox/card/pay"),
+                session_secret: "sandbox-card-session".into(),
+                webhook_secrets: vec!["sandbox-card-webhook".into()],
+                tolerance_secs: efine_pay::card::DEFAULT_TOLERANCE_SECS,
+            },
         }),
         sandbox: true,
         public_url,

@@ -21,6 +21,9 @@ both_backends!(
     counter_cash_and_cash_up,
     refunds_need_a_second_person,
     settlement_file_reconciles,
+    easypaisa_credits_only_from_the_inquiry,
+    easypaisa_pending_is_resolved_by_the_poller,
+    card_notifications_are_verified,
 );
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
@@ -786,4 +789,226 @@ async fn settlement_file_reconciles(app: TestApp) {
         upload(&finance, file, "text/csv").await.unwrap().status(),
         409
     );
+}
+
+async fn checkout_with(app: &TestApp, number: &str, method: &str) -> Value {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": method}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+/// Posts the checkout form to Easypaisa's sandbox page and makes the payer's choice; returns the
+/// postback fields the browser is sent back with.
+async fn easypaisa_choose(app: &TestApp, co: &Value, choice: &str) -> BTreeMap<String, String> {
+    let mut form: BTreeMap<String, String> = serde_json::from_value(co["fields"].clone()).unwrap();
+    let page = app
+        .http
+        .post(co["gateway_url"].as_str().unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    form.insert("sandbox_choice".into(), choice.into());
+    form.insert("sandbox_format".into(), "json".into());
+    app.http
+        .post(app.url("/sandbox/easypaisa/complete"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn postback(app: &TestApp, fields: &BTreeMap<String, String>) -> (u16, String) {
+    let r = app
+        .http
+        .get(app.url("/payments/easypaisa/postback"))
+        .query(fields)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn easypaisa_credits_only_from_the_inquiry(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-E1").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let co = checkout_with(&app, number, "easypaisa").await;
+    assert_eq!(co["http_method"], "POST");
+    assert!(co["fields"]["merchantHashedReq"].as_str().unwrap().len() > 20);
+
+    // A forged postback claiming success for an order the payer never completed credits nothing:
+    // the inquiry says Easypaisa knows no such transaction.
+    let mut forged = BTreeMap::new();
+    forged.insert(
+        "orderRefNumber".to_string(),
+        co["reference"].as_str().unwrap().to_string(),
+    );
+    forged.insert("status".to_string(), "0000".to_string());
+    forged.insert("desc".to_string(), "success".to_string());
+    let (_, page) = postback(&app, &forged).await;
+    assert!(page.contains("not complete yet"), "{page}");
+    assert_eq!(receipts_for(&app, number).await, 0);
+
+    // A tampered amount is refused by the hosted page (the hashed request no longer holds).
+    let mut tampered: BTreeMap<String, String> =
+        serde_json::from_value(co["fields"].clone()).unwrap();
+    tampered.insert("amount".into(), "1.00".into());
+    let r = app
+        .http
+        .post(co["gateway_url"].as_str().unwrap())
+        .form(&tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    let back = easypaisa_choose(&app, &co, "success").await;
+    let (s, page) = postback(&app, &back).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("RCT-2026-"), "{page}");
+    let (s, again) = postback(&app, &back).await;
+    assert_eq!(s, 200);
+    assert!(again.contains("RCT-2026-"));
+    assert_eq!(receipts_for(&app, number).await, 1);
+    let (_, _, rows) = trial(&app).await;
+    assert_eq!(
+        account(&rows, "clearing:easypaisa"),
+        c["amount_due"].as_i64().unwrap()
+    );
+}
+
+async fn easypaisa_pending_is_resolved_by_the_poller(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-E2").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let co = checkout_with(&app, number, "easypaisa").await;
+    let back = easypaisa_choose(&app, &co, "pending").await;
+    let (_, page) = postback(&app, &back).await;
+    assert!(page.contains("not complete yet"), "{page}");
+
+    // The payer completes the voucher later; no postback comes.
+    easypaisa_choose(&app, &co, "success").await;
+    let state = app.state.clone();
+    // Too young to poll.
+    let r = efine_web::poller::poll_once(
+        &state,
+        time::Duration::minutes(15),
+        Some(time::Duration::minutes(30)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.asked, 0);
+    app.clock.advance(time::Duration::minutes(20));
+    let r = efine_web::poller::poll_once(
+        &state,
+        time::Duration::minutes(15),
+        Some(time::Duration::minutes(30)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.asked, 1, "{r:?}");
+    assert_eq!(r.paid, 1, "{r:?}");
+    assert_eq!(receipts_for(&app, number).await, 1);
+    // Polling again changes nothing.
+    let r = efine_web::poller::poll_once(&state, time::Duration::minutes(15), None)
+        .await
+        .unwrap();
+    assert_eq!(r.asked, 0);
+    let (_, full) = app
+        .get(&format!("/api/v1/challans/{number}"), Some(&token))
+        .await;
+    assert_eq!(full["status"], "paid");
+}
+
+async fn card_notifications_are_verified(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-K1").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let amount = c["amount_due"].as_i64().unwrap();
+    let co = checkout_with(&app, number, "card").await;
+    assert_eq!(co["http_method"], "GET");
+    let url = co["gateway_url"].as_str().unwrap().to_string();
+    let page = app.http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let reference = co["reference"].as_str().unwrap().to_string();
+
+    let notify = |body: Vec<u8>, header: String| {
+        app.http
+            .post(app.url("/payments/card/notify"))
+            .header("Efine-Card-Signature", header)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let now = app.store.now().unix_timestamp();
+    let m = Money::from_paisa(amount).unwrap();
+    // Signed with a secret we do not hold: refused, nothing credited.
+    let (body, header) = efine_pay::sandbox_card::notification(
+        "not-our-secret",
+        &reference,
+        m,
+        efine_pay::sandbox::Choice::Success,
+        "CG1",
+        now,
+    );
+    assert_eq!(notify(body, header).await.unwrap().status(), 400);
+    // Genuine but five minutes and a second old: refused.
+    let (body, header) = efine_pay::sandbox_card::notification(
+        "sandbox-card-webhook",
+        &reference,
+        m,
+        efine_pay::sandbox::Choice::Success,
+        "CG1",
+        now - 301,
+    );
+    assert_eq!(notify(body, header).await.unwrap().status(), 400);
+    assert_eq!(receipts_for(&app, number).await, 0);
+
+    // The payer pays on the sandbox page; the gateway notifies us, signed.
+    let query = url.split_once('?').unwrap().1.to_string();
+    let done: Value = app
+        .http
+        .post(app.url("/sandbox/card/complete"))
+        .form(&[
+            ("session", query.as_str()),
+            ("sandbox_choice", "success"),
+            ("sandbox_format", "json"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["notified"], 200, "{done}");
+    assert_eq!(receipts_for(&app, number).await, 1);
+    // The gateway retries the same notification: still one receipt.
+    let r = notify(
+        done["body"].as_str().unwrap().as_bytes().to_vec(),
+        done["signature"].as_str().unwrap().to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(receipts_for(&app, number).await, 1);
+    // The payer lands on the return page and sees the receipt.
+    let r = app
+        .http
+        .get(app.url(&format!("/payments/card/return?order_ref={reference}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("RCT-2026-"));
+    let (_, _, rows) = trial(&app).await;
+    assert_eq!(account(&rows, "clearing:card"), amount);
 }

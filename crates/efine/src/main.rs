@@ -329,6 +329,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 },
                 payments,
             )?;
+            efine_web::poller::spawn(state.clone(), efine_web::poller::PollerConfig::default());
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen} (EFINE_LISTEN / --listen)"))?;

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
-    /// `jazzcash` (Easypaisa and card arrive with their rails).
+    /// `jazzcash`, `easypaisa` or `card`.
     pub method: String,
 }
 
@@ -35,7 +35,8 @@ pub struct CheckoutResponse {
     /// Paisa to be taken: the amount due today.
     pub amount: i64,
     pub amount_display: String,
-    /// Send the payer's browser here, posting `fields` as a form.
+    /// Send the payer's browser here: post `fields` as a form (`http_method` POST), or follow
+    /// the URL, which already carries them (GET).
     pub gateway_url: String,
     pub http_method: String,
     /// The signed form fields.
@@ -61,47 +62,91 @@ pub async fn create_checkout(
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
     let rail = match Rail::parse(body.value.method.trim()) {
-        Some(Rail::Jazzcash) => Rail::Jazzcash,
-        Some(r) if r != Rail::Counter && r != Rail::OneBill => {
-            return Err(ApiError::invalid(
-                "method",
-                format!(
-                    "{} is not available yet; use jazzcash, or pay at any bank with the PSID",
-                    r.label()
-                ),
-            ))
-        }
+        Some(r @ (Rail::Jazzcash | Rail::Easypaisa | Rail::Card)) => r,
         _ => {
             return Err(ApiError::invalid(
                 "method",
-                "method must be jazzcash (or pay at any bank, ATM or app with the PSID)",
+                "method must be jazzcash, easypaisa or card (or pay at any bank, ATM or app with the PSID)",
             ))
         }
     };
-    let jc =
-        state.payments.jazzcash.clone().ok_or_else(|| {
-            ApiError::invalid("method", "JazzCash is not configured on this server")
-        })?;
+    let configured = match rail {
+        Rail::Jazzcash => state.payments.jazzcash.is_some(),
+        Rail::Easypaisa => state.payments.easypaisa.is_some(),
+        _ => state.payments.card.is_some(),
+    };
+    if !configured {
+        return Err(ApiError::invalid(
+            "method",
+            format!("{} is not configured on this server", rail.label()),
+        ));
+    }
     let now = state.store.now();
     let (attempt, challan) = state
         .store
         .write(move |tx| payments::start_attempt(tx, &number, rail, "citizen", now))
         .await?;
-    let return_url = format!("{}/payments/jazzcash/return", state.payments.public_url);
+    let public = &state.payments.public_url;
     let local = now.to_offset(KARACHI);
-    let fields = jazzcash::checkout_fields(
-        &jc.merchant,
-        &Checkout {
-            reference: &attempt.reference,
-            amount: attempt.amount,
-            bill_reference: &attempt.challan_number,
-            description: &format!("Challan {}", attempt.challan_number),
-            return_url: &return_url,
-            at_local: time::PrimitiveDateTime::new(local.date(), local.time()),
-            valid_for: time::Duration::hours(1),
-            psid: challan.psid.as_str(),
-        },
-    );
+    let at_local = time::PrimitiveDateTime::new(local.date(), local.time());
+    let (gateway_url, http_method, fields) = match rail {
+        Rail::Jazzcash => {
+            let jc = state
+                .payments
+                .jazzcash
+                .as_ref()
+                .ok_or_else(|| ApiError::internal("jazzcash config"))?;
+            let fields = jazzcash::checkout_fields(
+                &jc.merchant,
+                &Checkout {
+                    reference: &attempt.reference,
+                    amount: attempt.amount,
+                    bill_reference: &attempt.challan_number,
+                    description: &format!("Challan {}", attempt.challan_number),
+                    return_url: &format!("{public}/payments/jazzcash/return"),
+                    at_local,
+                    valid_for: time::Duration::hours(1),
+                    psid: challan.psid.as_str(),
+                },
+            );
+            (jc.gateway_url.clone(), "POST", fields)
+        }
+        Rail::Easypaisa => {
+            let ep = state
+                .payments
+                .easypaisa
+                .as_ref()
+                .ok_or_else(|| ApiError::internal("easypaisa config"))?;
+            let fields = efine_pay::easypaisa::checkout_fields(
+                &ep.store,
+                &efine_pay::easypaisa::Checkout {
+                    order_ref: &attempt.reference,
+                    amount: attempt.amount,
+                    post_back_url: &format!("{public}/payments/easypaisa/postback"),
+                    at_local,
+                    valid_for: time::Duration::hours(1),
+                    payment_method: efine_pay::easypaisa::PaymentMethod::MobileAccount,
+                    mobile_num: None,
+                    email: None,
+                },
+            );
+            (ep.checkout_url.clone(), "POST", fields)
+        }
+        _ => {
+            let cg = state
+                .payments
+                .card
+                .as_ref()
+                .ok_or_else(|| ApiError::internal("card config"))?;
+            let s = efine_pay::card::session_request(
+                &cg.gateway,
+                &attempt.reference,
+                attempt.amount,
+                &format!("{public}/payments/card/return"),
+            );
+            (s.url, "GET", s.fields)
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(CheckoutResponse {
@@ -109,8 +154,8 @@ pub async fn create_checkout(
             reference: attempt.reference,
             amount: attempt.amount.paisa(),
             amount_display: attempt.amount.to_string(),
-            gateway_url: jc.gateway_url,
-            http_method: "POST".into(),
+            gateway_url,
+            http_method: http_method.into(),
             fields,
         }),
     )

@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod health;
 pub mod onebill;
 pub mod public;
+pub mod rails;
 pub mod recon;
 pub mod refunds;
 pub mod sandbox;

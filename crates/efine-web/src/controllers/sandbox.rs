@@ -4,8 +4,10 @@
 
 use crate::html::{escape, page};
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::response::Redirect;
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Form, Json};
 use efine_pay::jazzcash::Fields;
@@ -116,6 +118,266 @@ pub async fn jazzcash_complete(
             escape(&return_url),
             hidden(&answer)
         ),
+    ))
+    .into_response()
+}
+
+fn choice_forms(action: &str, fields: &Fields) -> String {
+    [("success", "Pay"), ("failure", "Fail the payment"), ("pending", "Leave it pending")]
+        .iter()
+        .map(|(choice, label)| {
+            format!(
+                "<form method=\"post\" action=\"{action}\">{}<input type=\"hidden\" name=\"sandbox_choice\" value=\"{choice}\"><button type=\"submit\">{label}</button></form>",
+                hidden(fields)
+            )
+        })
+        .collect()
+}
+
+/// Easypaisa's hosted checkout page (sandbox).
+pub async fn easypaisa_checkout(
+    State(state): State<AppState>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let Some(cfg) = state
+        .payments
+        .easypaisa
+        .as_ref()
+        .filter(|_| state.payments.sandbox)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match efine_pay::sandbox_easypaisa::accept_checkout(&cfg.store, &fields) {
+        Ok(c) => Html(page(
+            "Easypaisa sandbox",
+            &format!(
+                "<p><strong>Sandbox</strong>: no real money moves.</p><p>{} for order {}</p>{}",
+                escape(&c.amount.to_string()),
+                escape(&c.order_ref),
+                choice_forms("/sandbox/easypaisa/complete", &fields)
+            ),
+        ))
+        .into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(page(
+                "Easypaisa sandbox",
+                &format!("<p>Refused: {}</p>", escape(e)),
+            )),
+        )
+            .into_response(),
+    }
+}
+
+/// The payer's choice: remembered for inquiries, then the browser goes back to `postBackURL`.
+pub async fn easypaisa_complete(
+    State(state): State<AppState>,
+    Form(mut fields): Form<Fields>,
+) -> Response {
+    let Some(cfg) = state
+        .payments
+        .easypaisa
+        .as_ref()
+        .filter(|_| state.payments.sandbox)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let choice = fields
+        .remove("sandbox_choice")
+        .and_then(|c| Choice::parse(&c))
+        .unwrap_or(Choice::Failure);
+    let json = fields.remove("sandbox_format").as_deref() == Some("json");
+    let c = match efine_pay::sandbox_easypaisa::accept_checkout(&cfg.store, &fields) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    let txn = format!(
+        "EP{}",
+        c.order_ref
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    );
+    state
+        .sandbox_orders
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(c.order_ref.clone(), (choice, c.amount, txn));
+    let back = efine_pay::sandbox_easypaisa::postback_fields(&c.order_ref, choice);
+    if json {
+        return Json(back).into_response();
+    }
+    let query: Vec<String> = back
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                efine_pay::card::percent_encode(k),
+                efine_pay::card::percent_encode(v)
+            )
+        })
+        .collect();
+    let sep = if c.post_back_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    Redirect::to(&format!("{}{sep}{}", c.post_back_url, query.join("&"))).into_response()
+}
+
+/// Easypaisa's `inquire-transaction` (sandbox): answers from what the payer chose.
+pub async fn easypaisa_inquire(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<serde_json::Value>,
+) -> Response {
+    let Some(cfg) = state
+        .payments
+        .easypaisa
+        .as_ref()
+        .filter(|_| state.payments.sandbox)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let creds = headers
+        .get(efine_pay::easypaisa::CREDENTIALS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !efine_pay::sandbox_easypaisa::authorized(&cfg.store, creds) {
+        return Json(efine_pay::sandbox_easypaisa::inquiry_refused(
+            "0001",
+            "invalid credentials",
+        ))
+        .into_response();
+    }
+    let order = req["orderId"].as_str().unwrap_or_default().to_string();
+    let known = state
+        .sandbox_orders
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&order)
+        .cloned();
+    match known {
+        Some((choice, amount, txn)) => Json(efine_pay::sandbox_easypaisa::inquiry_response(
+            &cfg.store, &order, amount, choice, &txn,
+        ))
+        .into_response(),
+        None => Json(efine_pay::sandbox_easypaisa::inquiry_refused(
+            "0003",
+            "transaction not found",
+        ))
+        .into_response(),
+    }
+}
+
+/// The card gateway's hosted page (sandbox).
+pub async fn card_pay(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let Some(cfg) = state
+        .payments
+        .card
+        .as_ref()
+        .filter(|_| state.payments.sandbox)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let query = query.unwrap_or_default();
+    match efine_pay::sandbox_card::accept_session(&cfg.gateway, &query) {
+        Ok(s) => {
+            let mut f = Fields::new();
+            f.insert("session".into(), query.clone());
+            Html(page(
+                "Card payment sandbox",
+                &format!(
+                    "<p><strong>Sandbox</strong>: no real card is charged.</p><p>{} for order {}</p>{}",
+                    escape(&s.amount.to_string()),
+                    escape(&s.order_ref),
+                    choice_forms("/sandbox/card/complete", &f)
+                ),
+            ))
+            .into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(page(
+                "Card sandbox",
+                &format!("<p>Refused: {}</p>", escape(&e.to_string())),
+            )),
+        )
+            .into_response(),
+    }
+}
+
+/// The payer's choice on the card page: the gateway notifies the merchant server-to-server,
+/// signed, then sends the payer back.
+pub async fn card_complete(
+    State(state): State<AppState>,
+    Form(mut fields): Form<Fields>,
+) -> Response {
+    let Some(cfg) = state
+        .payments
+        .card
+        .clone()
+        .filter(|_| state.payments.sandbox)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let choice = fields
+        .remove("sandbox_choice")
+        .and_then(|c| Choice::parse(&c))
+        .unwrap_or(Choice::Failure);
+    let json = fields.remove("sandbox_format").as_deref() == Some("json");
+    let query = fields.remove("session").unwrap_or_default();
+    let s = match efine_pay::sandbox_card::accept_session(&cfg.gateway, &query) {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let txn = format!(
+        "CG{}",
+        s.order_ref
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    );
+    let secret = cfg
+        .gateway
+        .webhook_secrets
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let (body, header) = efine_pay::sandbox_card::notification(
+        &secret,
+        &s.order_ref,
+        s.amount,
+        choice,
+        &txn,
+        state.store.now().unix_timestamp(),
+    );
+    let sent = state
+        .http
+        .post(format!(
+            "{}/payments/card/notify",
+            state.payments.public_url
+        ))
+        .header(efine_pay::card::SIGNATURE_HEADER, header.clone())
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0);
+    if json {
+        return Json(serde_json::json!({
+            "notified": sent,
+            "body": String::from_utf8_lossy(&body),
+            "signature": header,
+        }))
+        .into_response();
+    }
+    let sep = if s.return_url.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!(
+        "{}{sep}order_ref={}",
+        s.return_url,
+        efine_pay::card::percent_encode(&s.order_ref)
     ))
     .into_response()
 }

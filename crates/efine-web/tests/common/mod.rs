@@ -19,6 +19,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: Store,
     pub clock: Arc<ManualClock>,
+    pub state: efine_web::AppState,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -84,7 +85,7 @@ impl TestApp {
         let payments = efine_web::payments::sandbox(&format!("http://{addr}"));
         let state = efine_web::AppState::new(store.clone(), config, payments).expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(efine_web::serve(listener, state, async move {
+        tokio::spawn(efine_web::serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
         TestApp {
@@ -92,6 +93,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             store,
             clock,
+            state,
             _dir: dir,
             shutdown: Some(tx),
         }

@@ -1,0 +1,151 @@
+//! The pending poller: asks the rails about attempts left open (money may have been taken with
+//! no callback). Early and often for young attempts (every 15 minutes for those 15 to 30 minutes
+//! old), then daily; what the rail says is applied as its own event through the same path as a
+//! callback. Safe on several nodes at once: applying an outcome twice changes nothing.
+
+use crate::controllers::rails::{apply_outcome, easypaisa_inquiry, Applied};
+use crate::AppState;
+use efine_core::payment::{AttemptEvent, AttemptState, Rail};
+use efine_store::ops::payments;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    /// How often to look at young attempts.
+    pub early_every: Duration,
+    /// Attempts whose age falls in this window are young.
+    pub early_window: (time::Duration, time::Duration),
+    /// How often to look at every older open attempt.
+    pub late_every: Duration,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        PollerConfig {
+            early_every: Duration::from_secs(15 * 60),
+            early_window: (time::Duration::minutes(15), time::Duration::minutes(30)),
+            late_every: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PollReport {
+    pub asked: usize,
+    pub paid: usize,
+    pub failed: usize,
+    pub still_pending: usize,
+    pub unanswered: usize,
+    /// Rails with no status inquiry here: left for reconciliation.
+    pub skipped: usize,
+}
+
+/// Polls open attempts whose age is within `[min_age, max_age)`.
+pub async fn poll_once(
+    state: &AppState,
+    min_age: time::Duration,
+    max_age: Option<time::Duration>,
+) -> Result<PollReport, efine_store::StoreError> {
+    let now = state.store.now();
+    let open = state
+        .store
+        .read(|tx| {
+            let mut v = Vec::new();
+            for s in [
+                AttemptState::Initiated,
+                AttemptState::Pending,
+                AttemptState::Unknown,
+            ] {
+                v.extend(payments::attempts_in_state(tx, s, 1000)?);
+            }
+            Ok(v)
+        })
+        .await?;
+    let mut report = PollReport::default();
+    for a in open {
+        let age = now - a.created_at;
+        if age < min_age || max_age.is_some_and(|m| age >= m) {
+            continue;
+        }
+        let cfg = match (a.rail, state.payments.easypaisa.clone()) {
+            (Rail::Easypaisa, Some(cfg)) => cfg,
+            _ => {
+                // JazzCash's and the card gateway's status inquiries are not wired yet: their
+                // open attempts are resolved by the settlement file.
+                report.skipped += 1;
+                continue;
+            }
+        };
+        report.asked += 1;
+        match easypaisa_inquiry(state, &cfg, &a.reference).await {
+            Ok((outcome, raw)) => {
+                match apply_outcome(
+                    state,
+                    a.rail,
+                    "inquiry",
+                    a.reference.clone(),
+                    outcome,
+                    raw,
+                    "poller",
+                )
+                .await?
+                {
+                    Applied::Paid(_) | Applied::RefundOwed => report.paid += 1,
+                    Applied::Failed => report.failed += 1,
+                    Applied::Pending => report.still_pending += 1,
+                    Applied::Refused(_) => report.unanswered += 1,
+                }
+            }
+            Err(e) => {
+                report.unanswered += 1;
+                tracing::warn!(reference = %a.reference, error = %e, "status inquiry failed");
+                let at = state.store.now();
+                let why = e.to_string();
+                state
+                    .store
+                    .write(move |tx| {
+                        let Some(a) = payments::attempt_by_reference(tx, &a.reference)? else {
+                            return Ok(());
+                        };
+                        if !a.state.is_terminal() {
+                            payments::mark(
+                                tx,
+                                &a,
+                                AttemptEvent::InquiryFailed,
+                                serde_json::json!({"error": why}),
+                                "poller",
+                                at,
+                            )?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs the poller until the process stops.
+pub fn spawn(state: AppState, config: PollerConfig) {
+    let early = state.clone();
+    let c = config.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(c.early_every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = poll_once(&early, c.early_window.0, Some(c.early_window.1)).await {
+                tracing::error!(error = %e, "early poll failed");
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(config.late_every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = poll_once(&state, config.early_window.1, None).await {
+                tracing::error!(error = %e, "daily poll failed");
+            }
+        }
+    });
+}
