@@ -180,6 +180,82 @@ pub fn parse_return(m: &Merchant, fields: &Fields) -> Result<ReturnMessage, Retu
     })
 }
 
+/// The status inquiry's path under JazzCash's REST API base.
+pub const INQUIRY_PATH: &str = "/ApplicationAPI/API/PaymentInquiry/Inquire";
+
+/// A signed status inquiry for one of our references.
+pub fn inquiry_request(m: &Merchant, reference: &str) -> Fields {
+    let mut f = Fields::new();
+    f.insert("pp_Version".into(), "1.1".into());
+    f.insert("pp_TxnRefNo".into(), reference.into());
+    f.insert("pp_MerchantID".into(), m.merchant_id.clone());
+    f.insert("pp_Password".into(), m.password.clone());
+    let hash = secure_hash(&m.integrity_salt, &f);
+    f.insert("pp_SecureHash".into(), hash);
+    f
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InquiryError {
+    #[error("pp_SecureHash does not match the fields")]
+    BadSignature,
+    #[error("the inquiry was refused: {0}")]
+    Refused(String),
+    #[error("the answer is about another transaction")]
+    WrongReference,
+    #[error("{0} is missing or malformed")]
+    Field(&'static str),
+}
+
+/// Reads JazzCash's signed answer to a status inquiry. `pp_ResponseCode` says whether the
+/// inquiry itself worked; `pp_PaymentResponseCode` what happened to the payment. An inquiry that
+/// did not work is an error, never a failed payment: the attempt stays open.
+pub fn parse_inquiry(
+    m: &Merchant,
+    reference: &str,
+    fields: &Fields,
+) -> Result<RailOutcome, InquiryError> {
+    if !verify(&m.integrity_salt, fields) {
+        return Err(InquiryError::BadSignature);
+    }
+    let get = |k: &'static str| fields.get(k).map(|v| v.trim().to_string());
+    let code = get("pp_ResponseCode").ok_or(InquiryError::Field("pp_ResponseCode"))?;
+    if code != "000" {
+        return Err(InquiryError::Refused(format!(
+            "{code} {}",
+            get("pp_ResponseMessage").unwrap_or_default()
+        )));
+    }
+    if get("pp_TxnRefNo").as_deref() != Some(reference) {
+        return Err(InquiryError::WrongReference);
+    }
+    let pay = get("pp_PaymentResponseCode").ok_or(InquiryError::Field("pp_PaymentResponseCode"))?;
+    Ok(match pay.as_str() {
+        "000" | "121" => {
+            let amount = get("pp_Amount")
+                .and_then(|a| a.parse::<i64>().ok())
+                .and_then(|p| Money::from_paisa(p).ok())
+                .ok_or(InquiryError::Field("pp_Amount"))?;
+            let rrn = get("pp_RetreivalReferenceNo")
+                .filter(|r| !r.is_empty())
+                .ok_or(InquiryError::Field("pp_RetreivalReferenceNo"))?;
+            RailOutcome::Confirmed {
+                amount,
+                rail_txn_id: rrn,
+            }
+        }
+        "124" | "157" => RailOutcome::Pending,
+        _ => RailOutcome::Failed {
+            reason: format!(
+                "{pay} {}",
+                get("pp_PaymentResponseMessage").unwrap_or_default()
+            )
+            .trim()
+            .to_string(),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +316,55 @@ mod tests {
         t.insert("pp_Amount".into(), "100".into());
         assert!(!verify(&m.integrity_salt, &t));
         assert!(!verify("other-salt", &f));
+    }
+
+    #[test]
+    fn inquiry_round_trip_and_tampering() {
+        let m = merchant();
+        let req = inquiry_request(&m, "EF1");
+        assert!(verify(&m.integrity_salt, &req));
+        let known = Some((
+            crate::sandbox::Choice::Success,
+            Money::from_rupees(500).unwrap(),
+            "RRN9".to_string(),
+        ));
+        let ans = crate::sandbox::jazzcash_inquiry(&m, &req, known.clone()).unwrap();
+        assert_eq!(
+            parse_inquiry(&m, "EF1", &ans),
+            Ok(RailOutcome::Confirmed {
+                amount: Money::from_rupees(500).unwrap(),
+                rail_txn_id: "RRN9".into()
+            })
+        );
+        assert_eq!(
+            parse_inquiry(&m, "EF2", &ans),
+            Err(InquiryError::WrongReference)
+        );
+        let mut t = ans.clone();
+        t.insert("pp_Amount".into(), "1".into());
+        assert_eq!(
+            parse_inquiry(&m, "EF1", &t),
+            Err(InquiryError::BadSignature)
+        );
+        let unknown = crate::sandbox::jazzcash_inquiry(&m, &req, None).unwrap();
+        assert!(matches!(
+            parse_inquiry(&m, "EF1", &unknown),
+            Err(InquiryError::Refused(_))
+        ));
+        let pending = crate::sandbox::jazzcash_inquiry(
+            &m,
+            &req,
+            Some((
+                crate::sandbox::Choice::Pending,
+                Money::from_rupees(500).unwrap(),
+                String::new(),
+            )),
+        )
+        .unwrap();
+        assert_eq!(parse_inquiry(&m, "EF1", &pending), Ok(RailOutcome::Pending));
+        let mut bad_req = req.clone();
+        bad_req.insert("pp_Password".into(), "guess".into());
+        assert!(crate::sandbox::jazzcash_inquiry(&m, &bad_req, known).is_err());
     }
 
     #[test]

@@ -95,6 +95,54 @@ pub fn jazzcash_return(
     Ok(f)
 }
 
+/// JazzCash's answer to a status inquiry, given what the payer chose (`None`: JazzCash knows no
+/// such transaction). Refuses an inquiry whose own hash or credentials do not hold.
+pub fn jazzcash_inquiry(
+    m: &Merchant,
+    request: &Fields,
+    known: Option<(Choice, Money, String)>,
+) -> Result<Fields, &'static str> {
+    if !jazzcash::verify(&m.integrity_salt, request) {
+        return Err("the inquiry's pp_SecureHash does not match");
+    }
+    if request.get("pp_MerchantID") != Some(&m.merchant_id)
+        || request.get("pp_Password") != Some(&m.password)
+    {
+        return Err("unknown merchant or password");
+    }
+    let mut f = Fields::new();
+    f.insert(
+        "pp_TxnRefNo".into(),
+        request.get("pp_TxnRefNo").cloned().unwrap_or_default(),
+    );
+    f.insert("pp_MerchantID".into(), m.merchant_id.clone());
+    match known {
+        None => {
+            f.insert("pp_ResponseCode".into(), "110".into());
+            f.insert("pp_ResponseMessage".into(), "No transaction found".into());
+        }
+        Some((choice, amount, rrn)) => {
+            f.insert("pp_ResponseCode".into(), "000".into());
+            f.insert("pp_ResponseMessage".into(), "Successful inquiry".into());
+            f.insert("pp_Amount".into(), amount.paisa().to_string());
+            let (code, status) = match choice {
+                Choice::Success => ("000", "Completed"),
+                Choice::Pending => ("124", "Pending"),
+                Choice::Failure => ("199", "Failed"),
+            };
+            f.insert("pp_PaymentResponseCode".into(), code.into());
+            f.insert("pp_PaymentResponseMessage".into(), status.into());
+            f.insert("pp_Status".into(), status.into());
+            if choice == Choice::Success {
+                f.insert("pp_RetreivalReferenceNo".into(), rrn);
+            }
+        }
+    }
+    let hash = jazzcash::secure_hash(&m.integrity_salt, &f);
+    f.insert("pp_SecureHash".into(), hash);
+    Ok(f)
+}
+
 /// A bank calling 1Bill's payment API for a consumer number.
 pub fn bank_payment(
     user_name: &str,

@@ -199,6 +199,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sandbox/card/pay", get(sandbox::card_pay))
         .route("/sandbox/card/complete", post(sandbox::card_complete))
+        .route(
+            "/sandbox/jazzcash/ApplicationAPI/API/PaymentInquiry/Inquire",
+            post(sandbox::jazzcash_inquire),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -26,6 +26,8 @@ pub struct JazzcashConfig {
     pub merchant: Merchant,
     /// Where the payer's browser posts the checkout form (JazzCash's hosted page, or our sandbox).
     pub gateway_url: String,
+    /// Base URL of JazzCash's REST API (status inquiries).
+    pub api_base: String,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,7 @@ pub fn sandbox(public_url: &str) -> PaymentsConfig {
                 integrity_salt: "sandbox-integrity-salt".into(),
             },
             gateway_url: format!("{public_url}/sandbox/jazzcash/merchantform"),
+            api_base: format!("{public_url}/sandbox/jazzcash"),
         }),
         easypaisa: Some(EasypaisaConfig {
             store: efine_pay::easypaisa::Store {

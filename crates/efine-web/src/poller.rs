@@ -3,7 +3,7 @@
 //! old), then daily; what the rail says is applied as its own event through the same path as a
 //! callback. Safe on several nodes at once: applying an outcome twice changes nothing.
 
-use crate::controllers::rails::{apply_outcome, easypaisa_inquiry, Applied};
+use crate::controllers::rails::{apply_outcome, easypaisa_inquiry, jazzcash_inquiry, Applied};
 use crate::AppState;
 use efine_core::payment::{AttemptEvent, AttemptState, Rail};
 use efine_store::ops::payments;
@@ -67,17 +67,25 @@ pub async fn poll_once(
         if age < min_age || max_age.is_some_and(|m| age >= m) {
             continue;
         }
-        let cfg = match (a.rail, state.payments.easypaisa.clone()) {
-            (Rail::Easypaisa, Some(cfg)) => cfg,
-            _ => {
-                // JazzCash's and the card gateway's status inquiries are not wired yet: their
-                // open attempts are resolved by the settlement file.
-                report.skipped += 1;
-                continue;
-            }
+        let answer = match a.rail {
+            Rail::Easypaisa => match state.payments.easypaisa.clone() {
+                Some(cfg) => Some(easypaisa_inquiry(state, &cfg, &a.reference).await),
+                None => None,
+            },
+            Rail::Jazzcash => match state.payments.jazzcash.clone() {
+                Some(cfg) => Some(jazzcash_inquiry(state, &cfg, &a.reference).await),
+                None => None,
+            },
+            // The card gateway has no status inquiry: its notifications are retried by the
+            // gateway, and the settlement file settles the rest.
+            _ => None,
+        };
+        let Some(answer) = answer else {
+            report.skipped += 1;
+            continue;
         };
         report.asked += 1;
-        match easypaisa_inquiry(state, &cfg, &a.reference).await {
+        match answer {
             Ok((outcome, raw)) => {
                 match apply_outcome(
                     state,

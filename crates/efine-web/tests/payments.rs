@@ -24,6 +24,7 @@ both_backends!(
     easypaisa_credits_only_from_the_inquiry,
     easypaisa_pending_is_resolved_by_the_poller,
     card_notifications_are_verified,
+    jazzcash_pending_is_resolved_by_the_poller,
 );
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
@@ -1011,4 +1012,38 @@ async fn card_notifications_are_verified(app: TestApp) {
     assert!(r.text().await.unwrap().contains("RCT-2026-"));
     let (_, _, rows) = trial(&app).await;
     assert_eq!(account(&rows, "clearing:card"), amount);
+}
+
+async fn jazzcash_pending_is_resolved_by_the_poller(app: TestApp) {
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-J9").await;
+    let number = c["challan_number"].as_str().unwrap();
+    // The payer leaves a voucher pending, another payer abandons the page entirely.
+    let co = checkout(&app, number).await;
+    post_return(&app, &sandbox_answer(&app, &co, "pending").await).await;
+    let c2 = issue(&app, &token, "PES-J10").await;
+    let abandoned = checkout(&app, c2["challan_number"].as_str().unwrap()).await;
+    // Later the voucher is paid at a shop: the sandbox now says so; no return comes.
+    sandbox_answer(&app, &co, "success").await;
+    app.clock.advance(time::Duration::minutes(16));
+    let r = efine_web::poller::poll_once(
+        &app.state,
+        time::Duration::minutes(15),
+        Some(time::Duration::minutes(30)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.asked, 2, "{r:?}");
+    assert_eq!(r.paid, 1, "{r:?}");
+    assert_eq!(r.unanswered, 1, "{r:?}");
+    assert_eq!(receipts_for(&app, number).await, 1);
+    // JazzCash knows nothing of the abandoned one: unknown, not failed, and still open.
+    let reference = abandoned["reference"].as_str().unwrap().to_string();
+    let a = app
+        .store
+        .read(move |tx| efine_store::ops::payments::attempt_by_reference(tx, &reference))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.state.as_str(), "unknown");
 }

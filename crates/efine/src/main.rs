@@ -149,6 +149,9 @@ struct RailArgs {
     /// JazzCash's hosted checkout form URL.
     #[arg(long, env = "EFINE_JAZZCASH_URL")]
     jazzcash_url: Option<String>,
+    /// JazzCash's REST API base URL (status inquiries).
+    #[arg(long, env = "EFINE_JAZZCASH_API_URL")]
+    jazzcash_api_url: Option<String>,
 }
 
 impl RailArgs {
@@ -200,6 +203,9 @@ impl RailArgs {
                         integrity_salt: s.clone(),
                     },
                     gateway_url: url,
+                    api_base: self.jazzcash_api_url.clone().context(
+                        "EFINE_JAZZCASH_API_URL (JazzCash's REST API base) is required with a JazzCash merchant",
+                    )?,
                 })
             }
             (None, None, None) => {}

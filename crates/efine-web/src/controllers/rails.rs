@@ -182,6 +182,35 @@ pub async fn easypaisa_inquiry(
     Ok((inquiry.outcome, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// Asks JazzCash what happened to one of our references (status inquiry).
+pub async fn jazzcash_inquiry(
+    state: &AppState,
+    cfg: &crate::payments::JazzcashConfig,
+    reference: &str,
+) -> Result<(RailOutcome, String), InquiryFailed> {
+    let req = efine_pay::jazzcash::inquiry_request(&cfg.merchant, reference);
+    let resp = state
+        .http
+        .post(format!(
+            "{}{}",
+            cfg.api_base.trim_end_matches('/'),
+            efine_pay::jazzcash::INQUIRY_PATH
+        ))
+        .json(&req)
+        .send()
+        .await
+        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
+    let fields: efine_pay::jazzcash::Fields =
+        serde_json::from_slice(&body).map_err(|e| InquiryFailed::Answer(e.to_string()))?;
+    let outcome = efine_pay::jazzcash::parse_inquiry(&cfg.merchant, reference, &fields)
+        .map_err(|e| InquiryFailed::Answer(e.to_string()))?;
+    Ok((outcome, String::from_utf8_lossy(&body).into_owned()))
+}
+
 /// Easypaisa sends the payer's browser back here (query or form). The message only names the
 /// order: we ask Easypaisa what happened and credit from that answer.
 pub async fn easypaisa_postback(

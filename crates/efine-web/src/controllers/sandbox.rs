@@ -107,6 +107,20 @@ pub async fn jazzcash_complete(
         Ok(a) => a,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
+    // Remembered for JazzCash's status inquiry.
+    if let (Some(r), Some(a)) = (
+        fields.get("pp_TxnRefNo"),
+        fields
+            .get("pp_Amount")
+            .and_then(|a| a.parse::<i64>().ok())
+            .and_then(|p| efine_core::Money::from_paisa(p).ok()),
+    ) {
+        state
+            .sandbox_orders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(r.clone(), (choice, a, rrn.clone()));
+    }
     if json {
         return Json(answer).into_response();
     }
@@ -380,4 +394,30 @@ pub async fn card_complete(
         efine_pay::card::percent_encode(&s.order_ref)
     ))
     .into_response()
+}
+
+/// JazzCash's status inquiry (sandbox): answers from what the payer chose, signed.
+pub async fn jazzcash_inquire(
+    State(state): State<AppState>,
+    Json(request): Json<Fields>,
+) -> Response {
+    let Some(jc) = state
+        .payments
+        .jazzcash
+        .as_ref()
+        .filter(|_| state.payments.sandbox)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let reference = request.get("pp_TxnRefNo").cloned().unwrap_or_default();
+    let known = state
+        .sandbox_orders
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&reference)
+        .cloned();
+    match sandbox::jazzcash_inquiry(&jc.merchant, &request, known) {
+        Ok(f) => Json(f).into_response(),
+        Err(e) => (StatusCode::UNAUTHORIZED, e).into_response(),
+    }
 }
