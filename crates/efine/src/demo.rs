@@ -225,10 +225,13 @@ async fn pay_pilot(
             let days = (c.due_date - karachi_date(c.issued_at)).whole_days().max(1);
             let at = (c.issued_at + time::Duration::minutes(rng.gen_range(30..days * 24 * 60)))
                 .min(now - time::Duration::minutes(1));
-            let rail = if rng.gen_range(0..100) < 60 {
-                Rail::OneBill
-            } else {
-                Rail::Jazzcash
+            // A mix like the province's: banks and ATMs most, then wallets, cards, counters.
+            let rail = match rng.gen_range(0..100) {
+                0..=44 => Rail::OneBill,
+                45..=69 => Rail::Jazzcash,
+                70..=84 => Rail::Easypaisa,
+                85..=94 => Rail::Card,
+                _ => Rail::Counter,
             };
             (at, rail, c)
         })
@@ -278,7 +281,7 @@ async fn pay_pilot(
                         >,
                     >
             }
-            _ => {
+            Rail::Jazzcash => {
                 let merchant = jc.merchant.clone();
                 let return_url = format!("{}/payments/jazzcash/return", rails.public_url);
                 Box::pin(store.submit(move |tx| {
@@ -306,17 +309,64 @@ async fn pay_pilot(
                     .map_err(|e| efine_store::StoreError::Corrupt(e.into()))?;
                     let msg = jazzcash::parse_return(&merchant, &answer)
                         .map_err(|e| efine_store::StoreError::Corrupt(e.to_string()))?;
-                    match msg.outcome {
-                        efine_pay::RailOutcome::Confirmed { rail_txn_id, .. } => {
-                            payments::credit(tx, &a, &rail_txn_id, "jazzcash", at)?;
-                            Ok(())
-                        }
-                        other => Err(efine_store::StoreError::Corrupt(format!(
-                            "demo JazzCash: {other:?}"
-                        ))),
-                    }
+                    confirmed(tx, &a, msg.outcome, "jazzcash", at)
                 }))
             }
+            Rail::Easypaisa => {
+                let ep = rails
+                    .easypaisa
+                    .clone()
+                    .context("demo needs the Easypaisa sandbox")?;
+                Box::pin(store.submit(move |tx| {
+                    let (a, _) =
+                        payments::start_attempt(tx, &c.number, Rail::Easypaisa, "citizen", at)?;
+                    // Easypaisa is credited only from its inquiry answer.
+                    let answer = efine_pay::sandbox_easypaisa::inquiry_response(
+                        &ep.store,
+                        &a.reference,
+                        a.amount,
+                        Choice::Success,
+                        &format!("EP{:010}", a.id),
+                    );
+                    let body = serde_json::to_vec(&answer)
+                        .map_err(|e| efine_store::StoreError::Corrupt(e.to_string()))?;
+                    let inquiry =
+                        efine_pay::easypaisa::parse_inquiry(&ep.store, &a.reference, &body)
+                            .map_err(|e| efine_store::StoreError::Corrupt(e.to_string()))?;
+                    confirmed(tx, &a, inquiry.outcome, "easypaisa", at)
+                }))
+            }
+            Rail::Card => {
+                let cg = rails.card.clone().context("demo needs the card sandbox")?;
+                Box::pin(store.submit(move |tx| {
+                    let (a, _) = payments::start_attempt(tx, &c.number, Rail::Card, "citizen", at)?;
+                    let secret = cg
+                        .gateway
+                        .webhook_secrets
+                        .first()
+                        .cloned()
+                        .unwrap_or_default();
+                    let (body, header) = efine_pay::sandbox_card::notification(
+                        &secret,
+                        &a.reference,
+                        a.amount,
+                        Choice::Success,
+                        &format!("CG{:010}", a.id),
+                        at.unix_timestamp(),
+                    );
+                    let n = efine_pay::card::verify_notification(
+                        &cg.gateway,
+                        &body,
+                        Some(&header),
+                        at.unix_timestamp(),
+                    )
+                    .map_err(|e| efine_store::StoreError::Corrupt(e.to_string()))?;
+                    confirmed(tx, &a, n.outcome, "card", at)
+                }))
+            }
+            _ => Box::pin(store.submit(move |tx| {
+                payments::pay_at_counter(tx, &c.number, amount, "demo.finance", at).map(|_| ())
+            })),
         };
         pending.push(fut);
         if pending.len() == 512 {
@@ -332,4 +382,22 @@ async fn pay_pilot(
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+fn confirmed(
+    tx: &mut dyn efine_store::sql::Tx,
+    a: &efine_store::ops::payments::Attempt,
+    outcome: efine_pay::RailOutcome,
+    actor: &str,
+    at: time::OffsetDateTime,
+) -> Result<(), efine_store::StoreError> {
+    match outcome {
+        efine_pay::RailOutcome::Confirmed { rail_txn_id, .. } => {
+            efine_store::ops::payments::credit(tx, a, &rail_txn_id, actor, at)?;
+            Ok(())
+        }
+        other => Err(efine_store::StoreError::Corrupt(format!(
+            "demo {actor}: {other:?}"
+        ))),
+    }
 }
