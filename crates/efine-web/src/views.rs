@@ -346,6 +346,8 @@ pub struct ChallanView {
     pub name: Option<String>,
     pub location: LocationView,
     pub notes: Option<String>,
+    /// Present once paid.
+    pub paid: Option<PaidView>,
     /// Every recorded event about this challan, oldest first.
     pub events: Vec<EventView>,
 }
@@ -354,11 +356,13 @@ impl ChallanView {
     pub fn new(
         c: Challan,
         names: Names,
+        paid: Option<efine_store::ops::payments::Receipt>,
         events: Vec<efine_core::audit::EventRecord>,
         today: Date,
     ) -> Self {
         let due = amount_due(c.amount, c.due_date, today);
         ChallanView {
+            paid: paid.map(Into::into),
             challan_number: c.number.to_string(),
             psid: c.psid.to_string(),
             department: c.department.to_string(),
@@ -404,6 +408,32 @@ impl ChallanView {
     }
 }
 
+/// How a paid challan was paid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaidView {
+    pub receipt_number: String,
+    /// `1bill`, `jazzcash`, `easypaisa`, `card` or `counter`.
+    pub rail: String,
+    /// How a citizen would name the rail (e.g. "JazzCash", "bank / 1Bill").
+    pub rail_label: String,
+    pub amount: i64,
+    pub amount_display: String,
+    pub paid_at: String,
+}
+
+impl From<efine_store::ops::payments::Receipt> for PaidView {
+    fn from(r: efine_store::ops::payments::Receipt) -> Self {
+        PaidView {
+            receipt_number: r.number,
+            rail: r.rail.as_str().into(),
+            rail_label: r.rail.label().into(),
+            amount: r.amount.paisa(),
+            amount_display: r.amount.to_string(),
+            paid_at: rfc3339(r.paid_at),
+        }
+    }
+}
+
 /// What a citizen may see: personal data masked, the plate shown (it is on the vehicle).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicChallanView {
@@ -435,13 +465,21 @@ pub struct PublicChallanView {
     pub cnic: Option<String>,
     /// Masked, e.g. `0300-*****67`.
     pub mobile: Option<String>,
+    /// Present once paid.
+    pub paid: Option<PaidView>,
 }
 
 impl PublicChallanView {
-    pub fn new(c: Challan, names: Names, today: Date) -> Self {
+    pub fn new(
+        c: Challan,
+        names: Names,
+        paid: Option<efine_store::ops::payments::Receipt>,
+        today: Date,
+    ) -> Self {
         let due = amount_due(c.amount, c.due_date, today);
         let after = after_due(&c);
         PublicChallanView {
+            paid: paid.map(Into::into),
             challan_number: c.number.to_string(),
             psid: c.psid.to_string(),
             department: c.department.to_string(),

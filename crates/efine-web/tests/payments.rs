@@ -301,6 +301,20 @@ async fn jazzcash_checkout_return_and_replay(app: TestApp) {
         .get(&format!("/api/v1/public/challans/{number}"), None)
         .await;
     assert_eq!(p["status"], "paid");
+    assert_eq!(p["paid"]["rail_label"], "JazzCash");
+    assert_eq!(p["paid"]["amount"], c["amount_due"]);
+    assert!(p["paid"]["receipt_number"]
+        .as_str()
+        .unwrap()
+        .starts_with("RCT-2026-"));
+    let (_, staff) = app
+        .get(&format!("/api/v1/challans/{number}"), Some(&token))
+        .await;
+    assert_eq!(staff["paid"]["receipt_number"], p["paid"]["receipt_number"]);
+    assert_eq!(
+        staff["events"].as_array().unwrap().last().unwrap()["kind"],
+        "challan.paid"
+    );
     // A paid challan offers no new checkout.
     let (s, e) = app
         .post(

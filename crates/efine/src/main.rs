@@ -38,6 +38,8 @@ struct DbArgs {
     catalogue: Option<PathBuf>,
 }
 
+// Parsed once per run: the size difference between subcommands costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
@@ -152,6 +154,36 @@ struct RailArgs {
     /// JazzCash's REST API base URL (status inquiries).
     #[arg(long, env = "EFINE_JAZZCASH_API_URL")]
     jazzcash_api_url: Option<String>,
+    #[arg(long, env = "EFINE_EASYPAISA_STORE_ID")]
+    easypaisa_store_id: Option<String>,
+    /// The store's 16-character hash key (AES-128).
+    #[arg(long, env = "EFINE_EASYPAISA_HASH_KEY", hide_env_values = true)]
+    easypaisa_hash_key: Option<String>,
+    #[arg(long, env = "EFINE_EASYPAISA_USERNAME")]
+    easypaisa_username: Option<String>,
+    #[arg(long, env = "EFINE_EASYPAISA_PASSWORD", hide_env_values = true)]
+    easypaisa_password: Option<String>,
+    /// Easypaisa's hosted checkout URL.
+    #[arg(long, env = "EFINE_EASYPAISA_URL")]
+    easypaisa_url: Option<String>,
+    /// Easypaisa's REST API base URL (inquiries).
+    #[arg(long, env = "EFINE_EASYPAISA_API_URL")]
+    easypaisa_api_url: Option<String>,
+    #[arg(long, env = "EFINE_CARD_MERCHANT_ID")]
+    card_merchant_id: Option<String>,
+    /// The card gateway's hosted payment page.
+    #[arg(long, env = "EFINE_CARD_URL")]
+    card_url: Option<String>,
+    #[arg(long, env = "EFINE_CARD_SESSION_SECRET", hide_env_values = true)]
+    card_session_secret: Option<String>,
+    /// Notification signing secrets, comma-separated: the new and the old during a rotation.
+    #[arg(
+        long,
+        env = "EFINE_CARD_WEBHOOK_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    card_webhook_secrets: Vec<String>,
 }
 
 impl RailArgs {
@@ -212,6 +244,52 @@ impl RailArgs {
             _ => bail!(
                 "set all of EFINE_JAZZCASH_MERCHANT_ID, EFINE_JAZZCASH_PASSWORD and EFINE_JAZZCASH_INTEGRITY_SALT, or none"
             ),
+        }
+        let ep = [
+            &self.easypaisa_store_id,
+            &self.easypaisa_hash_key,
+            &self.easypaisa_username,
+            &self.easypaisa_password,
+            &self.easypaisa_url,
+            &self.easypaisa_api_url,
+        ];
+        if ep.iter().all(|v| v.is_some()) {
+            let get = |v: &Option<String>| v.clone().unwrap_or_default();
+            cfg.easypaisa = Some(efine_web::payments::EasypaisaConfig {
+                store: efine_pay::easypaisa::Store {
+                    store_id: get(&self.easypaisa_store_id),
+                    hash_key: efine_pay::easypaisa::HashKey::new(&get(&self.easypaisa_hash_key))
+                        .map_err(|_| {
+                            anyhow::anyhow!("EFINE_EASYPAISA_HASH_KEY must be exactly 16 bytes")
+                        })?,
+                    username: get(&self.easypaisa_username),
+                    password: get(&self.easypaisa_password),
+                    account_num: None,
+                },
+                checkout_url: get(&self.easypaisa_url),
+                api_base: get(&self.easypaisa_api_url),
+            });
+        } else if ep.iter().any(|v| v.is_some()) {
+            bail!("set all of EFINE_EASYPAISA_STORE_ID, _HASH_KEY, _USERNAME, _PASSWORD, _URL and _API_URL, or none");
+        }
+        let card_set = [
+            &self.card_merchant_id,
+            &self.card_url,
+            &self.card_session_secret,
+        ];
+        if card_set.iter().all(|v| v.is_some()) && !self.card_webhook_secrets.is_empty() {
+            let get = |v: &Option<String>| v.clone().unwrap_or_default();
+            cfg.card = Some(efine_web::payments::CardConfig {
+                gateway: efine_pay::card::Gateway {
+                    merchant_id: get(&self.card_merchant_id),
+                    checkout_url: get(&self.card_url),
+                    session_secret: get(&self.card_session_secret),
+                    webhook_secrets: self.card_webhook_secrets.clone(),
+                    tolerance_secs: efine_pay::card::DEFAULT_TOLERANCE_SECS,
+                },
+            });
+        } else if card_set.iter().any(|v| v.is_some()) || !self.card_webhook_secrets.is_empty() {
+            bail!("set all of EFINE_CARD_MERCHANT_ID, EFINE_CARD_URL, EFINE_CARD_SESSION_SECRET and EFINE_CARD_WEBHOOK_SECRETS, or none");
         }
         Ok(cfg)
     }

@@ -124,13 +124,15 @@ pub async fn get_challan(
             }
             let names = catalogue::names_for(tx, &c)?;
             let evs = events::for_subject(tx, &c.number.to_string())?;
-            Ok(Some((c, names, evs)))
+            let paid = efine_store::ops::payments::receipt_for_challan(tx, &c.number.to_string())?;
+            Ok(Some((c, names, paid, evs)))
         })
         .await?;
-    let (c, names, evs) = found.ok_or_else(|| ApiError::not_found("challan"))?;
+    let (c, names, paid, evs) = found.ok_or_else(|| ApiError::not_found("challan"))?;
     Ok(Json(ChallanView::new(
         c,
         names,
+        paid,
         evs,
         today(state.store.now()),
     )))

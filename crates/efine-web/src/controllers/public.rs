@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use efine_core::challan::ChallanStatus;
 use efine_core::{ChallanNumber, Cnic, Money, Psid, VehicleNumber};
-use efine_store::ops::{catalogue, challans};
+use efine_store::ops::{catalogue, challans, payments};
 use std::net::SocketAddr;
 
 enum Key {
@@ -57,16 +57,18 @@ pub async fn get_public_challan(
             match c {
                 Some(c) => {
                     let names = catalogue::names_for(tx, &c)?;
-                    Ok(Some((c, names)))
+                    let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
+                    Ok(Some((c, names, paid)))
                 }
                 None => Ok(None),
             }
         })
         .await?;
-    let (c, names) = found.ok_or_else(|| ApiError::not_found("challan"))?;
+    let (c, names, paid) = found.ok_or_else(|| ApiError::not_found("challan"))?;
     Ok(Json(PublicChallanView::new(
         c,
         names,
+        paid,
         today(state.store.now()),
     )))
 }
@@ -125,7 +127,8 @@ pub async fn lookup(
             list.into_iter()
                 .map(|c| {
                     let n = catalogue::names_for(tx, &c)?;
-                    Ok((c, n))
+                    let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
+                    Ok((c, n, paid))
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -133,7 +136,7 @@ pub async fn lookup(
     let day = today(state.store.now());
     let views: Vec<PublicChallanView> = found
         .into_iter()
-        .map(|(c, n)| PublicChallanView::new(c, n, day))
+        .map(|(c, n, paid)| PublicChallanView::new(c, n, paid, day))
         .collect();
     let total = views
         .iter()
