@@ -40,10 +40,13 @@ impl EscPos {
     /// One line of text; anything outside printable ASCII becomes `?`, so no byte in the text
     /// can be taken for a command.
     pub fn line(&mut self, text: &str) -> &mut Self {
-        self.out.extend(
-            text.chars()
-                .map(|c| if c == ' ' || c.is_ascii_graphic() { c as u8 } else { b'?' }),
-        );
+        self.out.extend(text.chars().map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c as u8
+            } else {
+                b'?'
+            }
+        }));
         self.out.push(b'\n');
         self
     }

@@ -131,18 +131,19 @@ impl Pen<'_> {
                 let vu = self.layout(t, URDU, size, false, vw - 6.0);
                 hv += self.show(&vu, g.margin + lw, self.y + 2.0 + hv);
             }
-            let h = self
-                .show(&l, g.margin, self.y + 2.0)
-                .max(hv)
-                .max(self.show(&u, g.margin + lw + vw, self.y));
+            let h = self.show(&l, g.margin, self.y + 2.0).max(hv).max(self.show(
+                &u,
+                g.margin + lw + vw,
+                self.y,
+            ));
             self.y += h + 2.0;
         } else {
             let half = g.inner() / 2.0;
             let l = self.layout(en, LATIN, size, false, half);
             let u = self.layout(ur, URDU, size * 0.9, false, half);
-            let h = self
-                .show(&l, g.margin, self.y + 2.0)
-                .max(self.show(&u, g.margin + half, self.y));
+            let h =
+                self.show(&l, g.margin, self.y + 2.0)
+                    .max(self.show(&u, g.margin + half, self.y));
             self.y += h;
             let v = self.layout(value, LATIN, size * 1.1, true, g.inner());
             self.y += self.show(&v, g.margin, self.y);
@@ -184,7 +185,9 @@ impl Pen<'_> {
                 }
             }
         }
-        self.cr.fill().map_err(|e| DocError::Render(e.to_string()))?;
+        self.cr
+            .fill()
+            .map_err(|e| DocError::Render(e.to_string()))?;
         self.y += size;
         Ok(())
     }
@@ -198,8 +201,8 @@ fn render(
     let err = |e: cairo::Error| DocError::Render(e.to_string());
     // Pass 1: measure.
     let height = {
-        let surface = cairo::RecordingSurface::create(cairo::Content::ColorAlpha, None)
-            .map_err(err)?;
+        let surface =
+            cairo::RecordingSurface::create(cairo::Content::ColorAlpha, None).map_err(err)?;
         let cr = cairo::Context::new(&surface).map_err(err)?;
         let mut pen = Pen {
             cr: &cr,
@@ -279,7 +282,11 @@ pub fn challan_pdf(d: &ChallanDocument, paper: Paper) -> Result<Vec<u8>, DocErro
         p.field("Challan number", "چالان نمبر", &d.challan_number);
         p.field("PSID (pay with this)", "پی ایس آئی ڈی", &d.psid);
         p.field_ur("Offence", "خلاف ورزی", &d.offence_en, Some(&d.offence_ur));
-        p.field("District", "ضلع", &format!("{} / {}", d.district_en, d.district_ur));
+        p.field(
+            "District",
+            "ضلع",
+            &format!("{} / {}", d.district_en, d.district_ur),
+        );
         p.field("Issued", "جاری کردہ", &d.issued_at);
         if let Some(v) = &d.vehicle {
             p.field("Vehicle", "گاڑی نمبر", v);
@@ -287,7 +294,11 @@ pub fn challan_pdf(d: &ChallanDocument, paper: Paper) -> Result<Vec<u8>, DocErro
         if let Some(n) = &d.name {
             p.field("Name", "نام", n);
         }
-        p.field("Amount by due date", "مقررہ تاریخ تک رقم", &d.amount_by_due_date);
+        p.field(
+            "Amount by due date",
+            "مقررہ تاریخ تک رقم",
+            &d.amount_by_due_date,
+        );
         p.field("Due date", "آخری تاریخ", &d.due_date);
         p.field(
             &format!("Amount from {}", d.surcharge_from),
@@ -322,7 +333,11 @@ pub fn receipt_pdf(d: &ReceiptDocument, paper: Paper) -> Result<Vec<u8>, DocErro
         p.field("Challan number", "چالان نمبر", &d.challan_number);
         p.field("PSID", "پی ایس آئی ڈی", &d.psid);
         p.field_ur("Offence", "خلاف ورزی", &d.offence_en, Some(&d.offence_ur));
-        p.field("District", "ضلع", &format!("{} / {}", d.district_en, d.district_ur));
+        p.field(
+            "District",
+            "ضلع",
+            &format!("{} / {}", d.district_en, d.district_ur),
+        );
         p.field("Amount paid", "ادا شدہ رقم", &d.amount_paid);
         p.field("Paid on", "تاریخِ ادائیگی", &d.paid_at);
         p.field("Paid by", "ذریعۂ ادائیگی", &d.paid_by);

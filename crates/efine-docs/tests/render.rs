@@ -63,7 +63,10 @@ fn keep() -> Option<std::path::PathBuf> {
 #[test]
 fn challan_pdfs_carry_a_readable_qr_code() {
     let d = challan();
-    for (paper, name, dpi) in [(Paper::A4, "challan-a4", 150), (Paper::Roll58, "challan-58mm", 200)] {
+    for (paper, name, dpi) in [
+        (Paper::A4, "challan-a4", 150),
+        (Paper::Roll58, "challan-58mm", 200),
+    ] {
         let pdf = challan_pdf(&d, paper).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         let out = keep();
@@ -89,7 +92,10 @@ fn receipt_pdf_carries_a_readable_qr_code() {
         paid_by: "JazzCash".into(),
         verify_url: "http://127.0.0.1:8080/v/receipt-token".into(),
     };
-    for (paper, name, dpi) in [(Paper::A4, "receipt-a4", 150), (Paper::Roll58, "receipt-58mm", 200)] {
+    for (paper, name, dpi) in [
+        (Paper::A4, "receipt-a4", 150),
+        (Paper::Roll58, "receipt-58mm", 200),
+    ] {
         let pdf = receipt_pdf(&r, paper).unwrap();
         let out = keep();
         let codes = decode_pdf_qr(&pdf, dpi, out.as_deref().map(|p| (p, name)));

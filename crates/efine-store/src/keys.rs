@@ -189,12 +189,11 @@ fn read(path: &Path) -> Result<Option<KeyFile>, KeyError> {
         Err(e) => return Err(io(path)(e)),
     };
     check_mode(path, &f)?;
-    let file: KeyFile = serde_json::from_reader(std::io::BufReader::new(f)).map_err(|e| {
-        KeyError::Invalid {
+    let file: KeyFile =
+        serde_json::from_reader(std::io::BufReader::new(f)).map_err(|e| KeyError::Invalid {
             path: path.to_path_buf(),
             message: e.to_string(),
-        }
-    })?;
+        })?;
     Ok(Some(file))
 }
 
@@ -311,7 +310,10 @@ mod tests {
         let after = load_or_create(dir.path(), now()).unwrap();
         assert_eq!(after.signer.key_id(), new_kid);
         assert_ne!(new_kid, first.signer.key_id());
-        assert_eq!(after.ring.verify(&old_token).unwrap().0, first.signer.key_id());
+        assert_eq!(
+            after.ring.verify(&old_token).unwrap().0,
+            first.signer.key_id()
+        );
         let ring = after.published.ring().unwrap();
         assert_eq!(ring.len(), 2);
         assert!(ring.verify(&old_token).is_ok());

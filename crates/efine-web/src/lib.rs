@@ -11,13 +11,18 @@ pub mod auth;
 pub mod controllers;
 pub mod error;
 pub mod extract;
+pub mod pages;
 pub mod ratelimit;
+pub mod verify;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
-use controllers::{auth as auth_c, catalogue, challans, health, public};
+use controllers::{
+    auth as auth_c, catalogue, challans, documents, health, public, verify as verify_c,
+};
+use efine_store::keys::KeySet;
 use efine_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +39,9 @@ pub struct WebConfig {
     pub token_ttl: time::Duration,
     /// Public lookups allowed per client address per minute.
     pub lookups_per_minute: u32,
+    /// Where citizens reach this server, without a trailing slash: QR codes carry
+    /// `<public_url>/v/<token>`.
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -41,6 +49,7 @@ impl Default for WebConfig {
         WebConfig {
             token_ttl: time::Duration::hours(12),
             lookups_per_minute: 30,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -52,10 +61,16 @@ pub struct AppState {
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
     pub dummy_hash: String,
+    /// QR signing key and every key that still verifies.
+    pub keys: Arc<KeySet>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Result<AppState, efine_store::StoreError> {
+    pub fn new(
+        store: Store,
+        config: WebConfig,
+        keys: KeySet,
+    ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
         Ok(AppState {
             store,
@@ -65,6 +80,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             dummy_hash,
+            keys: Arc::new(keys),
         })
     }
 }
@@ -83,6 +99,8 @@ impl AppState {
         (name = "catalogue", description = "Departments, districts, offences and fees"),
         (name = "challans", description = "Issuing and reading challans (staff)"),
         (name = "public", description = "What citizens may see and do"),
+        (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
+        (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
     )
 )]
 struct ApiDoc;
@@ -110,6 +128,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(challans::get_challan))
         .routes(routes!(public::get_public_challan))
         .routes(routes!(public::lookup))
+        .routes(routes!(verify_c::verify_token))
+        .routes(routes!(verify_c::get_keys))
+        .routes(routes!(documents::challan_pdf))
+        .routes(routes!(documents::challan_escpos))
 }
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
@@ -133,6 +155,7 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/v/{token}", get(verify_c::verify_page))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -52,6 +52,13 @@ enum Command {
         /// Lifetime of staff bearer tokens, in hours.
         #[arg(long, env = "EFINE_TOKEN_HOURS", default_value_t = 12)]
         token_hours: i64,
+        /// Where citizens reach this server: QR codes carry `<public URL>/v/<token>`.
+        #[arg(
+            long,
+            env = "EFINE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
     },
     /// Apply pending database migrations and load the catalogue, then exit.
     Migrate {
@@ -68,8 +75,47 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// QR signing keys (kept in the data directory, owner-only).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Signed QR tokens.
+    Qr {
+        #[command(subcommand)]
+        command: QrCommand,
+    },
     /// Issue challans over HTTP as fast as a number of clients can, and report latency.
     Loadgen(loadgen::LoadgenArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key. Old keys keep verifying the tokens they signed; restart the servers
+    /// to sign with the new one.
+    Rotate {
+        /// The data directory that holds `signing-keys.json`.
+        #[arg(long, env = "EFINE_DATA_DIR", default_value = "./efine-data")]
+        data_dir: PathBuf,
+    },
+    /// Print the public key set (the same JSON as `/.well-known/efine-keys.json`).
+    Public {
+        #[arg(long, env = "EFINE_DATA_DIR", default_value = "./efine-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum QrCommand {
+    /// Check a token's signature with no network. Exits 0 if genuine, 1 if not. Whether the
+    /// record still exists and what its status is needs the server (`/v/TOKEN`).
+    Verify {
+        /// The token, or the whole URL from the QR code (`.../v/TOKEN`).
+        token: String,
+        /// A saved copy of `/.well-known/efine-keys.json`.
+        #[arg(long)]
+        keys: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -172,10 +218,21 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             listen,
             demo,
             token_hours,
+            public_url,
         } => {
             if !(1..=24 * 30).contains(&token_hours) {
                 bail!("EFINE_TOKEN_HOURS / --token-hours must be between 1 and 720");
             }
+            let public_url = public_url.trim().trim_end_matches('/').to_string();
+            if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+                || public_url.contains(char::is_whitespace)
+            {
+                bail!("EFINE_PUBLIC_URL / --public-url must be an http:// or https:// URL, e.g. https://efine.kp.gov.pk");
+            }
+            let keys =
+                efine_store::keys::load_or_create(&db.data_dir, time::OffsetDateTime::now_utc())
+                    .context("QR signing keys")?;
+            tracing::info!(key = %keys.signer.key_id(), "QR signing key loaded");
             let store = db.open().await?;
             if demo {
                 demo::load(&store).await?;
@@ -184,8 +241,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 store.clone(),
                 efine_web::WebConfig {
                     token_ttl: time::Duration::hours(token_hours),
+                    public_url,
                     ..Default::default()
                 },
+                keys,
             )?;
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -263,9 +322,73 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = Store::open(db.location()).await?;
             audit_verify(&store).await
         }
+        Command::Keys {
+            command: KeysCommand::Rotate { data_dir },
+        } => {
+            let kid = efine_store::keys::rotate(&data_dir, time::OffsetDateTime::now_utc())
+                .context("rotating the QR signing key")?;
+            println!(
+                "new signing key {kid} in {}; older keys still verify. Restart the servers to sign with it.",
+                data_dir.join(efine_store::keys::FILE_NAME).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            command: KeysCommand::Public { data_dir },
+        } => {
+            let keys =
+                efine_store::keys::load_or_create(&data_dir, time::OffsetDateTime::now_utc())
+                    .context("QR signing keys")?;
+            println!("{}", serde_json::to_string_pretty(&keys.published)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Qr {
+            command: QrCommand::Verify { token, keys },
+        } => qr_verify(&token, &keys),
         Command::Loadgen(args) => {
             loadgen::run(args).await?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn qr_verify(token: &str, keys: &std::path::Path) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let text =
+        std::fs::read_to_string(keys).with_context(|| format!("reading {}", keys.display()))?;
+    let set: efine_store::keys::PublishedKeys = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an efine-keys.json key set", keys.display()))?;
+    let ring = set
+        .ring()
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}", keys.display()))?;
+    // Accept the whole URL from the QR code as well as the bare token.
+    let token = token.trim();
+    let token = token.rsplit_once("/v/").map_or(token, |(_, t)| t);
+    let token = token.split(['?', '#']).next().unwrap_or(token);
+    match ring.verify(token) {
+        Ok((kid, p)) => {
+            println!(
+                "GENUINE signature: {} {}, {}, {} / {}, {} {}, key {kid}",
+                p.kind.as_str(),
+                p.number,
+                p.amount,
+                p.department,
+                p.district,
+                match p.kind {
+                    efine_core::qr::TokenKind::Challan => "issued",
+                    efine_core::qr::TokenKind::Receipt => "paid",
+                },
+                p.at.to_offset(efine_core::clock::KARACHI)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            );
+            println!("(the record's current status needs the server: open the QR code's URL)");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("NOT GENUINE: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

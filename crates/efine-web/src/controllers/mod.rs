@@ -3,5 +3,7 @@
 pub mod auth;
 pub mod catalogue;
 pub mod challans;
+pub mod documents;
 pub mod health;
 pub mod public;
+pub mod verify;

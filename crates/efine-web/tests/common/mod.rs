@@ -19,6 +19,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: Store,
     pub clock: Arc<ManualClock>,
+    pub config: efine_web::WebConfig,
+    /// Holds the QR signing keys (both backends keep keys in a data directory).
+    pub key_dir: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -43,6 +46,24 @@ fn random_suffix() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{:x}{:x}", n, std::process::id())
+}
+
+async fn serve(
+    store: &Store,
+    config: &efine_web::WebConfig,
+    key_dir: &std::path::Path,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let keys = efine_store::keys::load_or_create(key_dir, store.now()).expect("keys");
+    let state = efine_web::AppState::new(store.clone(), config.clone(), keys).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(efine_web::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    (format!("http://{addr}"), tx)
 }
 
 impl TestApp {
@@ -77,23 +98,29 @@ impl TestApp {
             .write(move |tx| catalogue::load_if_empty(tx, &cat, now))
             .await
             .expect("load catalogue");
-        let state = efine_web::AppState::new(store.clone(), config).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(efine_web::serve(listener, state, async move {
-            let _ = rx.await;
-        }));
+        let key_dir = tempfile::tempdir().expect("key dir");
+        let (base, shutdown) = serve(&store, &config, key_dir.path()).await;
         TestApp {
-            base: format!("http://{addr}"),
+            base,
             http: reqwest::Client::new(),
             store,
             clock,
+            config,
+            key_dir,
             _dir: dir,
-            shutdown: Some(tx),
+            shutdown: Some(shutdown),
         }
+    }
+
+    /// Stops the server and starts another on the same database, reloading the signing keys
+    /// (as after `efine keys rotate` and a restart).
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        let (base, shutdown) = serve(&self.store, &self.config, self.key_dir.path()).await;
+        self.base = base;
+        self.shutdown = Some(shutdown);
     }
 
     pub fn url(&self, path: &str) -> String {
