@@ -508,6 +508,49 @@ mod tests {
         }
     }
 
+    fn challan() -> crate::challan::Challan {
+        crate::challan::Challan {
+            number: crate::ChallanNumber::parse("TRF-PSH-2026-004219").unwrap(),
+            psid: crate::Psid::for_challan(2026, 1, 38, 4219),
+            department: DepartmentCode::parse("traffic-police").unwrap(),
+            district: DistrictCode::parse("peshawar").unwrap(),
+            offence: crate::OffenceCode::parse("no-helmet").unwrap(),
+            offence_version: 1,
+            kind: crate::OffenceKind::Fine,
+            amount: Money::from_rupees(500).unwrap(),
+            // Sub-second part: the token keeps seconds, and still matches.
+            issued_at: OffsetDateTime::from_unix_timestamp_nanos(1_795_000_000_123_456_000)
+                .unwrap(),
+            due_date: time::macros::date!(2026 - 12 - 09),
+            officer: "officer".into(),
+            vehicle: None,
+            vehicle_authority: None,
+            cnic: None,
+            mobile: None,
+            name: None,
+            location: Default::default(),
+            notes: None,
+            status: crate::ChallanStatus::Unpaid,
+        }
+    }
+
+    #[test]
+    fn a_challan_token_matches_its_record_and_names_what_differs() {
+        let s = signer(1);
+        let c = challan();
+        let (_, p) = ring(&[&s]).verify(&s.sign_challan(&c)).unwrap();
+        assert_eq!(p.check_challan(&c), Ok(()));
+        let mut other = c.clone();
+        other.amount = Money::from_rupees(50).unwrap();
+        assert_eq!(p.check_challan(&other), Err("amount"));
+        let mut other = c.clone();
+        other.district = DistrictCode::parse("swat").unwrap();
+        assert_eq!(p.check_challan(&other), Err("district"));
+        let mut other = c;
+        other.issued_at += time::Duration::seconds(1);
+        assert_eq!(p.check_challan(&other), Err("issued time"));
+    }
+
     #[test]
     fn key_id_round_trips() {
         let s = signer(3);

@@ -201,9 +201,15 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
             esc(kid)
         ));
     }
-    let other = match lang {
-        Lang::En => format!("<a href=\"/v/{}?lang=ur\" lang=ur>اردو</a>", esc(token)),
-        Lang::Ur => format!("<a href=\"/v/{}\" lang=en>English</a>", esc(token)),
+    // Only a token made of base64url characters is put back into a link; anything else came
+    // from a hand-made URL and gets no language switch rather than a link that means something else.
+    let linkable = token
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let other = match (lang, linkable) {
+        (_, false) => String::new(),
+        (Lang::En, true) => format!("<a href=\"/v/{token}?lang=ur\" lang=ur>اردو</a>"),
+        (Lang::Ur, true) => format!("<a href=\"/v/{token}\" lang=en>English</a>"),
     };
     format!(
         "<!doctype html><html lang=\"{html_lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
