@@ -4,7 +4,7 @@
 //! Cheap thermal printers have no Urdu code page and no shaping, so the slip is in English (ASCII
 //! only); the Urdu text is on the PDF and the verification page the QR code leads to.
 
-use crate::ChallanDocument;
+use crate::{ChallanDocument, ReceiptDocument};
 
 const ESC: u8 = 0x1b;
 const GS: u8 = 0x1d;
@@ -134,6 +134,37 @@ pub fn challan(d: &ChallanDocument) -> Vec<u8> {
         .line("Pay with the PSID at any bank,")
         .line("ATM, internet banking (1Bill),")
         .line("JazzCash or Easypaisa.")
+        .centre(true)
+        .qr(d.verify_url.as_bytes(), 4)
+        .line("Scan to verify")
+        .centre(false)
+        .feed(3)
+        .cut();
+    p.into_bytes()
+}
+
+/// The slip for a payment receipt (printed at a counter). Wired when payments record receipts.
+pub fn receipt(d: &ReceiptDocument) -> Vec<u8> {
+    let mut p = EscPos::new();
+    p.centre(true)
+        .bold(true)
+        .line("GOVT OF KHYBER PAKHTUNKHWA")
+        .line(&d.department_en)
+        .line("PAYMENT RECEIPT")
+        .bold(false)
+        .centre(false)
+        .line(&"-".repeat(LINE))
+        .pair("Receipt", &d.receipt_number)
+        .pair("Challan", &d.challan_number)
+        .pair("PSID", &d.psid)
+        .line(&d.offence_en)
+        .pair("District", &d.district_en)
+        .line(&"-".repeat(LINE))
+        .bold(true)
+        .pair("Paid", &d.amount_paid)
+        .bold(false)
+        .pair("On", &d.paid_at)
+        .pair("By", &d.paid_by)
         .centre(true)
         .qr(d.verify_url.as_bytes(), 4)
         .line("Scan to verify")

@@ -75,9 +75,8 @@ fn challan_pdfs_carry_a_readable_qr_code() {
     }
 }
 
-#[test]
-fn receipt_pdf_carries_a_readable_qr_code() {
-    let r = ReceiptDocument {
+fn receipt() -> ReceiptDocument {
+    ReceiptDocument {
         receipt_number: "RCP-2026-00000042".into(),
         challan_number: "TRF-PSH-2026-004219".into(),
         psid: "2601380000042195".into(),
@@ -91,7 +90,12 @@ fn receipt_pdf_carries_a_readable_qr_code() {
         paid_at: "2026-11-25 10:12".into(),
         paid_by: "JazzCash".into(),
         verify_url: "http://127.0.0.1:8080/v/receipt-token".into(),
-    };
+    }
+}
+
+#[test]
+fn receipt_pdf_carries_a_readable_qr_code() {
+    let r = receipt();
     for (paper, name, dpi) in [
         (Paper::A4, "receipt-a4", 150),
         (Paper::Roll58, "receipt-58mm", 200),
@@ -116,4 +120,17 @@ fn escpos_slip_has_init_qr_and_cut() {
     assert!(has(&store), "QR store with the URL");
     assert!(b.ends_with(b"\x1dVB\x00"), "cut");
     assert!(has(b"TRF-PSH-2026-004219"));
+}
+
+#[test]
+fn escpos_receipt_slip_has_init_qr_and_cut() {
+    let r = receipt();
+    let b = efine_docs::escpos::receipt(&r);
+    assert_eq!(&b[..2], b"\x1b@");
+    let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    let mut store = b"1P0".to_vec();
+    store.extend_from_slice(r.verify_url.as_bytes());
+    assert!(has(&store), "QR store with the URL");
+    assert!(has(b"RCP-2026-00000042"));
+    assert!(b.ends_with(b"\x1dVB\x00"), "cut");
 }
