@@ -4,7 +4,7 @@
 //! citizens and banks type (`Cnic`, `MobileNumber`, `VehicleNumber`, `ChallanNumber`, `Psid`), the
 //! catalogue (departments, districts, offences and fees), the challan lifecycle as a transition
 //! table, the amount due on a given day, personal-data masking, staff roles and scopes, and the
-//! hash chain of the audit log.
+//! hash chain of the audit log, and the signing and verification of QR tokens (`qr`).
 //!
 //! This crate must not depend on IO, async runtimes, SQL or HTTP. Values of its types are valid by
 //! construction (`parse` or `TryFrom`), so callers never re-check them.
@@ -21,6 +21,7 @@ pub mod mask;
 pub mod money;
 pub mod payment;
 pub mod psid;
+pub mod qr;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};
 pub use challan::{ChallanEvent, ChallanStatus};

@@ -10,6 +10,7 @@
 
 pub mod catalogue_seed;
 pub mod error;
+pub mod keys;
 pub mod migrations;
 pub mod ops;
 mod pool;

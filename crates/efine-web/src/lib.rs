@@ -12,9 +12,11 @@ pub mod controllers;
 pub mod error;
 pub mod extract;
 pub mod html;
+pub mod pages;
 pub mod payments;
 pub mod poller;
 pub mod ratelimit;
+pub mod verify;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
@@ -22,9 +24,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
-    auth as auth_c, cash, catalogue, challans, checkout, health, onebill, public, recon, refunds,
-    sandbox,
+    auth as auth_c, cash, catalogue, challans, checkout, documents, health, onebill, public, recon,
+    refunds, sandbox, verify as verify_c,
 };
+use efine_store::keys::KeySet;
 use efine_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +44,9 @@ pub struct WebConfig {
     pub token_ttl: time::Duration,
     /// Public lookups allowed per client address per minute.
     pub lookups_per_minute: u32,
+    /// Where citizens reach this server, without a trailing slash: QR codes carry
+    /// `<public_url>/v/<token>`.
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -48,6 +54,7 @@ impl Default for WebConfig {
         WebConfig {
             token_ttl: time::Duration::hours(12),
             lookups_per_minute: 30,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -68,6 +75,8 @@ pub struct AppState {
     pub sandbox_orders: Arc<std::sync::Mutex<SandboxOrders>>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
     pub dummy_hash: String,
+    /// QR signing key and every key that still verifies.
+    pub keys: Arc<KeySet>,
 }
 
 impl AppState {
@@ -75,6 +84,7 @@ impl AppState {
         store: Store,
         config: WebConfig,
         payments: payments::PaymentsConfig,
+        keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
         Ok(AppState {
@@ -91,6 +101,7 @@ impl AppState {
                 .map_err(|e| efine_store::StoreError::Db(format!("HTTP client: {e}")))?,
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
+            keys: Arc::new(keys),
         })
     }
 }
@@ -111,6 +122,8 @@ impl AppState {
         (name = "public", description = "What citizens may see and do"),
         (name = "payments", description = "Counter cash, cash-up, refunds (staff)"),
         (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
+        (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
+        (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
     )
 )]
 struct ApiDoc;
@@ -147,6 +160,12 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::approve_refund))
         .routes(routes!(refunds::reject_refund))
         .routes(routes!(recon::upload_settlement))
+        .routes(routes!(verify_c::verify_token))
+        .routes(routes!(verify_c::get_keys))
+        .routes(routes!(documents::challan_pdf))
+        .routes(routes!(documents::challan_escpos))
+        .routes(routes!(documents::receipt_pdf))
+        .routes(routes!(documents::receipt_escpos))
 }
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
@@ -203,6 +222,7 @@ pub fn router(state: AppState) -> Router {
             "/sandbox/jazzcash/ApplicationAPI/API/PaymentInquiry/Inquire",
             post(sandbox::jazzcash_inquire),
         )
+        .route("/v/{token}", get(verify_c::verify_page))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -269,10 +269,15 @@ pub struct IssuedChallanView {
     pub due_date: String,
     pub status: String,
     pub issued_at: String,
+    /// Signed token (Ed25519, base64url) for the QR code; check it at
+    /// `/api/v1/public/verify/{qr_token}`.
+    pub qr_token: String,
+    /// What the QR code carries: `<public URL>/v/<qr_token>`.
+    pub verify_url: String,
 }
 
 impl IssuedChallanView {
-    pub fn new(c: &Challan, today: Date) -> Self {
+    pub fn new(c: &Challan, today: Date, qr_token: String, verify_url: String) -> Self {
         let due = amount_due(c.amount, c.due_date, today);
         IssuedChallanView {
             challan_number: c.number.to_string(),
@@ -286,11 +291,13 @@ impl IssuedChallanView {
             due_date: c.due_date.to_string(),
             status: c.status.as_str().into(),
             issued_at: rfc3339(c.issued_at),
+            qr_token,
+            verify_url,
         }
     }
 }
 
-fn after_due(c: &Challan) -> efine_core::Money {
+pub fn after_due(c: &Challan) -> efine_core::Money {
     amount_due(
         c.amount,
         c.due_date,
@@ -527,4 +534,243 @@ pub struct LookupResponse {
 
 pub fn today(now: OffsetDateTime) -> Date {
     karachi_date(now)
+}
+
+/// The answer of `/api/v1/public/verify/{qr_token}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    /// True only when the signature holds, the key is known, and the record exists and matches.
+    pub genuine: bool,
+    /// One sentence for people, e.g. "Genuine challan TRF-PSH-2026-004219: unpaid, Rs 500 due by
+    /// 2026-12-09."
+    pub summary: String,
+    /// Why not genuine: `malformed`, `unknown_key`, `bad_signature`, `no_such_record` or
+    /// `record_mismatch`.
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    /// `challan` or `receipt`, when the signature held.
+    pub kind: Option<String>,
+    /// The challan or receipt number the token was signed for.
+    pub number: Option<String>,
+    /// The signing key (see `/.well-known/efine-keys.json`).
+    pub key_id: Option<String>,
+    /// Paisa, as signed (the challan's scheduled amount or the amount paid).
+    pub signed_amount: Option<i64>,
+    /// Issued or paid, as signed.
+    pub signed_at: Option<String>,
+    /// The record's current state, personal data masked.
+    pub challan: Option<PublicChallanView>,
+}
+
+impl VerificationView {
+    pub fn new(v: crate::verify::Verdict, today: Date) -> Self {
+        use crate::verify::Verdict;
+        match v {
+            Verdict::GenuineReceipt {
+                key_id,
+                payload,
+                receipt,
+                challan,
+                names,
+            } => {
+                let summary = format!(
+                    "Genuine receipt {}: {} paid on {} by {} for challan {}.",
+                    receipt.number,
+                    receipt.amount,
+                    karachi_date(receipt.paid_at),
+                    receipt.rail.label(),
+                    receipt.challan_number
+                );
+                VerificationView {
+                    genuine: true,
+                    summary,
+                    reason_code: None,
+                    reason: None,
+                    kind: Some(payload.kind.as_str().into()),
+                    number: Some(payload.number),
+                    key_id: Some(key_id.to_string()),
+                    signed_amount: Some(payload.amount.paisa()),
+                    signed_at: Some(rfc3339(payload.at)),
+                    challan: Some(PublicChallanView::new(
+                        *challan,
+                        names,
+                        Some(receipt),
+                        today,
+                    )),
+                }
+            }
+            Verdict::GenuineChallan {
+                key_id,
+                payload,
+                challan,
+                names,
+                paid,
+            } => {
+                let summary = genuine_summary(&challan, paid.as_ref(), today);
+                VerificationView {
+                    genuine: true,
+                    summary,
+                    reason_code: None,
+                    reason: None,
+                    kind: Some(payload.kind.as_str().into()),
+                    number: Some(payload.number),
+                    key_id: Some(key_id.to_string()),
+                    signed_amount: Some(payload.amount.paisa()),
+                    signed_at: Some(rfc3339(payload.at)),
+                    challan: Some(PublicChallanView::new(*challan, names, paid, today)),
+                }
+            }
+            Verdict::NotGenuine {
+                code,
+                reason,
+                payload,
+            } => VerificationView {
+                genuine: false,
+                summary: format!("NOT GENUINE: {reason}."),
+                reason_code: Some(code.into()),
+                reason: Some(reason),
+                kind: payload.as_ref().map(|(_, p)| p.kind.as_str().into()),
+                number: payload.as_ref().map(|(_, p)| p.number.clone()),
+                key_id: payload.as_ref().map(|(k, _)| k.to_string()),
+                signed_amount: payload.as_ref().map(|(_, p)| p.amount.paisa()),
+                signed_at: payload.as_ref().map(|(_, p)| rfc3339(p.at)),
+                challan: None,
+            },
+        }
+    }
+}
+
+fn genuine_summary(
+    c: &Challan,
+    paid: Option<&efine_store::ops::payments::Receipt>,
+    today: Date,
+) -> String {
+    if let Some(r) = paid {
+        return format!(
+            "Genuine challan {}: paid on {} by {}, receipt {}.",
+            c.number,
+            karachi_date(r.paid_at),
+            r.rail.label(),
+            r.number
+        );
+    }
+    use efine_core::ChallanStatus;
+    let what = match c.kind {
+        efine_core::OffenceKind::Fee => "fee voucher",
+        _ => "challan",
+    };
+    match c.status {
+        ChallanStatus::Unpaid => {
+            let due = amount_due(c.amount, c.due_date, today);
+            if today <= c.due_date {
+                format!(
+                    "Genuine {what} {}: unpaid, {due} due by {} ({} from the day after).",
+                    c.number,
+                    c.due_date,
+                    after_due(c)
+                )
+            } else {
+                format!(
+                    "Genuine {what} {}: unpaid and overdue since {}, {due} due now.",
+                    c.number, c.due_date
+                )
+            }
+        }
+        other => format!("Genuine {what} {}: {}.", c.number, other.as_str()),
+    }
+}
+
+/// One verification key as published.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicKeyView {
+    /// 8 hex digits: the first 4 bytes of SHA-256 of the public key.
+    pub kid: String,
+    /// `Ed25519`.
+    pub alg: String,
+    /// The 32-byte public key, base64url without padding.
+    pub public_key: String,
+    pub created_at: String,
+    /// Signs new tokens; the others still verify the tokens they signed.
+    pub active: bool,
+}
+
+/// `/.well-known/efine-keys.json`: every key that verifies E-Fine QR tokens. Save it and run
+/// `efine qr verify TOKEN --keys FILE` to check a token with no network.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeySetView {
+    pub keys: Vec<PublicKeyView>,
+}
+
+impl From<&efine_store::keys::PublishedKeys> for KeySetView {
+    fn from(p: &efine_store::keys::PublishedKeys) -> Self {
+        KeySetView {
+            keys: p
+                .keys
+                .iter()
+                .map(|k| PublicKeyView {
+                    kid: k.kid.clone(),
+                    alg: k.alg.clone(),
+                    public_key: k.public_key.clone(),
+                    created_at: rfc3339(k.created_at),
+                    active: k.active,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a challan's printed documents show. Personal data is masked: the document URLs are
+/// public. Times are local (Asia/Karachi).
+pub fn challan_document(
+    c: &Challan,
+    names: Names,
+    verify_url: String,
+) -> efine_docs::ChallanDocument {
+    let local = c.issued_at.to_offset(efine_core::clock::KARACHI);
+    let issued_at = format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute());
+    efine_docs::ChallanDocument {
+        challan_number: c.number.to_string(),
+        psid: c.psid.to_string(),
+        department_en: names.department_en,
+        department_ur: names.department_ur,
+        district_en: names.district_en,
+        district_ur: names.district_ur,
+        offence_en: names.offence_en,
+        offence_ur: names.offence_ur,
+        kind: c.kind.as_str().into(),
+        amount_by_due_date: c.amount.to_string(),
+        amount_after_due_date: after_due(c).to_string(),
+        due_date: c.due_date.to_string(),
+        surcharge_from: c.due_date.next_day().unwrap_or(c.due_date).to_string(),
+        issued_at,
+        status: c.status.as_str().into(),
+        vehicle: c.vehicle.as_ref().map(|v| v.to_string()),
+        name: c.name.as_deref().map(mask::name),
+        verify_url,
+    }
+}
+
+/// What a payment receipt's printed documents show. Times are local (Asia/Karachi).
+pub fn receipt_document(
+    r: &efine_store::ops::payments::Receipt,
+    c: &Challan,
+    names: Names,
+    verify_url: String,
+) -> efine_docs::ReceiptDocument {
+    let local = r.paid_at.to_offset(efine_core::clock::KARACHI);
+    efine_docs::ReceiptDocument {
+        receipt_number: r.number.clone(),
+        challan_number: c.number.to_string(),
+        psid: c.psid.to_string(),
+        department_en: names.department_en,
+        department_ur: names.department_ur,
+        district_en: names.district_en,
+        district_ur: names.district_ur,
+        offence_en: names.offence_en,
+        offence_ur: names.offence_ur,
+        amount_paid: r.amount.to_string(),
+        paid_at: format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute()),
+        paid_by: r.rail.label().to_string(),
+        verify_url,
+    }
 }

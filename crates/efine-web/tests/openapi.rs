@@ -34,6 +34,10 @@ fn contract_paths_are_documented() {
         ("get", "/api/v1/challans/{challan_number}"),
         ("get", "/api/v1/public/challans/{key}"),
         ("post", "/api/v1/public/lookup"),
+        ("get", "/api/v1/public/verify/{qr_token}"),
+        ("get", "/.well-known/efine-keys.json"),
+        ("get", "/challans/{challan_number}/receipt.pdf"),
+        ("get", "/challans/{challan_number}/receipt.escpos"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

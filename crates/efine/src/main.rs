@@ -57,6 +57,10 @@ enum Command {
         token_hours: i64,
         #[command(flatten)]
         rails: RailArgs,
+        /// Where citizens reach this server: QR codes carry `<public URL>/v/<token>`, and the
+        /// payment rails send payers back here (default: `http://<listen address>`).
+        #[arg(long, env = "EFINE_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Apply pending database migrations and load the catalogue, then exit.
     Migrate {
@@ -72,6 +76,16 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// QR signing keys (kept in the data directory, owner-only).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Signed QR tokens.
+    Qr {
+        #[command(subcommand)]
+        command: QrCommand,
     },
     /// Issue challans over HTTP as fast as a number of clients can, and report latency.
     Loadgen(loadgen::LoadgenArgs),
@@ -129,9 +143,6 @@ enum LedgerCommand {
 /// uses E-Fine's own sandbox, with sandbox credentials.
 #[derive(Args, Clone)]
 struct RailArgs {
-    /// The address citizens reach this server at (return URLs, QR links).
-    #[arg(long, env = "EFINE_PUBLIC_URL")]
-    public_url: Option<String>,
     /// Serve the rails' sandboxes from this server (on with --demo).
     #[arg(long, env = "EFINE_SANDBOX")]
     sandbox: bool,
@@ -187,14 +198,9 @@ struct RailArgs {
 }
 
 impl RailArgs {
-    fn config(&self, listen: &str, demo: bool) -> Result<efine_web::payments::PaymentsConfig> {
+    fn config(&self, public_url: &str, demo: bool) -> Result<efine_web::payments::PaymentsConfig> {
         use efine_web::payments::{JazzcashConfig, OneBillConfig, PaymentsConfig};
-        let public_url = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{listen}"))
-            .trim_end_matches('/')
-            .to_string();
+        let public_url = public_url.to_string();
         let mut cfg = if demo || self.sandbox {
             efine_web::payments::sandbox(&public_url)
         } else {
@@ -293,6 +299,35 @@ impl RailArgs {
         }
         Ok(cfg)
     }
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key. Old keys keep verifying the tokens they signed; restart the servers
+    /// to sign with the new one.
+    Rotate {
+        /// The data directory that holds `signing-keys.json`.
+        #[arg(long, env = "EFINE_DATA_DIR", default_value = "./efine-data")]
+        data_dir: PathBuf,
+    },
+    /// Print the public key set (the same JSON as `/.well-known/efine-keys.json`).
+    Public {
+        #[arg(long, env = "EFINE_DATA_DIR", default_value = "./efine-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum QrCommand {
+    /// Check a token's signature with no network. Exits 0 if genuine, 1 if not. Whether the
+    /// record still exists and what its status is needs the server (`/v/TOKEN`).
+    Verify {
+        /// The token, or the whole URL from the QR code (`.../v/TOKEN`).
+        token: String,
+        /// A saved copy of `/.well-known/efine-keys.json`.
+        #[arg(long)]
+        keys: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -396,11 +431,26 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             demo,
             token_hours,
             rails,
+            public_url,
         } => {
             if !(1..=24 * 30).contains(&token_hours) {
                 bail!("EFINE_TOKEN_HOURS / --token-hours must be between 1 and 720");
             }
-            let payments = rails.config(&listen, demo)?;
+            let public_url = public_url
+                .unwrap_or_else(|| format!("http://{listen}"))
+                .trim()
+                .trim_end_matches('/')
+                .to_string();
+            if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+                || public_url.contains(char::is_whitespace)
+            {
+                bail!("EFINE_PUBLIC_URL / --public-url must be an http:// or https:// URL, e.g. https://efine.kp.gov.pk");
+            }
+            let payments = rails.config(&public_url, demo)?;
+            let keys =
+                efine_store::keys::load_or_create(&db.data_dir, time::OffsetDateTime::now_utc())
+                    .context("QR signing keys")?;
+            tracing::info!(key = %keys.signer.key_id(), "QR signing key loaded");
             let store = db.open().await?;
             if demo {
                 demo::load(&store, &payments).await?;
@@ -409,9 +459,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 store.clone(),
                 efine_web::WebConfig {
                     token_ttl: time::Duration::hours(token_hours),
+                    public_url,
                     ..Default::default()
                 },
                 payments,
+                keys,
             )?;
             efine_web::poller::spawn(state.clone(), efine_web::poller::PollerConfig::default());
             let listener = tokio::net::TcpListener::bind(&listen)
@@ -490,6 +542,29 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = Store::open(db.location()).await?;
             audit_verify(&store).await
         }
+        Command::Keys {
+            command: KeysCommand::Rotate { data_dir },
+        } => {
+            let kid = efine_store::keys::rotate(&data_dir, time::OffsetDateTime::now_utc())
+                .context("rotating the QR signing key")?;
+            println!(
+                "new signing key {kid} in {}; older keys still verify. Restart the servers to sign with it.",
+                data_dir.join(efine_store::keys::FILE_NAME).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            command: KeysCommand::Public { data_dir },
+        } => {
+            let keys =
+                efine_store::keys::load_or_create(&data_dir, time::OffsetDateTime::now_utc())
+                    .context("QR signing keys")?;
+            println!("{}", serde_json::to_string_pretty(&keys.published)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Qr {
+            command: QrCommand::Verify { token, keys },
+        } => qr_verify(&token, &keys),
         Command::Loadgen(args) => {
             loadgen::run(args).await?;
             Ok(ExitCode::SUCCESS)
@@ -501,6 +576,47 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         } => {
             let store = Store::open(db.location()).await?;
             ledger_balance(&store).await
+        }
+    }
+}
+
+fn qr_verify(token: &str, keys: &std::path::Path) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let text =
+        std::fs::read_to_string(keys).with_context(|| format!("reading {}", keys.display()))?;
+    let set: efine_store::keys::PublishedKeys = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an efine-keys.json key set", keys.display()))?;
+    let ring = set
+        .ring()
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}", keys.display()))?;
+    // Accept the whole URL from the QR code as well as the bare token.
+    let token = token.trim();
+    let token = token.rsplit_once("/v/").map_or(token, |(_, t)| t);
+    let token = token.split(['?', '#']).next().unwrap_or(token);
+    match ring.verify(token) {
+        Ok((kid, p)) => {
+            println!(
+                "GENUINE signature: {} {}, {}, {} / {}, {} {}, key {kid}",
+                p.kind.as_str(),
+                p.number,
+                p.amount,
+                p.department,
+                p.district,
+                match p.kind {
+                    efine_core::qr::TokenKind::Challan => "issued",
+                    efine_core::qr::TokenKind::Receipt => "paid",
+                },
+                p.at.to_offset(efine_core::clock::KARACHI)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            );
+            println!("(the record's current status needs the server: open the QR code's URL)");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("NOT GENUINE: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

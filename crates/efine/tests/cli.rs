@@ -20,7 +20,12 @@ impl Drop for Server {
 #[derive(Clone)]
 enum Db {
     Sqlite(std::path::PathBuf),
-    Postgres { url: String, schema: String },
+    /// `dir` is the data directory: with PostgreSQL it still holds the QR signing keys.
+    Postgres {
+        url: String,
+        schema: String,
+        dir: std::path::PathBuf,
+    },
 }
 
 impl Db {
@@ -31,12 +36,19 @@ impl Db {
             Db::Sqlite(dir) => {
                 cmd.env("EFINE_DATA_DIR", dir);
             }
-            Db::Postgres { url, schema } => {
+            Db::Postgres { url, schema, dir } => {
                 cmd.env(
                     "EFINE_DATABASE_URL",
                     format!("{url}?options=-c%20search_path%3D{schema}"),
-                );
+                )
+                .env("EFINE_DATA_DIR", dir);
             }
+        }
+    }
+
+    fn data_dir(&self) -> &std::path::Path {
+        match self {
+            Db::Sqlite(dir) | Db::Postgres { dir, .. } => dir,
         }
     }
 
@@ -46,7 +58,7 @@ impl Db {
                 let c = sqlite_file::open(dir.join("efine.db"));
                 c(sql);
             }
-            Db::Postgres { url, schema } => tokio::task::block_in_place(|| {
+            Db::Postgres { url, schema, .. } => tokio::task::block_in_place(|| {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
                 c.batch_execute(&format!("SET search_path = {schema}; {sql}"))
                     .unwrap();
@@ -193,7 +205,19 @@ async fn walkthrough(db: Db) {
         .await
         .unwrap();
     assert_eq!(l["count"], 1);
+
+    // The QR token verifies offline against the published keys; an altered one does not.
+    let qr_token = c["qr_token"].as_str().unwrap().to_string();
+    let keys_json = http
+        .get(format!("{base}/.well-known/efine-keys.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     drop(server);
+    qr_walkthrough(&db, &number, &qr_token, &keys_json);
 
     let (code, out) = audit(&db);
     assert_eq!(code, 0, "{out}");
@@ -227,6 +251,66 @@ async fn walkthrough(db: Db) {
     assert!(out.contains(&format!("event {seq}:")), "{out}");
 }
 
+fn qr_verify(db: &Db, token: &str, keys: &std::path::Path) -> (i32, String) {
+    let out = efine(db, &["qr", "verify", token, "--keys"])
+        .arg(keys)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn qr_walkthrough(db: &Db, number: &str, token: &str, keys_json: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(db.data_dir().join("signing-keys.json"))
+            .expect("signing keys created in the data directory on first start")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = tmp.path().join("efine-keys.json");
+    std::fs::write(&keys, keys_json).unwrap();
+
+    let (code, out) = qr_verify(db, token, &keys);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with(&format!("GENUINE signature: challan {number}, Rs 500")),
+        "{out}"
+    );
+    // The whole URL from the QR code works too.
+    let (code, _) = qr_verify(db, &format!("http://127.0.0.1:8080/v/{token}"), &keys);
+    assert_eq!(code, 0);
+
+    let mut bad = token.to_string();
+    bad.replace_range(30..31, if &token[30..31] == "Z" { "Y" } else { "Z" });
+    let (code, out) = qr_verify(db, &bad, &keys);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("NOT GENUINE:"), "{out}");
+
+    // Rotate: a new active key, the old one still listed and still verifying.
+    let out = efine(db, &["keys", "rotate"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = efine(db, &["keys", "public"]).output().unwrap();
+    assert!(out.status.success());
+    let set: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(set["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(set["keys"][1]["active"], true);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
+    let rotated = tmp.path().join("rotated.json");
+    std::fs::write(&rotated, &out.stdout).unwrap();
+    let (code, out) = qr_verify(db, token, &rotated);
+    assert_eq!(code, 0, "old token after rotation: {out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walkthrough_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -252,7 +336,13 @@ async fn walkthrough_postgres() {
     })
     .await
     .unwrap();
-    walkthrough(Db::Postgres { url, schema }).await;
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough(Db::Postgres {
+        url,
+        schema,
+        dir: dir.path().to_path_buf(),
+    })
+    .await;
 }
 
 #[test]
@@ -271,4 +361,9 @@ fn cli_refuses_bad_settings_clearly() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+    let out = efine(&db, &["serve", "--public-url", "efine.example"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EFINE_PUBLIC_URL"));
 }

@@ -37,8 +37,12 @@ fn idempotency_key(headers: &HeaderMap, canonical_body: &str) -> ApiResult<Optio
     }))
 }
 
-fn render(c: &Challan) -> (u16, String) {
-    let view = IssuedChallanView::new(c, karachi_date(c.issued_at));
+/// The 201 body, rendered inside the issuing transaction so an idempotent replay returns the same
+/// token.
+fn render(state: &AppState, c: &Challan) -> (u16, String) {
+    let token = state.keys.signer.sign_challan(c);
+    let url = crate::verify::verify_url(state, &token);
+    let view = IssuedChallanView::new(c, karachi_date(c.issued_at), token, url);
     (201, serde_json::to_string(&view).unwrap_or_default())
 }
 
@@ -71,9 +75,13 @@ pub async fn issue_challan(
     let idem = idempotency_key(&headers, &body.canonical)?;
     let new = body.value.into_new(&officer)?;
     let now = state.store.now();
+    let st = state.clone();
     let outcome = state
         .store
-        .write(move |tx| challans::issue(tx, &officer, &new, now, idem.as_ref(), &render))
+        .write(move |tx| {
+            let render = |c: &Challan| render(&st, c);
+            challans::issue(tx, &officer, &new, now, idem.as_ref(), &render)
+        })
         .await?;
     let (status, body, replayed) = match outcome {
         IssueOutcome::Issued { status, body, .. } => (status, body, false),

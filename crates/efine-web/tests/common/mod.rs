@@ -19,7 +19,11 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: Store,
     pub clock: Arc<ManualClock>,
+    pub config: efine_web::WebConfig,
+    /// The running server's state (the poller is driven through it in tests).
     pub state: efine_web::AppState,
+    /// Holds the QR signing keys (both backends keep keys in a data directory).
+    pub key_dir: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -44,6 +48,31 @@ fn random_suffix() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{:x}{:x}", n, std::process::id())
+}
+
+async fn serve(
+    store: &Store,
+    config: &efine_web::WebConfig,
+    key_dir: &std::path::Path,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    efine_web::AppState,
+) {
+    let keys = efine_store::keys::load_or_create(key_dir, store.now()).expect("keys");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Every rail's sandbox, answering on this server's own address.
+    let payments = efine_web::payments::sandbox(&format!("http://{addr}"));
+    let state =
+        efine_web::AppState::new(store.clone(), config.clone(), payments, keys).expect("state");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(efine_web::serve(listener, state.clone(), async move {
+        let _ = rx.await;
+    }));
+    (format!("http://{addr}"), tx, state)
 }
 
 impl TestApp {
@@ -78,25 +107,31 @@ impl TestApp {
             .write(move |tx| catalogue::load_if_empty(tx, &cat, now))
             .await
             .expect("load catalogue");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let payments = efine_web::payments::sandbox(&format!("http://{addr}"));
-        let state = efine_web::AppState::new(store.clone(), config, payments).expect("state");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(efine_web::serve(listener, state.clone(), async move {
-            let _ = rx.await;
-        }));
+        let key_dir = tempfile::tempdir().expect("key dir");
+        let (base, shutdown, state) = serve(&store, &config, key_dir.path()).await;
         TestApp {
-            base: format!("http://{addr}"),
+            base,
             http: reqwest::Client::new(),
             store,
             clock,
+            config,
             state,
+            key_dir,
             _dir: dir,
-            shutdown: Some(tx),
+            shutdown: Some(shutdown),
         }
+    }
+
+    /// Stops the server and starts another on the same database, reloading the signing keys
+    /// (as after `efine keys rotate` and a restart).
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        let (base, shutdown, state) = serve(&self.store, &self.config, self.key_dir.path()).await;
+        self.base = base;
+        self.state = state;
+        self.shutdown = Some(shutdown);
     }
 
     pub fn url(&self, path: &str) -> String {

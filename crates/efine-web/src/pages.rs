@@ -1,0 +1,240 @@
+//! Server-rendered HTML pages: small, no JavaScript, English and Urdu (`?lang=ur`, right to
+//! left). Every value is escaped on the way in.
+
+use crate::views::VerificationView;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ur,
+}
+
+impl Lang {
+    pub fn parse(s: Option<&str>) -> Lang {
+        match s {
+            Some("ur") => Lang::Ur,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Ur => ur,
+    }
+}
+
+fn reason_ur(code: &str) -> &'static str {
+    match code {
+        "malformed" => "یہ ای-فائن کا کوڈ نہیں ہے: اسے پڑھا نہیں جا سکتا۔",
+        "unknown_key" => "یہ کوڈ ایسی کلید سے دستخط شدہ ہے جسے ای-فائن نہیں جانتا۔",
+        "bad_signature" => "دستخط درست نہیں: کوڈ میں تبدیلی یا جعل سازی کی گئی ہے۔",
+        "no_such_record" => "اس نمبر کا کوئی ریکارڈ موجود نہیں۔",
+        "record_mismatch" => "کوڈ کی معلومات ریکارڈ سے مطابقت نہیں رکھتیں۔",
+        _ => "یہ دستاویز اصلی نہیں ہے۔",
+    }
+}
+
+fn status_ur(s: &str) -> &'static str {
+    match s {
+        "unpaid" => "غیر ادا شدہ",
+        "paid" => "ادا شدہ",
+        "cancelled" => "منسوخ",
+        _ => "",
+    }
+}
+
+const STYLE: &str = "body{font-family:'Noto Sans','Noto Nastaliq Urdu',sans-serif;margin:0;\
+padding:1rem;max-width:36rem;margin:auto;line-height:1.5;color:#111}\
+[lang=ur] body,[lang=ur]{font-family:'Noto Nastaliq Urdu','Noto Naskh Arabic',serif;line-height:2.2}\
+.verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
+.ok{background:#d9f2dd;border:3px solid #11691f;color:#0b4a15}\
+.bad{background:#fbdcdc;border:3px solid #a11212;color:#6e0a0a}\
+table{border-collapse:collapse;width:100%;margin-top:1rem}\
+th,td{text-align:start;padding:.3rem;border-bottom:1px solid #ccc;vertical-align:top}\
+.num{direction:ltr;unicode-bidi:embed}nav{margin-top:1rem;font-size:.9rem}";
+
+/// The verification page for a scanned QR code.
+pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
+    let (html_lang, dir) = match lang {
+        Lang::En => ("en", "ltr"),
+        Lang::Ur => ("ur", "rtl"),
+    };
+    let mut body = String::new();
+    if v.genuine {
+        body.push_str(&format!(
+            "<div class=\"verdict ok\">&#10004; {}</div>",
+            t(lang, "GENUINE", "اصلی")
+        ));
+        let what = match v.kind.as_deref() {
+            Some("receipt") => t(
+                lang,
+                "This receipt was issued by E-Fine.",
+                "یہ رسید ای-فائن نے جاری کی ہے۔",
+            ),
+            _ => t(
+                lang,
+                "This challan was issued by E-Fine.",
+                "یہ چالان ای-فائن نے جاری کیا ہے۔",
+            ),
+        };
+        body.push_str(&format!("<p>{what}</p>"));
+        if lang == Lang::En {
+            body.push_str(&format!("<p>{}</p>", esc(&v.summary)));
+        }
+    } else {
+        body.push_str(&format!(
+            "<div class=\"verdict bad\">&#10008; {}</div>",
+            t(lang, "NOT GENUINE", "اصلی نہیں")
+        ));
+        let reason = match lang {
+            Lang::En => esc(v.reason.as_deref().unwrap_or("not genuine")),
+            Lang::Ur => reason_ur(v.reason_code.as_deref().unwrap_or("")).to_string(),
+        };
+        body.push_str(&format!(
+            "<p><strong>{}</strong> {reason}</p><p>{}</p>",
+            t(lang, "Reason:", "وجہ:"),
+            t(
+                lang,
+                "Do not pay through any link or person that gave you this document. Pay only with \
+                 the PSID at a bank, ATM, internet banking, JazzCash or Easypaisa.",
+                "اس دستاویز کے ساتھ دیے گئے کسی لنک یا شخص کو ادائیگی نہ کریں۔ صرف بینک، اے ٹی ایم، \
+                 انٹرنیٹ بینکنگ، جاز کیش یا ایزی پیسہ سے پی ایس آئی ڈی کے ذریعے ادائیگی کریں۔"
+            )
+        ));
+    }
+    if let Some(c) = &v.challan {
+        let rows: Vec<(&str, String)> = vec![
+            (
+                t(lang, "Challan number", "چالان نمبر"),
+                format!("<span class=num>{}</span>", esc(&c.challan_number)),
+            ),
+            (
+                t(lang, "PSID", "پی ایس آئی ڈی"),
+                format!("<span class=num>{}</span>", esc(&c.psid)),
+            ),
+            (
+                t(lang, "Status", "حیثیت"),
+                match lang {
+                    Lang::En => esc(&c.status),
+                    Lang::Ur => status_ur(&c.status).to_string(),
+                },
+            ),
+            (
+                t(lang, "Department", "محکمہ"),
+                esc(match lang {
+                    Lang::En => &c.department_name_en,
+                    Lang::Ur => &c.department_name_ur,
+                }),
+            ),
+            (
+                t(lang, "District", "ضلع"),
+                esc(match lang {
+                    Lang::En => &c.district_name_en,
+                    Lang::Ur => &c.district_name_ur,
+                }),
+            ),
+            (
+                t(lang, "Offence", "خلاف ورزی"),
+                esc(match lang {
+                    Lang::En => &c.offence_name_en,
+                    Lang::Ur => &c.offence_name_ur,
+                }),
+            ),
+            (
+                t(lang, "Amount due today", "آج واجب الادا رقم"),
+                format!("<span class=num>{}</span>", esc(&c.amount_due_display)),
+            ),
+            (
+                t(lang, "Due date", "آخری تاریخ"),
+                format!("<span class=num>{}</span>", esc(&c.due_date)),
+            ),
+            (
+                t(lang, "Amount after the due date", "آخری تاریخ کے بعد رقم"),
+                format!(
+                    "<span class=num>{}</span>",
+                    esc(&c.amount_after_due_date_display)
+                ),
+            ),
+            (
+                t(lang, "Vehicle", "گاڑی نمبر"),
+                format!(
+                    "<span class=num>{}</span>",
+                    esc(c.vehicle_number.as_deref().unwrap_or("-"))
+                ),
+            ),
+        ];
+        body.push_str("<table>");
+        for (k, val) in rows {
+            body.push_str(&format!("<tr><th>{k}</th><td>{val}</td></tr>"));
+        }
+        body.push_str("</table>");
+        body.push_str(&format!(
+            "<p><a href=\"/challans/{n}/receipt.pdf\">{}</a> &middot; \
+             <a href=\"/challans/{n}/receipt.pdf?paper=58mm\">{}</a></p>",
+            t(lang, "Challan (PDF, A4)", "چالان (پی ڈی ایف)"),
+            t(lang, "58 mm slip (PDF)", "۵۸ ملی میٹر پرچی"),
+            n = esc(&c.challan_number),
+        ));
+    }
+    if let Some(kid) = &v.key_id {
+        body.push_str(&format!(
+            "<p><small>{} <span class=num>{}</span></small></p>",
+            t(lang, "Signing key:", "دستخطی کلید:"),
+            esc(kid)
+        ));
+    }
+    // Only a token made of base64url characters is put back into a link; anything else came
+    // from a hand-made URL and gets no language switch rather than a link that means something else.
+    let linkable = token
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let other = match (lang, linkable) {
+        (_, false) => String::new(),
+        (Lang::En, true) => format!("<a href=\"/v/{token}?lang=ur\" lang=ur>اردو</a>"),
+        (Lang::Ur, true) => format!("<a href=\"/v/{token}\" lang=en>English</a>"),
+    };
+    format!(
+        "<!doctype html><html lang=\"{html_lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\">\
+         <title>{title}</title><style>{STYLE}</style></head><body>\
+         <h1>{h1}</h1>{body}<nav>{other}</nav></body></html>",
+        title = t(
+            lang,
+            "E-Fine: verify a document",
+            "ای-فائن: دستاویز کی تصدیق"
+        ),
+        h1 = t(lang, "E-Fine verification", "ای-فائن تصدیق"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}
