@@ -158,29 +158,54 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
                     Lang::Ur => &c.offence_name_ur,
                 }),
             ),
-            (
-                t(lang, "Amount due today", "آج واجب الادا رقم"),
-                format!("<span class=num>{}</span>", esc(&c.amount_due_display)),
-            ),
-            (
-                t(lang, "Due date", "آخری تاریخ"),
-                format!("<span class=num>{}</span>", esc(&c.due_date)),
-            ),
-            (
-                t(lang, "Amount after the due date", "آخری تاریخ کے بعد رقم"),
-                format!(
-                    "<span class=num>{}</span>",
-                    esc(&c.amount_after_due_date_display)
-                ),
-            ),
-            (
-                t(lang, "Vehicle", "گاڑی نمبر"),
-                format!(
-                    "<span class=num>{}</span>",
-                    esc(c.vehicle_number.as_deref().unwrap_or("-"))
-                ),
-            ),
         ];
+        let mut rows = rows;
+        match &c.paid {
+            // Paid: what was paid, when, how and the receipt; nothing is due.
+            Some(p) => {
+                rows.push((
+                    t(lang, "Amount paid", "ادا شدہ رقم"),
+                    format!("<span class=num>{}</span>", esc(&p.amount_display)),
+                ));
+                rows.push((
+                    t(lang, "Paid on", "تاریخ ادائیگی"),
+                    format!("<span class=num>{}</span>", esc(&p.paid_on)),
+                ));
+                rows.push((t(lang, "Paid by", "ذریعہ ادائیگی"), esc(&p.rail_label)));
+                rows.push((
+                    t(lang, "Receipt", "رسید"),
+                    format!(
+                        "<a href=\"/payments/{r}/receipt.pdf\"><span class=num>{r}</span></a>",
+                        r = esc(&p.receipt_number)
+                    ),
+                ));
+            }
+            None if c.status == "unpaid" => {
+                rows.push((
+                    t(lang, "Amount due today", "آج واجب الادا رقم"),
+                    format!("<span class=num>{}</span>", esc(&c.amount_due_display)),
+                ));
+                rows.push((
+                    t(lang, "Due date", "آخری تاریخ"),
+                    format!("<span class=num>{}</span>", esc(&c.due_date)),
+                ));
+                rows.push((
+                    t(lang, "Amount after the due date", "آخری تاریخ کے بعد رقم"),
+                    format!(
+                        "<span class=num>{}</span>",
+                        esc(&c.amount_after_due_date_display)
+                    ),
+                ));
+            }
+            None => {}
+        }
+        rows.push((
+            t(lang, "Vehicle", "گاڑی نمبر"),
+            format!(
+                "<span class=num>{}</span>",
+                esc(c.vehicle_number.as_deref().unwrap_or("-"))
+            ),
+        ));
         body.push_str("<table>");
         for (k, val) in rows {
             body.push_str(&format!("<tr><th>{k}</th><td>{val}</td></tr>"));

@@ -297,6 +297,14 @@ impl IssuedChallanView {
     }
 }
 
+/// What is owed today: nothing once paid or cancelled.
+fn due_now(c: &Challan, today: Date) -> efine_core::Money {
+    match c.status {
+        efine_core::ChallanStatus::Unpaid => amount_due(c.amount, c.due_date, today),
+        _ => efine_core::Money::ZERO,
+    }
+}
+
 pub fn after_due(c: &Challan) -> efine_core::Money {
     amount_due(
         c.amount,
@@ -367,7 +375,7 @@ impl ChallanView {
         events: Vec<efine_core::audit::EventRecord>,
         today: Date,
     ) -> Self {
-        let due = amount_due(c.amount, c.due_date, today);
+        let due = due_now(&c, today);
         ChallanView {
             paid: paid.map(Into::into),
             challan_number: c.number.to_string(),
@@ -426,6 +434,8 @@ pub struct PaidView {
     pub amount: i64,
     pub amount_display: String,
     pub paid_at: String,
+    /// The local (Asia/Karachi) day it was paid, as printed on the receipt.
+    pub paid_on: String,
 }
 
 impl From<efine_store::ops::payments::Receipt> for PaidView {
@@ -437,6 +447,7 @@ impl From<efine_store::ops::payments::Receipt> for PaidView {
             amount: r.amount.paisa(),
             amount_display: r.amount.to_string(),
             paid_at: rfc3339(r.paid_at),
+            paid_on: karachi_date(r.paid_at).to_string(),
         }
     }
 }
@@ -483,7 +494,7 @@ impl PublicChallanView {
         paid: Option<efine_store::ops::payments::Receipt>,
         today: Date,
     ) -> Self {
-        let due = amount_due(c.amount, c.due_date, today);
+        let due = due_now(&c, today);
         let after = after_due(&c);
         PublicChallanView {
             paid: paid.map(Into::into),

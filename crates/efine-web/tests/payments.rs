@@ -302,6 +302,7 @@ async fn jazzcash_checkout_return_and_replay(app: TestApp) {
         .await;
     assert_eq!(p["status"], "paid");
     assert_eq!(p["paid"]["rail_label"], "JazzCash");
+    assert_eq!(p["amount_due"], 0, "nothing is owed once paid");
     assert_eq!(p["paid"]["amount"], c["amount_due"]);
     assert!(p["paid"]["receipt_number"]
         .as_str()

@@ -394,6 +394,23 @@ async fn paid_receipt_qr_says_paid(app: TestApp) {
     let summary = v["summary"].as_str().unwrap();
     assert!(summary.contains(&format!("receipt {receipt}")), "{summary}");
 
+    // The page a payer lands on shows the payment, not an amount due.
+    let page = app
+        .http
+        .get(app.url(&format!("/v/{token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Paid by") && page.contains(&receipt),
+        "{page}"
+    );
+    assert!(!page.contains("Amount due today"), "{page}");
+    let paid_on = v_paid_on(&app, &receipt).await;
+    assert!(page.contains(&paid_on), "{page}");
     // One character changed: not genuine.
     let mut altered = token.clone().into_bytes();
     let i = altered.len() / 2;
@@ -419,4 +436,15 @@ async fn paid_receipt_qr_says_paid(app: TestApp) {
     let (s, e) = app.get("/payments/not-a-receipt/receipt.pdf", None).await;
     assert_eq!(s, 422);
     assert_eq!(e["error"]["field"], "receipt_number");
+}
+
+async fn v_paid_on(app: &TestApp, receipt: &str) -> String {
+    let r = receipt.to_string();
+    let rec = app
+        .store
+        .read(move |tx| efine_store::ops::payments::receipt_by_number(tx, &r))
+        .await
+        .unwrap()
+        .unwrap();
+    efine_core::clock::karachi_date(rec.paid_at).to_string()
 }
