@@ -48,6 +48,17 @@ pub struct PaperQuery {
     paper: Option<String>,
 }
 
+impl PaperQuery {
+    fn paper(&self) -> ApiResult<Paper> {
+        match self.paper.as_deref() {
+            None => Ok(Paper::A4),
+            Some(p) => {
+                Paper::parse(p).ok_or_else(|| ApiError::invalid("paper", "paper is a4 or 58mm"))
+            }
+        }
+    }
+}
+
 /// The challan as a PDF in English and Urdu with its signed QR code, amounts, due date, surcharge
 /// date and how to pay with the PSID.
 #[utoipa::path(get, path = "/challans/{challan_number}/receipt.pdf", tag = "documents",
@@ -62,12 +73,7 @@ pub async fn challan_pdf(
     Path(number): Path<String>,
     Query(q): Query<PaperQuery>,
 ) -> ApiResult<Response> {
-    let paper = match q.paper.as_deref() {
-        None => Paper::A4,
-        Some(p) => {
-            Paper::parse(p).ok_or_else(|| ApiError::invalid("paper", "paper is a4 or 58mm"))?
-        }
-    };
+    let paper = q.paper()?;
     let doc = document(&state, &number).await?;
     let name = format!("{}.pdf", doc.challan_number);
     let pdf = tokio::task::spawn_blocking(move || efine_docs::challan_pdf(&doc, paper))
@@ -150,12 +156,7 @@ pub async fn receipt_pdf(
     Path(number): Path<String>,
     Query(q): Query<PaperQuery>,
 ) -> ApiResult<Response> {
-    let paper = match q.paper.as_deref() {
-        None => Paper::A4,
-        Some(p) => {
-            Paper::parse(p).ok_or_else(|| ApiError::invalid("paper", "paper is a4 or 58mm"))?
-        }
-    };
+    let paper = q.paper()?;
     let doc = receipt(&state, &number).await?;
     let name = format!("{}.pdf", doc.receipt_number);
     let pdf = tokio::task::spawn_blocking(move || efine_docs::receipt_pdf(&doc, paper))
