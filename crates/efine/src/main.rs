@@ -57,6 +57,16 @@ enum Command {
         token_hours: i64,
         #[command(flatten)]
         rails: RailArgs,
+        /// How often to ask the rails about young open payment attempts, in minutes.
+        #[arg(long, env = "EFINE_POLL_EARLY_MINUTES", default_value_t = 15)]
+        poll_early_minutes: u64,
+        /// Attempts between this many minutes old and twice that are young (asked often); older
+        /// ones are asked once a day.
+        #[arg(long, env = "EFINE_POLL_MIN_AGE_MINUTES", default_value_t = 15)]
+        poll_min_age_minutes: i64,
+        /// How often to ask about every older open attempt, in hours.
+        #[arg(long, env = "EFINE_POLL_LATE_HOURS", default_value_t = 24)]
+        poll_late_hours: u64,
         /// Where citizens reach this server: QR codes carry `<public URL>/v/<token>`, and the
         /// payment rails send payers back here (default: `http://<listen address>`).
         #[arg(long, env = "EFINE_PUBLIC_URL")]
@@ -432,7 +442,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             token_hours,
             rails,
             public_url,
+            poll_early_minutes,
+            poll_min_age_minutes,
+            poll_late_hours,
         } => {
+            if poll_early_minutes == 0
+                || poll_late_hours == 0
+                || !(1..=24 * 60).contains(&poll_min_age_minutes)
+            {
+                bail!("the poll intervals (EFINE_POLL_*) must be at least 1, and the minimum age at most a day");
+            }
             if !(1..=24 * 30).contains(&token_hours) {
                 bail!("EFINE_TOKEN_HOURS / --token-hours must be between 1 and 720");
             }
@@ -465,7 +484,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 payments,
                 keys,
             )?;
-            efine_web::poller::spawn(state.clone(), efine_web::poller::PollerConfig::default());
+            efine_web::poller::spawn(
+                state.clone(),
+                efine_web::poller::PollerConfig {
+                    early_every: std::time::Duration::from_secs(poll_early_minutes * 60),
+                    early_window: (
+                        time::Duration::minutes(poll_min_age_minutes),
+                        time::Duration::minutes(2 * poll_min_age_minutes),
+                    ),
+                    late_every: std::time::Duration::from_secs(poll_late_hours * 3600),
+                },
+            );
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen} (EFINE_LISTEN / --listen)"))?;
