@@ -185,6 +185,9 @@ impl WriterConn for PgWriter {
         self.conn = self.config.connect()?;
         Ok(())
     }
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.conn.batch(sql)
+    }
 }
 
 /// The advisory lock key that serialises schema setup across processes.

@@ -99,9 +99,24 @@ pub enum Dialect {
     Postgres,
 }
 
+/// The chain head (last event's sequence and hash) as the writer holds it during a batch. The
+/// batch holds the chain-head lock (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), so
+/// nobody else can move the head: appending an event updates this copy, and the writer writes it
+/// back once, just before COMMIT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
 /// A connection inside a transaction (writes) or a plain connection (reads).
 pub trait Tx {
     fn dialect(&self) -> Dialect;
+
+    /// The writer's in-memory chain head, inside a write batch; `None` elsewhere.
+    fn chain_head(&mut self) -> Option<&mut ChainHead> {
+        None
+    }
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
 
@@ -121,6 +136,7 @@ pub fn nested<T>(
     tx: &mut dyn Tx,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
 ) -> Result<Result<T, StoreError>, StoreError> {
+    let head = tx.chain_head().map(|h| h.clone());
     tx.exec("SAVEPOINT nested", &[])?;
     match f(tx) {
         Ok(v) => {
@@ -130,7 +146,32 @@ pub fn nested<T>(
         Err(e) => {
             tx.exec("ROLLBACK TO SAVEPOINT nested", &[])?;
             tx.exec("RELEASE SAVEPOINT nested", &[])?;
+            // The events rolled back with the savepoint: so does the head.
+            if let (Some(saved), Some(h)) = (head, tx.chain_head()) {
+                *h = saved;
+            }
             Ok(Err(e))
         }
+    }
+}
+
+/// A write-batch transaction: the backend's connection plus the batch's chain head.
+pub(crate) struct BatchTx<'a> {
+    pub(crate) inner: &'a mut dyn Tx,
+    pub(crate) head: &'a mut ChainHead,
+}
+
+impl Tx for BatchTx<'_> {
+    fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
+    fn chain_head(&mut self) -> Option<&mut ChainHead> {
+        Some(self.head)
+    }
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.inner.exec(sql, params)
+    }
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.inner.query(sql, params)
     }
 }

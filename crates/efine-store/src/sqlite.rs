@@ -141,6 +141,10 @@ impl WriterConn for SqliteWriter {
         self.conn = open(&self.path, false)?;
         Ok(())
     }
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.conn.execute_batch(sql)?;
+        Ok(())
+    }
 }
 
 /// Applies the SQLite migrations not yet applied, each in its own transaction.

@@ -3,7 +3,8 @@
 //! runs inside its own savepoint, so one that fails is rolled back alone and the rest commit.
 //! A caller is answered only after the batch's COMMIT has returned: acknowledged means durable.
 
-use crate::sql::Tx;
+use crate::params;
+use crate::sql::{BatchTx, ChainHead, Tx};
 use crate::StoreError;
 use std::sync::mpsc;
 
@@ -17,6 +18,8 @@ pub trait WriterConn: Send + 'static {
     fn rollback(&mut self);
     /// Replaces a broken connection; called after a failed batch.
     fn reconnect(&mut self) -> Result<(), StoreError>;
+    /// Runs several parameterless statements in one round trip (savepoint control).
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
 }
 
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -69,40 +72,87 @@ fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>) {
 }
 
 fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>) {
-    if let Err(e) = conn.begin() {
-        tracing::error!(error = %e, "writer could not begin a transaction");
-        let _ = conn.reconnect();
-        fail_all(batch, e);
-        return;
-    }
-    let mut finishes = Vec::with_capacity(batch.len());
-    for job in batch {
-        if let Err(e) = conn.tx().exec("SAVEPOINT op", &[]) {
-            finishes.push(fail_one(job, e));
-            continue;
-        }
-        let (ok, finish) = job(conn.tx());
-        let end = if ok {
-            conn.tx().exec("RELEASE SAVEPOINT op", &[])
-        } else {
-            conn.tx()
-                .exec("ROLLBACK TO SAVEPOINT op", &[])
-                .and_then(|_| conn.tx().exec("RELEASE SAVEPOINT op", &[]))
-        };
-        if let Err(e) = end {
-            // The transaction is in an unknown state: abandon the whole batch.
-            tracing::error!(error = %e, "savepoint handling failed; rolling back the batch");
+    let started = conn.begin().and_then(|_| {
+        let r = conn
+            .tx()
+            .query_one("SELECT seq, hash FROM chain_head WHERE id = 1", &[])?;
+        Ok(ChainHead {
+            seq: r.i64(0)?,
+            hash: r.text(1)?,
+        })
+    });
+    let mut head = match started {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "writer could not begin a transaction");
             conn.rollback();
             let _ = conn.reconnect();
-            finish(Err(e.clone()));
+            fail_all(batch, e);
+            return;
+        }
+    };
+    let initial = head.clone();
+    let mut finishes = Vec::with_capacity(batch.len());
+    let mut open_savepoint = false;
+    for job in batch {
+        // One round trip between jobs: release the last savepoint and open the next together.
+        let sql = if open_savepoint {
+            "RELEASE SAVEPOINT op; SAVEPOINT op"
+        } else {
+            "SAVEPOINT op"
+        };
+        if let Err(e) = conn.batch(sql) {
+            tracing::error!(error = %e, "savepoint failed; rolling back the batch");
+            conn.rollback();
+            let _ = conn.reconnect();
+            finishes.push(fail_one(job, e.clone()));
             for f in finishes {
                 f(Err(e.clone()));
             }
             return;
         }
+        open_savepoint = true;
+        let before = head.clone();
+        let (ok, finish) = {
+            let mut tx = BatchTx {
+                inner: conn.tx(),
+                head: &mut head,
+            };
+            job(&mut tx)
+        };
+        if !ok {
+            head = before;
+            if let Err(e) = conn.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op") {
+                // The transaction is in an unknown state: abandon the whole batch.
+                tracing::error!(error = %e, "savepoint rollback failed; rolling back the batch");
+                conn.rollback();
+                let _ = conn.reconnect();
+                finish(Err(e.clone()));
+                for f in finishes {
+                    f(Err(e.clone()));
+                }
+                return;
+            }
+            open_savepoint = false;
+        }
         finishes.push(finish);
     }
-    let commit = conn.commit();
+    let mut commit = Ok(());
+    if open_savepoint {
+        commit = conn.batch("RELEASE SAVEPOINT op");
+    }
+    if commit.is_ok() && head != initial {
+        commit = conn
+            .tx()
+            .exec(
+                "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1",
+                params![head.seq, head.hash.clone()],
+            )
+            .map(|_| ());
+    }
+    if commit.is_ok() {
+        commit = conn.commit();
+    }
     if let Err(e) = &commit {
         tracing::error!(error = %e, "batch commit failed");
         conn.rollback();

@@ -24,20 +24,34 @@ pub fn append(
     actor: &str,
     payload: &serde_json::Value,
 ) -> Result<i64, StoreError> {
-    let head = tx.query_one(
-        "UPDATE chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-        &[],
-    )?;
-    let seq = head.i64(0)?;
-    let prev = parse_hash(&head.text(1)?)?;
     let at_micros = to_micros(at);
     let payload = payload.to_string();
-    let hash = event_hash(&prev, seq, at_micros, kind, subject, actor, &payload);
-    let hash_hex = hex::encode(hash);
-    tx.exec(
-        "UPDATE chain_head SET hash = $1 WHERE id = 1",
-        params![hash_hex.clone()],
-    )?;
+    let (seq, prev, hash_hex) = if let Some(head) = tx.chain_head() {
+        // Inside a write batch: the writer holds the head and writes it back before COMMIT.
+        let seq = head.seq + 1;
+        let prev = parse_hash(&head.hash)?;
+        let hash = hex::encode(event_hash(
+            &prev, seq, at_micros, kind, subject, actor, &payload,
+        ));
+        head.seq = seq;
+        head.hash = hash.clone();
+        (seq, prev, hash)
+    } else {
+        let head = tx.query_one(
+            "UPDATE chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            &[],
+        )?;
+        let seq = head.i64(0)?;
+        let prev = parse_hash(&head.text(1)?)?;
+        let hash = hex::encode(event_hash(
+            &prev, seq, at_micros, kind, subject, actor, &payload,
+        ));
+        tx.exec(
+            "UPDATE chain_head SET hash = $1 WHERE id = 1",
+            params![hash.clone()],
+        )?;
+        (seq, prev, hash)
+    };
     tx.exec(
         "INSERT INTO events (seq, at_micros, kind, subject, actor, payload, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
