@@ -22,6 +22,7 @@ pub mod money;
 pub mod payment;
 pub mod psid;
 pub mod qr;
+pub mod stats;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};
 pub use challan::{ChallanEvent, ChallanStatus};
