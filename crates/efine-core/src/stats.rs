@@ -459,7 +459,9 @@ mod tests {
         let friday = f.points[4].estimate.paisa();
         assert!((100_000..=120_000).contains(&weekday), "{weekday}");
         assert!((40_000..=60_000).contains(&friday), "{friday}");
-        assert!(f.points[0].low <= f.points[0].estimate && f.points[0].estimate <= f.points[0].high);
+        assert!(
+            f.points[0].low <= f.points[0].estimate && f.points[0].estimate <= f.points[0].high
+        );
         assert!(f.backtest_mape.unwrap() < 0.05, "{:?}", f.backtest_mape);
         assert!(forecast(&daily[..10], 30).is_none());
     }

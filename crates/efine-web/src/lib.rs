@@ -8,7 +8,9 @@
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
 pub mod auth;
+pub mod charts;
 pub mod controllers;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod html;
@@ -16,6 +18,7 @@ pub mod pages;
 pub mod payments;
 pub mod poller;
 pub mod ratelimit;
+pub mod stats;
 pub mod verify;
 pub mod views;
 
@@ -25,7 +28,7 @@ use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
     auth as auth_c, cash, catalogue, challans, checkout, documents, health, onebill, public, recon,
-    refunds, sandbox, verify as verify_c,
+    refunds, sandbox, stats as stats_c, verify as verify_c,
 };
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -77,6 +80,7 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
+    pub live: Arc<stats::Live>,
 }
 
 impl AppState {
@@ -102,6 +106,7 @@ impl AppState {
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys: Arc::new(keys),
+            live: Arc::new(stats::Live::default()),
         })
     }
 }
@@ -124,6 +129,7 @@ impl AppState {
         (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
+        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
     )
 )]
 struct ApiDoc;
@@ -166,6 +172,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::challan_escpos))
         .routes(routes!(documents::receipt_pdf))
         .routes(routes!(documents::receipt_escpos))
+        .routes(routes!(stats_c::get_summary))
+        .routes(routes!(stats_c::get_trends))
+        .routes(routes!(stats_c::get_rails))
+        .routes(routes!(stats_c::get_hotspots))
+        .routes(routes!(stats_c::get_anomalies))
+        .routes(routes!(stats_c::get_forecast))
+        .routes(routes!(stats_c::get_transparency))
 }
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
@@ -189,6 +202,9 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/api/v1/stats/stream", get(stats_c::stream_changes))
+        .route("/dashboard", get(stats_c::dashboard_page))
+        .route("/transparency", get(stats_c::transparency_page))
         .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
         .route(
             "/sandbox/jazzcash/merchantform",

@@ -1,6 +1,6 @@
 //! Issuing and reading challans.
 
-use crate::ops::{catalogue, events};
+use crate::ops::{catalogue, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::auth::Principal;
@@ -168,6 +168,7 @@ pub fn issue(
             c.status.as_str()
         ],
     )?;
+    stats::on_issued(tx, &c)?;
     events::append(
         tx,
         at,

@@ -13,4 +13,5 @@ pub mod rails;
 pub mod recon;
 pub mod refunds;
 pub mod sandbox;
+pub mod stats;
 pub mod verify;
