@@ -29,6 +29,30 @@ CREATE TABLE stats_daily (
 );
 CREATE INDEX stats_daily_day ON stats_daily (dim, day);
 
+-- The same figures per local calendar month ('YYYY-MM'), bumped with the daily rows: a summary
+-- over whole months (or all time) reads at most twelve rows a year per group, whatever the
+-- number of challans; only the partial months at the ends of a range come from stats_daily.
+CREATE TABLE stats_monthly (
+    dim             TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    department      TEXT NOT NULL,
+    district        TEXT NOT NULL,
+    month           TEXT NOT NULL,
+    issued          BIGINT NOT NULL DEFAULT 0,
+    amount_issued   BIGINT NOT NULL DEFAULT 0,
+    paid            BIGINT NOT NULL DEFAULT 0,
+    paid_face       BIGINT NOT NULL DEFAULT 0,
+    collected       BIGINT NOT NULL DEFAULT 0,
+    cancelled       BIGINT NOT NULL DEFAULT 0,
+    cancelled_face  BIGINT NOT NULL DEFAULT 0,
+    off_hours       BIGINT NOT NULL DEFAULT 0,
+    repeat_plate    BIGINT NOT NULL DEFAULT 0,
+    paid_cash       BIGINT NOT NULL DEFAULT 0,
+    cancel_requests BIGINT NOT NULL DEFAULT 0,
+    reductions      BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (dim, key, department, district, month)
+);
+
 -- Money received, by local payment date and rail: trends, rails and the forecast.
 CREATE TABLE stats_collections (
     day        TEXT NOT NULL,

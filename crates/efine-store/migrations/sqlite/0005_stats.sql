@@ -26,8 +26,32 @@ CREATE TABLE stats_daily (
     cancel_requests BIGINT NOT NULL DEFAULT 0,
     reductions      BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (dim, key, department, district, day)
-);
+) WITHOUT ROWID;
 CREATE INDEX stats_daily_day ON stats_daily (dim, day);
+
+-- The same figures per local calendar month ('YYYY-MM'), bumped with the daily rows: a summary
+-- over whole months (or all time) reads at most twelve rows a year per group, whatever the
+-- number of challans; only the partial months at the ends of a range come from stats_daily.
+CREATE TABLE stats_monthly (
+    dim             TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    department      TEXT NOT NULL,
+    district        TEXT NOT NULL,
+    month           TEXT NOT NULL,
+    issued          BIGINT NOT NULL DEFAULT 0,
+    amount_issued   BIGINT NOT NULL DEFAULT 0,
+    paid            BIGINT NOT NULL DEFAULT 0,
+    paid_face       BIGINT NOT NULL DEFAULT 0,
+    collected       BIGINT NOT NULL DEFAULT 0,
+    cancelled       BIGINT NOT NULL DEFAULT 0,
+    cancelled_face  BIGINT NOT NULL DEFAULT 0,
+    off_hours       BIGINT NOT NULL DEFAULT 0,
+    repeat_plate    BIGINT NOT NULL DEFAULT 0,
+    paid_cash       BIGINT NOT NULL DEFAULT 0,
+    cancel_requests BIGINT NOT NULL DEFAULT 0,
+    reductions      BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (dim, key, department, district, month)
+) WITHOUT ROWID;
 
 -- Money received, by local payment date and rail: trends, rails and the forecast.
 CREATE TABLE stats_collections (
@@ -38,7 +62,7 @@ CREATE TABLE stats_collections (
     payments   BIGINT NOT NULL DEFAULT 0,
     amount     BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (day, department, district, rail)
-);
+) WITHOUT ROWID;
 
 -- Challans per location cell (0.01 degree, about a kilometre) for the hotspot grid.
 CREATE TABLE stats_cells (
@@ -48,4 +72,4 @@ CREATE TABLE stats_cells (
     lon_cell   BIGINT NOT NULL,
     issued     BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (department, district, lat_cell, lon_cell)
-);
+) WITHOUT ROWID;

@@ -131,33 +131,162 @@ fn bump_daily(
     cols: &[(&str, i64)],
     dims: &[Dim],
 ) -> Result<(), StoreError> {
-    let day = karachi_date(c.issued_at).to_string();
+    let date = karachi_date(c.issued_at);
+    let day = date.to_string();
+    let month = day[..7].to_string();
     let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
     let values: Vec<String> = (0..cols.len()).map(|i| format!("${}", i + 6)).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .map(|n| format!("{n} = stats_daily.{n} + excluded.{n}"))
-        .collect();
-    let sql = format!(
-        "INSERT INTO stats_daily (dim, key, department, district, day, {})
-         VALUES ($1, $2, $3, $4, $5, {})
-         ON CONFLICT (dim, key, department, district, day) DO UPDATE SET {}",
-        names.join(", "),
-        values.join(", "),
-        updates.join(", ")
-    );
-    for dim in dims {
-        let mut p: Vec<Value> = vec![
-            dim.as_str().into(),
-            dim.key(c).into(),
-            c.department.to_string().into(),
-            c.district.to_string().into(),
-            day.clone().into(),
-        ];
-        p.extend(cols.iter().map(|(_, v)| Value::from(*v)));
-        tx.exec(&sql, &p)?;
+    for (table, period_col, period) in [
+        ("stats_daily", "day", &day),
+        ("stats_monthly", "month", &month),
+    ] {
+        let updates: Vec<String> = names
+            .iter()
+            .map(|n| format!("{n} = {table}.{n} + excluded.{n}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} (dim, key, department, district, {period_col}, {})
+             VALUES ($1, $2, $3, $4, $5, {})
+             ON CONFLICT (dim, key, department, district, {period_col}) DO UPDATE SET {}",
+            names.join(", "),
+            values.join(", "),
+            updates.join(", ")
+        );
+        for dim in dims {
+            let mut p: Vec<Value> = vec![
+                dim.as_str().into(),
+                dim.key(c).into(),
+                c.department.to_string().into(),
+                c.district.to_string().into(),
+                period.clone().into(),
+            ];
+            p.extend(cols.iter().map(|(_, v)| Value::from(*v)));
+            tx.exec(&sql, &p)?;
+        }
     }
     Ok(())
+}
+
+fn month_start(d: Date) -> Date {
+    d.replace_day(1).unwrap_or(d)
+}
+
+fn next_month(d: Date) -> Date {
+    let s = month_start(d);
+    let (y, m) = (s.year(), s.month());
+    let (y, m) = if m == time::Month::December {
+        (y + 1, time::Month::January)
+    } else {
+        (y, m.next())
+    };
+    Date::from_calendar_date(y, m, 1).unwrap_or(s)
+}
+
+/// How a date range is read: whole months from `stats_monthly` (`None` for no months, an open
+/// end for an open range) and the partial months at either end, as day ranges, from
+/// `stats_daily`.
+#[derive(Debug, PartialEq, Eq)]
+struct Split {
+    months: Option<(Option<String>, Option<String>)>,
+    days: Vec<(Date, Date)>,
+}
+
+fn split(range: Range) -> Split {
+    let first_full = range
+        .from
+        .map(|f| if f.day() == 1 { f } else { next_month(f) });
+    // The first day after the last whole month.
+    let after_last_full = range.to.map(|t| {
+        let n = t.next_day().unwrap_or(t);
+        if n.day() == 1 {
+            n
+        } else {
+            month_start(t)
+        }
+    });
+    let ym = |d: Date| d.to_string()[..7].to_string();
+    match (first_full, after_last_full) {
+        (Some(a), Some(b)) if a >= b => Split {
+            months: None,
+            days: vec![(range.from.unwrap_or(a), range.to.unwrap_or(b))],
+        },
+        (a, b) => {
+            let mut days = Vec::new();
+            if let (Some(f), Some(a)) = (range.from, a) {
+                if f < a {
+                    days.push((f, a.previous_day().unwrap_or(a)));
+                }
+            }
+            if let (Some(t), Some(b)) = (range.to, b) {
+                if b <= t {
+                    days.push((b, t));
+                }
+            }
+            Split {
+                months: Some((a.map(ym), b.and_then(|b| b.previous_day()).map(ym))),
+                days,
+            }
+        }
+    }
+}
+
+/// A subquery over `dim`'s rows in the range and scope, from the monthly and daily tables, with
+/// columns `key, district` and then `cols`; its parameters follow `params`.
+fn rollup(dim: Dim, scope: &Scope, range: Range, cols: &[&str], params: &mut Vec<Value>) -> String {
+    let sp = split(range);
+    let push = |params: &mut Vec<Value>, v: Value| {
+        params.push(v);
+        format!("${}", params.len())
+    };
+    let mut scope_sql = String::new();
+    let dim_p = push(params, dim.as_str().into());
+    if let Some(d) = &scope.department {
+        scope_sql.push_str(&format!(
+            " AND department = {}",
+            push(params, d.clone().into())
+        ));
+    }
+    if let Some(d) = &scope.district {
+        scope_sql.push_str(&format!(
+            " AND district = {}",
+            push(params, d.clone().into())
+        ));
+    }
+    let cols = cols.join(", ");
+    let mut parts = Vec::new();
+    if let Some((a, b)) = sp.months {
+        let mut w = format!("dim = {dim_p}{scope_sql}");
+        if let Some(a) = a {
+            w.push_str(&format!(" AND month >= {}", push(params, a.into())));
+        }
+        if let Some(b) = b {
+            w.push_str(&format!(" AND month <= {}", push(params, b.into())));
+        }
+        parts.push(format!(
+            "SELECT key, district, {cols} FROM stats_monthly WHERE {w}"
+        ));
+    }
+    if !sp.days.is_empty() {
+        let ors: Vec<String> = sp
+            .days
+            .iter()
+            .map(|(a, b)| {
+                format!(
+                    "(day >= {} AND day <= {})",
+                    push(params, a.to_string().into()),
+                    push(params, b.to_string().into())
+                )
+            })
+            .collect();
+        parts.push(format!(
+            "SELECT key, district, {cols} FROM stats_daily WHERE dim = {dim_p}{scope_sql} AND ({})",
+            ors.join(" OR ")
+        ));
+    }
+    if parts.is_empty() {
+        return format!("SELECT key, district, {cols} FROM stats_monthly WHERE 1 = 0");
+    }
+    parts.join(" UNION ALL ")
 }
 
 /// Whether an instant falls between 22:00 and 06:00 local time.
@@ -309,7 +438,22 @@ pub fn summary(
     scope: &Scope,
     range: Range,
 ) -> Result<Vec<SummaryRow>, StoreError> {
-    let f = Filter::after(vec![dim.as_str().into()], scope, range);
+    let mut params = Vec::new();
+    let source = rollup(
+        dim,
+        scope,
+        range,
+        &[
+            "issued",
+            "paid",
+            "cancelled",
+            "amount_issued",
+            "collected",
+            "paid_face",
+            "cancelled_face",
+        ],
+        &mut params,
+    );
     let names = match dim {
         Dim::District => "(SELECT name_en FROM districts WHERE code = g.key), \
                           (SELECT name_ur FROM districts WHERE code = g.key)",
@@ -325,11 +469,10 @@ pub fn summary(
          FROM (SELECT key, CAST(SUM(issued) AS BIGINT) AS issued, CAST(SUM(paid) AS BIGINT) AS paid, CAST(SUM(cancelled) AS BIGINT) AS cancelled,
                       CAST(SUM(amount_issued) AS BIGINT) AS amount_issued, CAST(SUM(collected) AS BIGINT) AS collected,
                       CAST(SUM(paid_face) AS BIGINT) AS paid_face, CAST(SUM(cancelled_face) AS BIGINT) AS cancelled_face
-               FROM stats_daily WHERE dim = $1{} GROUP BY key) g
-         ORDER BY g.issued DESC, g.key",
-        f.sql()
+               FROM ({source}) u GROUP BY key) g
+         ORDER BY g.issued DESC, g.key"
     );
-    tx.query(&sql, &f.params)?
+    tx.query(&sql, &params)?
         .iter()
         .map(|r| {
             let code = r.text(0)?;
@@ -476,15 +619,31 @@ pub fn officer_figures(
     scope: &Scope,
     range: Range,
 ) -> Result<Vec<OfficerFigures>, StoreError> {
-    let f = Filter::new(scope, range);
+    let mut params = Vec::new();
+    let source = rollup(
+        Dim::Officer,
+        scope,
+        range,
+        &[
+            "issued",
+            "paid",
+            "paid_cash",
+            "off_hours",
+            "repeat_plate",
+            "cancel_requests",
+            "reductions",
+        ],
+        &mut params,
+    );
     tx.query(
         &format!(
-            "SELECT key, MIN(district), CAST(SUM(issued) AS BIGINT), CAST(SUM(paid) AS BIGINT), CAST(SUM(paid_cash) AS BIGINT), CAST(SUM(off_hours) AS BIGINT),
-                    CAST(SUM(repeat_plate) AS BIGINT), CAST(SUM(cancel_requests) AS BIGINT), CAST(SUM(reductions) AS BIGINT)
-             FROM stats_daily WHERE dim = 'officer'{} GROUP BY key ORDER BY key",
-            f.sql()
+            "SELECT key, MIN(district), CAST(SUM(issued) AS BIGINT), CAST(SUM(paid) AS BIGINT),
+                    CAST(SUM(paid_cash) AS BIGINT), CAST(SUM(off_hours) AS BIGINT),
+                    CAST(SUM(repeat_plate) AS BIGINT), CAST(SUM(cancel_requests) AS BIGINT),
+                    CAST(SUM(reductions) AS BIGINT)
+             FROM ({source}) u GROUP BY key ORDER BY key"
         ),
-        &f.params,
+        &params,
     )?
     .iter()
     .map(|r| {
@@ -507,4 +666,41 @@ pub fn officer_figures(
 pub fn last_seq(tx: &mut dyn Tx) -> Result<i64, StoreError> {
     tx.query_one("SELECT seq FROM chain_head WHERE id = 1", &[])?
         .i64(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn r(from: Option<Date>, to: Option<Date>) -> Range {
+        Range { from, to }
+    }
+
+    #[test]
+    fn ranges_read_whole_months_and_edge_days() {
+        let s = |a: &str, b: &str| Some((Some(a.to_string()), Some(b.to_string())));
+        assert_eq!(split(r(None, None)).months, Some((None, None)));
+        assert!(split(r(None, None)).days.is_empty());
+        let x = split(r(Some(date!(2026 - 03 - 15)), Some(date!(2026 - 06 - 10))));
+        assert_eq!(x.months, s("2026-04", "2026-05"));
+        assert_eq!(
+            x.days,
+            vec![
+                (date!(2026 - 03 - 15), date!(2026 - 03 - 31)),
+                (date!(2026 - 06 - 01), date!(2026 - 06 - 10))
+            ]
+        );
+        let x = split(r(Some(date!(2026 - 03 - 01)), Some(date!(2026 - 12 - 31))));
+        assert_eq!((x.months, x.days), (s("2026-03", "2026-12"), vec![]));
+        let x = split(r(Some(date!(2026 - 11 - 24)), Some(date!(2026 - 11 - 24))));
+        assert_eq!(x.months, None);
+        assert_eq!(x.days, vec![(date!(2026 - 11 - 24), date!(2026 - 11 - 24))]);
+        let x = split(r(None, Some(date!(2026 - 02 - 10))));
+        assert_eq!(x.months, Some((None, Some("2026-01".into()))));
+        assert_eq!(x.days, vec![(date!(2026 - 02 - 01), date!(2026 - 02 - 10))]);
+        let x = split(r(Some(date!(2025 - 12 - 31)), None));
+        assert_eq!(x.months, Some((Some("2026-01".into()), None)));
+        assert_eq!(x.days, vec![(date!(2025 - 12 - 31), date!(2025 - 12 - 31))]);
+    }
 }
