@@ -12,9 +12,11 @@ pub mod controllers;
 pub mod error;
 pub mod extract;
 pub mod html;
+pub mod i18n;
 pub mod pages;
 pub mod payments;
 pub mod poller;
+pub mod portal;
 pub mod ratelimit;
 pub mod verify;
 pub mod views;
@@ -224,6 +226,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v/{token}", get(verify_c::verify_page))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
