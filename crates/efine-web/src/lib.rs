@@ -8,6 +8,7 @@
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
 pub mod auth;
+pub mod console;
 pub mod controllers;
 pub mod error;
 pub mod extract;
@@ -18,6 +19,7 @@ pub mod payments;
 pub mod poller;
 pub mod portal;
 pub mod ratelimit;
+pub mod staff;
 pub mod verify;
 pub mod views;
 
@@ -225,6 +227,12 @@ pub fn router(state: AppState) -> Router {
             post(sandbox::jazzcash_inquire),
         )
         .route("/v/{token}", get(verify_c::verify_page))
+        .route(
+            "/staff/login",
+            get(console::login_get).post(console::login_post),
+        )
+        .route("/staff/logout", post(console::logout))
+        .route("/staff", get(staff::home))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))

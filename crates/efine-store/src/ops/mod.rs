@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod challans;
+pub mod console;
 pub mod events;
 pub mod ledger;
 pub mod payments;
