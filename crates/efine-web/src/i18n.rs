@@ -238,6 +238,12 @@ pub fn ltr(s: &str) -> String {
     format!("<bdi dir=ltr class=id>{}</bdi>", esc(s))
 }
 
+/// An identifier isolated left to right inside plain text (titles, `<title>`): wrapped in the
+/// Unicode LRI and PDI marks. Escape the result when it goes into HTML.
+pub fn ltr_text(s: &str) -> String {
+    format!("\u{2066}{s}\u{2069}")
+}
+
 /// The path and query of a GET request, for [`page`]'s language switch.
 pub fn here(uri: &Uri) -> String {
     uri.path_and_query()
@@ -290,7 +296,7 @@ th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align
 .id{direction:ltr;unicode-bidi:isolate}\
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
-.sr{position:absolute;left:-9999px}.sr:focus{position:static}\
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.sr:focus{position:static;width:auto;height:auto;clip-path:none}\
 @media(min-width:48rem){h1{font-size:1.9rem}}";
 
 /// A whole page in the shared shell. See the module docs.

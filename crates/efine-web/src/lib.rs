@@ -233,6 +233,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/logout", post(console::logout))
         .route("/staff", get(staff::home))
+        .route("/", get(portal::home))
+        .route("/search", post(portal::search))
+        .route("/search/cnic", post(portal::search_cnic))
+        .route("/c/{number}", get(portal::challan))
+        .route(
+            "/c/{number}/pay",
+            get(portal::pay_get).post(portal::pay_post),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))

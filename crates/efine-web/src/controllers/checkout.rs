@@ -62,7 +62,18 @@ pub async fn create_checkout(
 ) -> ApiResult<Response> {
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
-    let rail = match Rail::parse(body.value.method.trim()) {
+    let resp = start(&state, number, &body.value.method).await?;
+    Ok((StatusCode::CREATED, Json(resp)).into_response())
+}
+
+/// Starts a payment attempt for `number` on `method` (`jazzcash`, `easypaisa`, `card`) and
+/// returns the signed form for the rail's hosted page. The portal's pay page uses it too.
+pub async fn start(
+    state: &AppState,
+    number: ChallanNumber,
+    method: &str,
+) -> ApiResult<CheckoutResponse> {
+    let rail = match Rail::parse(method.trim()) {
         Some(r @ (Rail::Jazzcash | Rail::Easypaisa | Rail::Card)) => r,
         _ => {
             return Err(ApiError::invalid(
@@ -148,19 +159,15 @@ pub async fn create_checkout(
             (s.url, "GET", s.fields)
         }
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(CheckoutResponse {
-            method: rail.as_str().into(),
-            reference: attempt.reference,
-            amount: attempt.amount.paisa(),
-            amount_display: attempt.amount.to_string(),
-            gateway_url,
-            http_method: http_method.into(),
-            fields,
-        }),
-    )
-        .into_response())
+    Ok(CheckoutResponse {
+        method: rail.as_str().into(),
+        reference: attempt.reference,
+        amount: attempt.amount.paisa(),
+        amount_display: attempt.amount.to_string(),
+        gateway_url,
+        http_method: http_method.into(),
+        fields,
+    })
 }
 
 fn result_page(lang: Lang, status: StatusCode, title: &'static str, body: &str) -> Response {
