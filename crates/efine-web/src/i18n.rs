@@ -293,7 +293,7 @@ button.danger{background:#a11212}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}\
 th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align:top}\
 .scroll{overflow-x:auto}\
-.id{direction:ltr;unicode-bidi:isolate}\
+.id{direction:ltr;unicode-bidi:isolate;overflow-wrap:anywhere}\
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.sr:focus{position:static;width:auto;height:auto;clip-path:none}\

@@ -15,6 +15,16 @@ use serde_json::json;
 async fn shots(b: &Browser, name: &str) {
     b.resize(360, 800).await;
     b.screenshot(&format!("{name}-phone")).await;
+    // Nothing runs off the side of a phone screen.
+    let wide = b
+        .script(
+            "const w = document.documentElement.clientWidth; \
+             return [...document.querySelectorAll('body *')].filter(e => { \
+               const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > w + 1 || r.left < -1); \
+             }).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30))",
+        )
+        .await;
+    assert_eq!(wide, serde_json::json!([]), "{name}: wider than the phone");
     b.resize(1280, 900).await;
     b.screenshot(&format!("{name}-desktop")).await;
 }

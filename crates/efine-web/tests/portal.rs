@@ -5,8 +5,9 @@ mod common;
 
 use common::{TestApp, PASSWORD};
 use efine_core::auth::Role;
+use serde_json::json;
 
-both_backends!(console_session_walkthrough);
+both_backends!(console_session_walkthrough, citizen_portal_walkthrough);
 
 /// A client that shows redirects instead of following them.
 fn client() -> reqwest::Client {
@@ -194,4 +195,106 @@ async fn console_session_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(kinds, ["console.login", "console.logout"]);
+}
+
+async fn citizen_portal_walkthrough(app: TestApp) {
+    let token = app.officer().await;
+    let (s, c) = app
+        .issue(
+            &token,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-77",
+                   "cnic": "17301-1234567-1", "name": "Muhammad Asif Khan"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let number = c["challan_number"].as_str().unwrap();
+    let psid = c["psid"].as_str().unwrap();
+    let http = client();
+    let post = |path: &str, form: Vec<(&str, &str)>| http.post(app.url(path)).form(&form).send();
+
+    // Home: one search box and a separate CNIC form, both POST; every field has a label.
+    let home = http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("<form method=post action=\"/search\""));
+    assert!(home.contains("<form method=post action=\"/search/cnic\""));
+    assert!(home.contains("<label for=q>") && home.contains("<label for=cnic>"));
+    assert!(home.len() < 100 * 1024);
+
+    // A PSID or challan number goes to the challan page.
+    for q in [psid, number] {
+        let r = post("/search", vec![("q", q)]).await.unwrap();
+        assert_eq!(r.status(), 303, "{q}");
+        assert_eq!(r.headers()["location"], format!("/c/{number}").as_str());
+    }
+    // Unknown, malformed and empty searches are answered on the page, not with a 500.
+    let r = post("/search", vec![("q", "TRF-PSH-2026-999999")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = post("/search", vec![("q", "<script>")]).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=search-error") && !page.contains("<script>"));
+    assert_eq!(post("/search", vec![]).await.unwrap().status(), 422);
+
+    // CNIC search: the challan with the name masked; the CNIC is nowhere in the page.
+    let r = post("/search/cnic", vec![("cnic", "1730112345671")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/c/{number}\"")), "{page}");
+    assert!(!page.contains("1234567"));
+
+    // The challan page: amounts today and after the due date, in both languages.
+    let en = http
+        .get(app.url(&format!("/c/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.status(), 200);
+    let en = en.text().await.unwrap();
+    assert!(en.contains("<p class=big id=amount-due>Rs 500</p>"), "{en}");
+    assert!(en.contains("Rs 1,000"));
+    assert!(en.contains("8 Dec 2026"));
+    assert!(!en.contains("Muhammad"), "the name is masked");
+    let ur = http
+        .get(app.url(&format!("/c/{number}?lang=ur")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ur.contains("۵۰۰ روپے") && ur.contains("۱٬۰۰۰ روپے"), "{ur}");
+    assert!(ur.contains("۸ دسمبر ۲۰۲۶"));
+    assert_eq!(
+        http.get(app.url("/c/not-a-number"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+
+    // Paying: a method must be chosen; then the page posts the signed form to the rail.
+    let pay = format!("/c/{number}/pay");
+    assert_eq!(
+        post(&pay, vec![("method", "cash")]).await.unwrap().status(),
+        422
+    );
+    let r = post(&pay, vec![("method", "jazzcash")]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("/sandbox/jazzcash/merchantform"), "{page}");
+    assert!(
+        page.contains("name=\"pp_Amount\" value=\"50000\""),
+        "{page}"
+    );
 }
