@@ -233,6 +233,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/logout", post(console::logout))
         .route("/staff", get(staff::home))
+        .route("/staff/challans", get(staff::search))
+        .route(
+            "/staff/challans/new",
+            get(staff::new_get).post(staff::new_post),
+        )
+        .route("/staff/challans/{number}", get(staff::detail))
+        .route(
+            "/staff/schedule",
+            get(staff::schedule).post(staff::schedule_post),
+        )
         .route("/", get(portal::home))
         .route("/search", post(portal::search))
         .route("/search/cnic", post(portal::search_cnic))

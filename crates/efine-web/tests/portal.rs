@@ -7,7 +7,11 @@ use common::{TestApp, PASSWORD};
 use efine_core::auth::Role;
 use serde_json::json;
 
-both_backends!(console_session_walkthrough, citizen_portal_walkthrough);
+both_backends!(
+    console_session_walkthrough,
+    citizen_portal_walkthrough,
+    console_pages_walkthrough
+);
 
 /// A client that shows redirects instead of following them.
 fn client() -> reqwest::Client {
@@ -297,4 +301,231 @@ async fn citizen_portal_walkthrough(app: TestApp) {
         page.contains("name=\"pp_Amount\" value=\"50000\""),
         "{page}"
     );
+}
+
+/// Signs `username` in through the login form; returns the session cookie header value.
+pub async fn console_login(app: &TestApp, username: &str) -> String {
+    let http = client();
+    let r = http.get(app.url("/staff/login")).send().await.unwrap();
+    let (csrf, _) = set_cookie(&r, "efine_login").unwrap();
+    let r = http
+        .post(app.url("/staff/login"))
+        .header("cookie", format!("efine_login={csrf}"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login of {username}");
+    let (session, _) = set_cookie(&r, "efine_staff").unwrap();
+    format!("efine_staff={session}")
+}
+
+async fn console_pages_walkthrough(app: TestApp) {
+    app.officer().await;
+    app.user(
+        "super.psh",
+        Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    app.user(
+        "depadmin.traffic",
+        Role::DepartmentAdmin,
+        Some("traffic-police"),
+        None,
+    )
+    .await;
+    let http = client();
+    let get = |path: &str, cookie: &str| {
+        http.get(app.url(path))
+            .header("cookie", cookie.to_string())
+            .send()
+    };
+
+    // An officer issues at the desk; submitting the same form twice issues one challan.
+    let officer = console_login(&app, "officer.psh").await;
+    let page = get("/staff/challans/new", &officer)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<label for=vehicle_number>"), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let key = hidden(&page, "key");
+    let form = vec![
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("offence_code", "no-helmet"),
+        ("vehicle_number", "PES-900"),
+        ("location", "University Road"),
+    ];
+    let mut issued = Vec::new();
+    for _ in 0..2 {
+        let r = http
+            .post(app.url("/staff/challans/new"))
+            .header("cookie", &officer)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        issued.push(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert_eq!(issued[0], issued[1]);
+    assert_eq!(issued[0], "/staff/challans/TRF-PSH-2026-000001");
+    // A form with a mistake comes back with the message and the values kept.
+    let r = http
+        .post(app.url("/staff/challans/new"))
+        .header("cookie", &officer)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", "k2"),
+            ("offence_code", "no-helmet"),
+            ("vehicle_number", "??"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=form-error"));
+    // Without the CSRF token nothing is issued.
+    let r = http
+        .post(app.url("/staff/challans/new"))
+        .header("cookie", &officer)
+        .form(&[
+            ("key", "k3"),
+            ("offence_code", "no-helmet"),
+            ("vehicle_number", "PES-901"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    for i in 2..=30 {
+        let plate = format!("PES-{i}");
+        let r = http
+            .post(app.url("/staff/challans/new"))
+            .header("cookie", &officer)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("key", &format!("k{i}x")),
+                ("offence_code", "no-helmet"),
+                ("vehicle_number", plate.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+
+    // A supervisor searches: 30 in scope, 25 a page, filters kept on the next page.
+    let sup = console_login(&app, "super.psh").await;
+    let r = get("/staff/challans/new", &sup).await.unwrap();
+    assert_eq!(r.status(), 403, "only officers issue");
+    let page = get("/staff/challans?status=unpaid", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("30 found (page 1 of 2)"), "{page}");
+    assert!(
+        page.contains("href=\"/staff/challans?status=unpaid&amp;page=2\""),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<tr><td><a href=\"/staff/challans/TRF-")
+            .count(),
+        25
+    );
+    let page = get("/staff/challans?status=unpaid&page=2", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("<tr><td><a href=\"/staff/challans/TRF-")
+            .count(),
+        5
+    );
+    let page = get("/staff/challans?vehicle=pes+900", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 found"), "{page}");
+    let page = get("/staff/challans?status=paid", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("0 found"), "{page}");
+    let r = get("/staff/challans?from=yesterday", &sup).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("YYYY-MM-DD"));
+
+    // The record in full with its event history.
+    let page = get(&issued[0], &sup).await.unwrap().text().await.unwrap();
+    assert!(page.contains("University Road"), "{page}");
+    assert!(page.contains("challan.issued"), "{page}");
+    assert!(page.contains("officer.psh"));
+
+    // The department admin changes a fee: a new version, in the schedule and the event log.
+    let admin = console_login(&app, "depadmin.traffic").await;
+    let page = get("/staff/schedule", &admin)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = http
+        .post(app.url("/staff/schedule"))
+        .header("cookie", &admin)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("department", "traffic-police"),
+            ("code", "no-helmet"),
+            ("rupees", "750"),
+            ("days", "14"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = http
+        .post(app.url("/staff/schedule"))
+        .header("cookie", &admin)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("department", "traffic-police"),
+            ("code", "no-helmet"),
+            ("rupees", "-5"),
+            ("days", "14"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let (_, offences) = app
+        .get("/api/v1/catalogue/offences?department=traffic-police", None)
+        .await;
+    let o = offences
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "no-helmet")
+        .unwrap()
+        .clone();
+    assert_eq!(o["amount"], 75000, "{o}");
+    assert_eq!(get("/staff/schedule", &sup).await.unwrap().status(), 403);
 }

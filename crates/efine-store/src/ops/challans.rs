@@ -208,11 +208,12 @@ pub fn snapshot(c: &Challan) -> serde_json::Value {
     v
 }
 
-const COLS: &str = "number, psid, department, district, offence_code, offence_version, kind, \
+pub(crate) const COLS: &str =
+    "number, psid, department, district, offence_code, offence_version, kind, \
     amount_paisa, issued_at, due_date, officer, vehicle, vehicle_authority, cnic, mobile, name, \
     lat_micro, lon_micro, location_text, notes, status";
 
-fn row(r: &Row) -> Result<Challan, StoreError> {
+pub(crate) fn row(r: &Row) -> Result<Challan, StoreError> {
     let status = r.text(20)?;
     let due = r.text(9)?;
     Ok(Challan {

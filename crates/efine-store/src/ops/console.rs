@@ -86,3 +86,79 @@ pub fn close(
     )?;
     Ok(())
 }
+
+/// What the console's challan search filters on; every field is optional. `department` and
+/// `district` are also how a principal's scope is applied (the caller fills them from it).
+#[derive(Debug, Clone, Default)]
+pub struct ChallanFilter {
+    pub department: Option<String>,
+    pub district: Option<String>,
+    /// `unpaid`, `paid` or `cancelled`.
+    pub status: Option<String>,
+    pub vehicle: Option<String>,
+    pub offence: Option<String>,
+    pub officer: Option<String>,
+    /// Issued at or after (microseconds since the epoch).
+    pub issued_from: Option<i64>,
+    /// Issued before (microseconds since the epoch).
+    pub issued_before: Option<i64>,
+}
+
+/// One page of challans matching `f`, newest first, and how many match in all.
+pub fn search(
+    tx: &mut dyn Tx,
+    f: &ChallanFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<efine_core::challan::Challan>, i64), StoreError> {
+    use crate::sql::Value;
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    let mut text = |col: &str, v: &Option<String>, clauses: &mut Vec<String>| {
+        if let Some(v) = v {
+            args.push(Value::from(v.as_str()));
+            clauses.push(format!("{col} = ${}", args.len()));
+        }
+    };
+    text("department", &f.department, &mut clauses);
+    text("district", &f.district, &mut clauses);
+    text("status", &f.status, &mut clauses);
+    text("vehicle", &f.vehicle, &mut clauses);
+    text("offence_code", &f.offence, &mut clauses);
+    text("officer", &f.officer, &mut clauses);
+    if let Some(t) = f.issued_from {
+        args.push(Value::from(t));
+        clauses.push(format!("issued_at >= ${}", args.len()));
+    }
+    if let Some(t) = f.issued_before {
+        args.push(Value::from(t));
+        clauses.push(format!("issued_at < ${}", args.len()));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let total = tx
+        .query_opt(&format!("SELECT COUNT(*) FROM challans {filter}"), &args)?
+        .map(|r| r.i64(0))
+        .transpose()?
+        .unwrap_or(0);
+    let n = args.len();
+    args.push(Value::from(limit));
+    args.push(Value::from(offset));
+    let rows = tx.query(
+        &format!(
+            "SELECT {} FROM challans {filter} ORDER BY issued_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            crate::ops::challans::COLS,
+            n + 1,
+            n + 2
+        ),
+        &args,
+    )?;
+    let list = rows
+        .iter()
+        .map(crate::ops::challans::row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((list, total))
+}
