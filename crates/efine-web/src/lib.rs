@@ -12,6 +12,7 @@ pub mod console;
 pub mod controllers;
 pub mod error;
 pub mod extract;
+pub mod finance;
 pub mod html;
 pub mod i18n;
 pub mod pages;
@@ -239,6 +240,10 @@ pub fn router(state: AppState) -> Router {
             get(staff::new_get).post(staff::new_post),
         )
         .route("/staff/challans/{number}", get(staff::detail))
+        .route("/staff/finance", get(finance::page))
+        .route("/staff/finance/refunds", post(finance::request))
+        .route("/staff/finance/refunds/decide", post(finance::decide))
+        .route("/staff/finance/recon", post(finance::reconcile))
         .route(
             "/staff/schedule",
             get(staff::schedule).post(staff::schedule_post),

@@ -47,6 +47,9 @@ pub async fn home(s: ConsoleSession, uri: Uri) -> Response {
         links.push(("/staff/challans/new", "staff.issue"));
     }
     links.push(("/staff/challans", "staff.search"));
+    if matches!(role, Role::Finance | Role::Admin | Role::Auditor) {
+        links.push(("/staff/finance", "finance.title"));
+    }
     if matches!(role, Role::DepartmentAdmin | Role::Admin) {
         links.push(("/staff/schedule", "console.schedule"));
     }

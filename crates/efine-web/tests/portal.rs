@@ -10,7 +10,8 @@ use serde_json::json;
 both_backends!(
     console_session_walkthrough,
     citizen_portal_walkthrough,
-    console_pages_walkthrough
+    console_pages_walkthrough,
+    finance_pages_walkthrough
 );
 
 /// A client that shows redirects instead of following them.
@@ -528,4 +529,182 @@ async fn console_pages_walkthrough(app: TestApp) {
         .clone();
     assert_eq!(o["amount"], 75000, "{o}");
     assert_eq!(get("/staff/schedule", &sup).await.unwrap().status(), 403);
+}
+
+/// Starts a JazzCash checkout for challan `number`.
+async fn start_jazzcash(app: &TestApp, number: &str) -> serde_json::Value {
+    let (s, co) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": "jazzcash"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{co}");
+    co
+}
+
+/// Completes a checkout in the JazzCash sandbox; returns (rrn, reference, amount).
+async fn pay_jazzcash(app: &TestApp, co: serde_json::Value) -> (String, String, i64) {
+    let mut form: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(co["fields"].clone()).unwrap();
+    form.insert("sandbox_choice".into(), "success".into());
+    form.insert("sandbox_format".into(), "json".into());
+    let ans: std::collections::BTreeMap<String, String> = app
+        .http
+        .post(app.url("/sandbox/jazzcash/complete"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .post(app.url("/payments/jazzcash/return"))
+        .form(&ans)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    (
+        ans["pp_RetreivalReferenceNo"].clone(),
+        co["reference"].as_str().unwrap().to_string(),
+        co["amount"].as_i64().unwrap(),
+    )
+}
+
+async fn finance_pages_walkthrough(app: TestApp) {
+    let token = app.officer().await;
+    app.user("finance.one", Role::Finance, None, None).await;
+    app.user("finance.two", Role::Finance, None, None).await;
+    let (_, c) = app
+        .issue(
+            &token,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-5"}),
+        )
+        .await;
+    let number = c["challan_number"].as_str().unwrap();
+    // Paid twice: the second payment is owed back.
+    let a = start_jazzcash(&app, number).await;
+    let b = start_jazzcash(&app, number).await;
+    let first = pay_jazzcash(&app, a).await;
+    pay_jazzcash(&app, b).await;
+    let http = client();
+    let one = console_login(&app, "finance.one").await;
+    let two = console_login(&app, "finance.two").await;
+    let page = |cookie: String| {
+        let http = http.clone();
+        let url = app.url("/staff/finance");
+        async move {
+            let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let p = page(one.clone()).await;
+    assert!(p.contains("action=\"/staff/finance/refunds\""), "{p}");
+    let csrf = hidden(&p, "csrf");
+    let liability = hidden(&p, "liability_id");
+    let post = |path: &str, cookie: &str, form: Vec<(&str, &str)>| {
+        http.post(app.url(path))
+            .header("cookie", cookie.to_string())
+            .form(&form)
+            .send()
+    };
+    let r = post(
+        "/staff/finance/refunds",
+        &one,
+        vec![
+            ("csrf", &csrf),
+            ("liability_id", &liability),
+            ("reason", ""),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        "/staff/finance/refunds",
+        &one,
+        vec![
+            ("csrf", &csrf),
+            ("liability_id", &liability),
+            ("reason", "paid twice"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    // The requester gets no approve button; deciding anyway is refused.
+    let p = page(one.clone()).await;
+    assert!(!p.contains("value=approve"), "{p}");
+    let refund_id = {
+        let (_, v) = app
+            .get(
+                "/api/v1/refunds",
+                Some(&app.user("audit.x", Role::Auditor, None, None).await),
+            )
+            .await;
+        v["refunds"][0]["id"].as_i64().unwrap().to_string()
+    };
+    let r = post(
+        "/staff/finance/refunds/decide",
+        &one,
+        vec![("csrf", &csrf), ("id", &refund_id), ("decision", "approve")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let p = page(two.clone()).await;
+    assert!(p.contains("value=approve"), "{p}");
+    let csrf2 = hidden(&p, "csrf");
+    let r = post(
+        "/staff/finance/refunds/decide",
+        &two,
+        vec![
+            ("csrf", &csrf2),
+            ("id", &refund_id),
+            ("decision", "approve"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let p = page(two.clone()).await;
+    assert!(p.contains("<td>approved</td>"), "{p}");
+
+    // A settlement file pasted in: one line matches, one is unknown here.
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    let (rrn, reference, amount) = first;
+    let file = format!(
+        "rail_txn_id,reference,amount_paisa,settled_on\r\n{rrn},{reference},{amount},{day}\r\nRRN-UNKNOWN-1,,5000,{day}\r\n"
+    );
+    let r = post(
+        "/staff/finance/recon",
+        &two,
+        vec![
+            ("csrf", &csrf2),
+            ("rail", "jazzcash"),
+            ("name", "jc.csv"),
+            ("file", &file),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let p = r.text().await.unwrap();
+    // The second payment (refunded) is not in the file: missing there.
+    assert!(p.contains("2 lines: 1 matched, 2 need attention."), "{p}");
+    assert!(p.contains("missing_there"));
+    assert!(p.contains("RRN-UNKNOWN-1"));
+    // The same file again is refused, on the page.
+    let r = post(
+        "/staff/finance/recon",
+        &two,
+        vec![("csrf", &csrf2), ("rail", "jazzcash"), ("file", &file)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 409);
 }
