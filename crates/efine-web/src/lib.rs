@@ -7,6 +7,7 @@
 //!
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
+pub mod admin;
 pub mod auth;
 pub mod console;
 pub mod controllers;
@@ -240,6 +241,7 @@ pub fn router(state: AppState) -> Router {
             get(staff::new_get).post(staff::new_post),
         )
         .route("/staff/challans/{number}", get(staff::detail))
+        .route("/staff/users", get(admin::page).post(admin::add))
         .route("/staff/finance", get(finance::page))
         .route("/staff/finance/refunds", post(finance::request))
         .route("/staff/finance/refunds/decide", post(finance::decide))

@@ -53,6 +53,9 @@ pub async fn home(s: ConsoleSession, uri: Uri) -> Response {
     if matches!(role, Role::DepartmentAdmin | Role::Admin) {
         links.push(("/staff/schedule", "console.schedule"));
     }
+    if role == Role::Admin {
+        links.push(("/staff/users", "admin.title"));
+    }
     let mut body = String::from("<ul>");
     for (href, key) in links {
         body.push_str(&format!("<li><a href=\"{href}\">{}</a></li>", tr(l, key)));

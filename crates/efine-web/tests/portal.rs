@@ -529,6 +529,62 @@ async fn console_pages_walkthrough(app: TestApp) {
         .clone();
     assert_eq!(o["amount"], 75000, "{o}");
     assert_eq!(get("/staff/schedule", &sup).await.unwrap().status(), 403);
+
+    // The admin sees accounts with their devices and sessions and adds one, who can sign in.
+    app.user("admin.one", Role::Admin, None, None).await;
+    let adm = console_login(&app, "admin.one").await;
+    assert_eq!(get("/staff/users", &sup).await.unwrap().status(), 403);
+    let page = get("/staff/users", &adm)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // officer.psh: one device (the API token from app.officer()) and one browser session.
+    assert!(
+        page.contains("<tr><td><bdi dir=ltr class=id>officer.psh</bdi></td><td>officer</td><td><bdi dir=ltr class=id>traffic-police</bdi></td><td><bdi dir=ltr class=id>peshawar</bdi></td><td>1</td><td>1</td></tr>"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let add = |form: Vec<(&'static str, String)>| {
+        http.post(app.url("/staff/users"))
+            .header("cookie", adm.clone())
+            .form(&form)
+            .send()
+    };
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("username", "officer.swat".into()),
+        ("role", "officer".into()),
+        ("department", "traffic-police".into()),
+        ("password", "short".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("username", "officer.swat".into()),
+        ("role", "officer".into()),
+        ("department", "traffic-police".into()),
+        ("password", PASSWORD.into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422, "an officer needs a district");
+    assert!(r.text().await.unwrap().contains("district"));
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("username", "officer.swat".into()),
+        ("role", "officer".into()),
+        ("department", "traffic-police".into()),
+        ("district", "swat".into()),
+        ("password", PASSWORD.into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    console_login(&app, "officer.swat").await;
 }
 
 /// Starts a JazzCash checkout for challan `number`.

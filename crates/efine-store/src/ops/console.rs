@@ -162,3 +162,36 @@ pub fn search(
         .collect::<Result<Vec<_>, _>>()?;
     Ok((list, total))
 }
+
+/// A staff account as the admin console lists it: who, whether active, and how many devices
+/// (unexpired bearer tokens) and browser sessions it has open.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub principal: Principal,
+    pub active: bool,
+    pub devices: i64,
+    pub sessions: i64,
+}
+
+/// Every staff account, by username.
+pub fn users(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<Vec<UserRow>, StoreError> {
+    let now = to_micros(now);
+    tx.query(
+        "SELECT u.id, u.username, u.role, u.department, u.district, u.active,
+                (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.expires_at > $1),
+                (SELECT COUNT(*) FROM console_sessions s WHERE s.user_id = u.id AND s.expires_at > $1
+                   AND NOT EXISTS (SELECT 1 FROM console_logouts l WHERE l.session_hash = s.session_hash))
+         FROM users u ORDER BY u.username",
+        params![now],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(UserRow {
+            principal: users::principal(r, 0)?,
+            active: r.i64(5)? == 1,
+            devices: r.i64(6)?,
+            sessions: r.i64(7)?,
+        })
+    })
+    .collect()
+}
