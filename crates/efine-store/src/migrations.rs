@@ -18,6 +18,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0002_payments.sql"),
     },
     Migration {
+        version: 3,
+        name: "0003_enforcement",
+        sql: include_str!("../migrations/sqlite/0003_enforcement.sql"),
+    },
+    Migration {
         version: 6,
         name: "0006_console",
         sql: include_str!("../migrations/sqlite/0006_console.sql"),
@@ -34,6 +39,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "0002_payments",
         sql: include_str!("../migrations/postgres/0002_payments.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_enforcement",
+        sql: include_str!("../migrations/postgres/0003_enforcement.sql"),
     },
     Migration {
         version: 6,

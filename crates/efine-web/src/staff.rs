@@ -273,9 +273,8 @@ pub async fn search(
             tr(l, "portal.amount_due_today"),
         ));
         for c in &list {
-            let due = efine_core::challan::amount_due(c.amount, c.due_date, day);
             let due = if c.status == efine_core::challan::ChallanStatus::Unpaid {
-                due
+                c.amount_due(day)
             } else {
                 Money::ZERO
             };
