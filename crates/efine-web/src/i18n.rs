@@ -292,7 +292,7 @@ button.danger{background:#a11212}\
 .big{font-size:1.6rem;font-weight:bold}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}\
 th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align:top}\
-.scroll{overflow-x:auto}\
+.scroll{overflow-x:auto}code{overflow-wrap:anywhere;font-size:.85rem}\
 .id{direction:ltr;unicode-bidi:isolate;overflow-wrap:anywhere}\
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\

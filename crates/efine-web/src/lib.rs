@@ -21,6 +21,7 @@ pub mod pages;
 pub mod payments;
 pub mod poller;
 pub mod portal;
+pub mod queues;
 pub mod ratelimit;
 pub mod staff;
 pub mod verify;
@@ -265,6 +266,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/challans/{number}", get(staff::detail))
         .route("/staff/users", get(admin::page).post(admin::add))
+        .route("/staff/queues", get(queues::page))
+        .route(
+            "/staff/cancellations/{id}",
+            post(queues::decide_cancellation),
+        )
+        .route("/staff/appeals/{id}", post(queues::decide_appeal))
+        .route("/staff/appeals/{id}/evidence", get(queues::evidence))
+        .route(
+            "/staff/challans/{number}/cancellation",
+            post(queues::request_cancellation),
+        )
         .route("/staff/finance", get(finance::page))
         .route("/staff/finance/refunds", post(finance::request))
         .route("/staff/finance/refunds/decide", post(finance::decide))
@@ -277,6 +289,10 @@ pub fn router(state: AppState) -> Router {
         .route("/search", post(portal::search))
         .route("/search/cnic", post(portal::search_cnic))
         .route("/c/{number}", get(portal::challan))
+        .route(
+            "/c/{number}/appeal",
+            get(portal::appeal_get).post(portal::appeal_post),
+        )
         .route(
             "/c/{number}/pay",
             get(portal::pay_get).post(portal::pay_post),

@@ -463,8 +463,9 @@ pub async fn challan(
                 tr(l, "portal.pay_now"),
             ));
             body.push_str(&format!(
-                "<p class=hint>{}</p>",
-                trf(l, "portal.onebill", &[("psid", &ltr(&v.psid))])
+                "<p class=hint>{}</p><p><a href=\"/c/{n}/appeal\">{}</a></p>",
+                trf(l, "portal.onebill", &[("psid", &ltr(&v.psid))]),
+                tr(l, "appeal.link"),
             ));
         }
     }
@@ -671,4 +672,120 @@ pub async fn pay_post(
             &body,
         ),
     )
+}
+
+fn appeal_form(lang: Lang, number: &str, error: Option<&str>) -> String {
+    let err = error
+        .map(|e| format!("<p class=bad role=alert id=appeal-error>{}</p>", esc(e)))
+        .unwrap_or_default();
+    format!(
+        "<p>{}</p>{err}<form method=post action=\"/c/{n}/appeal\">\
+         <label for=reason>{}</label><p class=hint id=reason-hint>{}</p>\
+         <textarea id=reason name=reason rows=5 required maxlength=500 aria-describedby=reason-hint></textarea>\
+         <p><button type=submit>{}</button></p></form>",
+        tr(lang, "appeal.intro"),
+        tr(lang, "appeal.reason"),
+        tr(lang, "appeal.reason_hint"),
+        tr(lang, "appeal.submit"),
+        n = esc(number),
+    )
+}
+
+/// `GET /c/{number}/appeal`: one question, why the challan is contested.
+pub async fn appeal_get(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Path(number): Path<String>,
+) -> Response {
+    let here = i18n::here(&uri);
+    let d = match challan_or_page(&state, lang, &here, &number).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    html(
+        StatusCode::OK,
+        i18n::page(
+            lang,
+            &here,
+            tr(lang, "appeal.title"),
+            &appeal_form(lang, &d.view.challan_number, None),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AppealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /c/{number}/appeal`: lodges the appeal (the same store call as the JSON API); the
+/// surcharge clock stops until a supervisor decides.
+pub async fn appeal_post(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(number): Path<String>,
+    Form(f): Form<AppealForm>,
+) -> Response {
+    let Ok(n) = ChallanNumber::parse(&number) else {
+        return see_other("/");
+    };
+    let here = format!("/c/{}/appeal", n);
+    let reason = f.reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            i18n::page(
+                lang,
+                &here,
+                tr(lang, "appeal.title"),
+                &appeal_form(lang, &n.to_string(), Some(tr(lang, "appeal.reason_hint"))),
+            ),
+        );
+    }
+    let window = state.config.appeal_window_days;
+    let now = state.store.now();
+    let num = n.clone();
+    match state
+        .store
+        .write(move |tx| efine_store::ops::appeals::lodge(tx, &num, &reason, None, window, now))
+        .await
+    {
+        Ok(a) => html(
+            StatusCode::CREATED,
+            i18n::page(
+                lang,
+                &format!("/c/{n}"),
+                tr(lang, "appeal.lodged"),
+                &format!(
+                    "<div class=ok><p id=appeal-lodged>{}</p></div><p><a href=\"/c/{n}\">{}</a></p>",
+                    trf(
+                        lang,
+                        "appeal.lodged_body",
+                        &[
+                            ("id", &i18n::digits(lang, &a.id.to_string())),
+                            ("challan", &ltr(&a.challan_number))
+                        ]
+                    ),
+                    tr(lang, "pay.back_to_challan"),
+                ),
+            ),
+        ),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status.is_server_error() {
+                return e.into_response();
+            }
+            html(
+                e.status,
+                i18n::page(
+                    lang,
+                    &here,
+                    tr(lang, "appeal.title"),
+                    &appeal_form(lang, &n.to_string(), Some(&e.message)),
+                ),
+            )
+        }
+    }
 }

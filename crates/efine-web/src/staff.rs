@@ -47,6 +47,9 @@ pub async fn home(s: ConsoleSession, uri: Uri) -> Response {
         links.push(("/staff/challans/new", "staff.issue"));
     }
     links.push(("/staff/challans", "staff.search"));
+    if matches!(role, Role::Supervisor | Role::Admin) {
+        links.push(("/staff/queues", "queues.title"));
+    }
     if matches!(role, Role::Finance | Role::Admin | Role::Auditor) {
         links.push(("/staff/finance", "finance.title"));
     }
@@ -450,6 +453,9 @@ pub async fn detail(
         ));
     }
     body.push_str("</tbody></table></div>");
+    if v.status == "unpaid" {
+        body.push_str(&crate::queues::request_form(&s, &v.challan_number));
+    }
     let title = format!(
         "{} {}",
         tr(l, "portal.challan"),

@@ -15,12 +15,12 @@ use serde_json::json;
 async fn shots(b: &Browser, name: &str) {
     b.resize(360, 800).await;
     b.screenshot(&format!("{name}-phone")).await;
-    // Nothing runs off the side of a phone screen.
+    // Nothing runs off the side of a phone screen (wide tables scroll inside their box).
     let wide = b
         .script(
             "const w = document.documentElement.clientWidth; \
              return [...document.querySelectorAll('body *')].filter(e => { \
-               const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > w + 1 || r.left < -1); \
+               const r = e.getBoundingClientRect(); return r.width > 0 && !e.closest('.scroll') && (r.right > w + 1 || r.left < -1); \
              }).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30))",
         )
         .await;
@@ -134,4 +134,75 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
         .await;
     assert_eq!(v["status"], "paid");
     assert_eq!(v["paid"]["receipt_number"], receipt.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_approves_a_cancellation_in_the_console() {
+    let app = TestApp::sqlite().await;
+    let token = app.officer().await;
+    app.user(
+        "super.psh",
+        efine_core::auth::Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    let (_, c) = app
+        .issue(
+            &token,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-808"}),
+        )
+        .await;
+    let number = c["challan_number"].as_str().unwrap().to_string();
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/challans/{number}/cancellation")))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "duplicate of a paper challan"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let b = Browser::start().await;
+    // The console sends an anonymous visitor to the login page and back afterwards.
+    b.goto(&app.url("/staff/queues")).await;
+    b.wait_url("/staff/login").await;
+    shots(&b, "login-en").await;
+    b.find("#username").await.type_text("super.psh").await;
+    b.find("#password").await.type_text(common::PASSWORD).await;
+    b.find("form[action='/staff/login'] button")
+        .await
+        .click()
+        .await;
+    b.wait_url("/staff/queues").await;
+    let page = b.text().await;
+    assert!(page.contains("duplicate of a paper challan"), "{page}");
+    shots(&b, "queues-en").await;
+    b.goto(&app.url("/staff/queues?lang=ur")).await;
+    assert_eq!(b.script("return document.documentElement.dir").await, "rtl");
+    shots(&b, "queues-ur").await;
+    b.goto(&app.url("/staff/queues?lang=en")).await;
+
+    b.find("[id^=cancellation-] button[value=approve]")
+        .await
+        .click()
+        .await;
+    b.wait_url("/staff/queues").await;
+    let page = b.text().await;
+    assert!(!page.contains("duplicate of a paper challan"), "{page}");
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{number}"), None)
+        .await;
+    assert_eq!(v["status"], "cancelled");
+
+    // The record shows the cancellation in its history.
+    b.goto(&app.url(&format!("/staff/challans/{number}"))).await;
+    let page = b.text().await;
+    assert!(page.contains("Cancelled"), "{page}");
+    shots(&b, "staff-challan-en").await;
+    b.goto(&app.url("/staff/challans")).await;
+    shots(&b, "staff-search-en").await;
+    b.goto(&app.url("/staff/challans?lang=ur")).await;
+    shots(&b, "staff-search-ur").await;
 }

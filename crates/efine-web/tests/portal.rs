@@ -11,7 +11,8 @@ both_backends!(
     console_session_walkthrough,
     citizen_portal_walkthrough,
     console_pages_walkthrough,
-    finance_pages_walkthrough
+    finance_pages_walkthrough,
+    queues_walkthrough
 );
 
 /// A client that shows redirects instead of following them.
@@ -763,4 +764,146 @@ async fn finance_pages_walkthrough(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(r.status(), 409);
+}
+
+async fn queues_walkthrough(app: TestApp) {
+    let token = app.officer().await;
+    app.user(
+        "super.psh",
+        Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    let issue = |plate: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let (s, c) = app
+                .issue(
+                    &token,
+                    json!({"offence_code": "no-helmet", "vehicle_number": plate}),
+                )
+                .await;
+            assert_eq!(s, 201);
+            c["challan_number"].as_str().unwrap().to_string()
+        }
+    };
+    let contested = issue("PES-61").await;
+    let wrong = issue("PES-62").await;
+    let http = client();
+
+    // A citizen contests a challan from its page (no account needed).
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal")))
+        .form(&[("reason", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal")))
+        .form(&[("reason", "I was not riding; the plate was misread.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(r.text().await.unwrap().contains("id=appeal-lodged"));
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal")))
+        .form(&[("reason", "again")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "one appeal per challan");
+
+    // The officer asks for the other one to be cancelled from its console page.
+    let officer = console_login(&app, "officer.psh").await;
+    let page = http
+        .get(app.url(&format!("/staff/challans/{wrong}")))
+        .header("cookie", &officer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = http
+        .post(app.url(&format!("/staff/challans/{wrong}/cancellation")))
+        .header("cookie", &officer)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "issued to the wrong vehicle"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The supervisor's queue has both.
+    let sup = console_login(&app, "super.psh").await;
+    let queue = || {
+        let http = http.clone();
+        let url = app.url("/staff/queues");
+        let sup = sup.clone();
+        async move {
+            let r = http.get(url).header("cookie", sup).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let page = queue().await;
+    assert!(page.contains("issued to the wrong vehicle"), "{page}");
+    assert!(page.contains("the plate was misread"));
+    let csrf = hidden(&page, "csrf");
+    let (_, list) = app
+        .get("/api/v1/cancellations?status=pending", Some(&token))
+        .await;
+    let cid = list["cancellations"][0]["id"].as_i64().unwrap();
+    let r = http
+        .post(app.url(&format!("/staff/cancellations/{cid}")))
+        .header("cookie", &sup)
+        .form(&[("csrf", csrf.as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{wrong}"), None)
+        .await;
+    assert_eq!(v["status"], "cancelled");
+
+    // The appeal: reduce to Rs 200.
+    let page = queue().await;
+    let aid = page
+        .split("action=\"/staff/appeals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let decide = |form: Vec<(&'static str, String)>| {
+        http.post(app.url(&format!("/staff/appeals/{aid}")))
+            .header("cookie", sup.clone())
+            .form(&form)
+            .send()
+    };
+    assert_eq!(
+        decide(vec![("csrf", csrf.clone())]).await.unwrap().status(),
+        422
+    );
+    let r = decide(vec![
+        ("csrf", csrf.clone()),
+        ("outcome", "reduce".into()),
+        ("rupees", "200".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{contested}"), None)
+        .await;
+    assert_eq!(v["amount_due"], 20000, "{v}");
+    let page = queue().await;
+    assert_eq!(page.matches("Nothing is waiting.").count(), 2, "{page}");
 }
