@@ -5,7 +5,7 @@
 use crate::charts;
 use crate::controllers::stats::TransparencyView;
 use crate::html::escape as esc;
-use crate::pages::Lang;
+use crate::i18n::Lang;
 use crate::stats::{AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint};
 
 fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
@@ -15,32 +15,22 @@ fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
     }
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans','Noto Nastaliq Urdu',sans-serif;margin:0 auto;\
-padding:1rem;max-width:70rem;line-height:1.5;color:#111}\
-[lang=ur] body{font-family:'Noto Nastaliq Urdu','Noto Naskh Arabic',serif;line-height:2.1}\
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}\
-th,td{text-align:start;padding:.25rem .4rem;border-bottom:1px solid #ccc}\
-td.n,th.n{text-align:end;direction:ltr;unicode-bidi:embed}\
+// Beside the shared stylesheet: cards, charts and flags, and the wide main area.
+const STYLE: &str = "main{max-width:72rem}\
+td.n,th.n{text-align:end;direction:ltr;unicode-bidi:isolate}\
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #bbb;border-radius:.4rem;\
 padding:.5rem .8rem;min-width:9rem}.card b{display:block;font-size:1.4rem}\
-.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg{max-width:100%;height:auto}\
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts figure{margin:0}svg{max-width:100%;height:auto}\
 .flag{border-inline-start:4px solid #a11212;padding:.3rem .6rem;margin:.4rem 0;background:#fbeeee}\
-nav a{margin-inline-end:1rem}.live{font-size:.85rem;color:#555}";
+.live{font-size:.85rem;color:#444}";
 
-fn shell(lang: Lang, title: &str, seq: i64, body: &str) -> String {
-    let (code, dir) = match lang {
-        Lang::En => ("en", "ltr"),
-        Lang::Ur => ("ur", "rtl"),
-    };
+/// The page's own style, and the script that reloads it when the event log moves past `seq`.
+fn live(seq: i64) -> String {
     format!(
-        "<!doctype html><html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} - E-Fine</title>\
-<style>{STYLE}</style></head><body data-seq=\"{seq}\"><h1>{t}</h1>{body}\
-<script>(function(){{var s=+document.body.dataset.seq;if(!window.EventSource)return;\
+        "<style>{STYLE}</style><div id=live data-seq=\"{seq}\" hidden></div>\
+<script>(function(){{var s=+document.getElementById('live').dataset.seq;if(!window.EventSource)return;\
 var es=new EventSource('/api/v1/stats/stream');es.addEventListener('change',function(e){{\
-var n=JSON.parse(e.data).seq;if(n>s){{es.close();location.reload();}}}});}})();</script>\
-</body></html>",
-        t = esc(title)
+var n=JSON.parse(e.data).seq;if(n>s){{es.close();location.reload();}}}});}})();</script>"
     )
 }
 
@@ -105,18 +95,22 @@ fn rupees(paisa: i64) -> i64 {
     paisa / 100
 }
 
+/// The dashboard's title.
+pub fn dashboard_title(lang: Lang) -> &'static str {
+    t(lang, "Dashboard", "ڈیش بورڈ")
+}
+
+/// The dashboard's body, for the console's page shell.
 pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
-    let mut b = String::new();
+    let mut b = live(d.seq);
     b.push_str(&format!(
-        "<nav><a href=\"?lang=en\">English</a><a href=\"?lang=ur\">اردو</a>\
-<a href=\"/transparency\">{}</a><span class=live>{} {}</span></nav>",
-        t(lang, "Public figures", "عوامی اعداد و شمار"),
+        "<p class=live>{} · <a href=\"/transparency\">{}</a></p>",
         t(
             lang,
-            "Live: updates as challans are issued and paid. Signed in as",
-            "براہِ راست: چالان جاری اور ادا ہوتے ہی تازہ۔ صارف"
+            "Live: the figures update as challans are issued and paid.",
+            "براہِ راست: چالان جاری اور ادا ہوتے ہی اعداد تازہ ہوتے ہیں۔"
         ),
-        esc(&d.user)
+        t(lang, "Public figures", "عوامی اعداد و شمار"),
     ));
     let tot = &d.total;
     b.push_str("<div class=cards>");
@@ -304,18 +298,19 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
         t(lang, "By officer (CSV)", "افسر وار (CSV)"),
         t(lang, "By department (CSV)", "محکمہ وار (CSV)"),
     ));
-    shell(
-        lang,
-        t(lang, "E-Fine dashboard", "ای-فائن ڈیش بورڈ"),
-        d.seq,
-        &b,
-    )
+    b
 }
 
-/// The public page: per district, counts and money only.
+/// The public page's title.
+pub fn transparency_title(lang: Lang) -> &'static str {
+    t(lang, "Fines and fees by district", "ضلع وار جرمانے اور فیس")
+}
+
+/// The public page's body: per district, counts and money only.
 pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
-    let mut b = format!(
-        "<nav><a href=\"?lang=en\">English</a><a href=\"?lang=ur\">اردو</a></nav><p>{}</p>\
+    let mut b = live(seq);
+    b.push_str(&format!(
+        "<p>{}</p>\
 <table><thead><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
         t(
             lang,
@@ -327,7 +322,7 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
         t(lang, "Paid", "ادا شدہ"),
         t(lang, "Compliance", "ادائیگی کی شرح"),
         t(lang, "Collected", "وصول شدہ"),
-    );
+    ));
     for r in v.rows.iter().chain(std::iter::once(&v.total)) {
         let name = match lang {
             Lang::En => &r.name,
@@ -347,14 +342,5 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
         "</tbody></table><p><a href=\"/api/v1/public/transparency\">JSON</a> · \
 <a href=\"/api/v1/public/transparency?format=csv\">CSV</a></p>",
     );
-    shell(
-        lang,
-        t(
-            lang,
-            "E-Fine: fines and fees by district",
-            "ای-فائن: ضلع وار جرمانے اور فیس",
-        ),
-        seq,
-        &b,
-    )
+    b
 }

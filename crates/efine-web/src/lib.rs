@@ -7,17 +7,25 @@
 //!
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
+pub mod admin;
 pub mod auth;
 pub mod charts;
+pub mod console;
 pub mod controllers;
 pub mod dashboard;
 pub mod error;
+pub mod escalation;
 pub mod extract;
+pub mod finance;
 pub mod html;
+pub mod i18n;
 pub mod pages;
 pub mod payments;
 pub mod poller;
+pub mod portal;
+pub mod queues;
 pub mod ratelimit;
+pub mod staff;
 pub mod stats;
 pub mod verify;
 pub mod views;
@@ -27,8 +35,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
-    auth as auth_c, cash, catalogue, challans, checkout, documents, health, onebill, public, recon,
-    refunds, sandbox, stats as stats_c, verify as verify_c,
+    appeals, auth as auth_c, cancellations, cash, catalogue, challans, checkout, documents, health,
+    onebill, public, recon, refunds, sandbox, stats as stats_c, vehicles, verify as verify_c,
 };
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -50,6 +58,8 @@ pub struct WebConfig {
     /// Where citizens reach this server, without a trailing slash: QR codes carry
     /// `<public_url>/v/<token>`.
     pub public_url: String,
+    /// Days after the issue day within which a citizen may appeal.
+    pub appeal_window_days: u16,
 }
 
 impl Default for WebConfig {
@@ -58,6 +68,7 @@ impl Default for WebConfig {
             token_ttl: time::Duration::hours(12),
             lookups_per_minute: 30,
             public_url: "http://127.0.0.1:8080".into(),
+            appeal_window_days: 30,
         }
     }
 }
@@ -130,6 +141,7 @@ impl AppState {
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
         (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
+        (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
     )
 )]
 struct ApiDoc;
@@ -179,7 +191,25 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(stats_c::get_anomalies))
         .routes(routes!(stats_c::get_forecast))
         .routes(routes!(stats_c::get_transparency))
+        .routes(routes!(cancellations::request_cancellation))
+        .routes(routes!(cancellations::list_cancellations))
+        .routes(routes!(cancellations::approve_cancellation))
+        .routes(routes!(cancellations::reject_cancellation))
+        .routes(routes!(appeals::list_appeals))
+        .routes(routes!(appeals::decide_appeal))
+        .routes(routes!(appeals::get_appeal_evidence))
+        .routes(routes!(vehicles::get_vehicle_status))
+        .routes(routes!(vehicles::get_vehicle_clearance))
+        // Appeals may carry an evidence file: a larger body limit on this route only.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(appeals::lodge_appeal))
+                .layer(DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
+        )
 }
+
+/// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
+const APPEAL_BODY_LIMIT: usize = 1536 * 1024;
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -239,7 +269,52 @@ pub fn router(state: AppState) -> Router {
             post(sandbox::jazzcash_inquire),
         )
         .route("/v/{token}", get(verify_c::verify_page))
+        .route(
+            "/staff/login",
+            get(console::login_get).post(console::login_post),
+        )
+        .route("/staff/logout", post(console::logout))
+        .route("/staff", get(staff::home))
+        .route("/staff/challans", get(staff::search))
+        .route(
+            "/staff/challans/new",
+            get(staff::new_get).post(staff::new_post),
+        )
+        .route("/staff/challans/{number}", get(staff::detail))
+        .route("/staff/users", get(admin::page).post(admin::add))
+        .route("/staff/queues", get(queues::page))
+        .route(
+            "/staff/cancellations/{id}",
+            post(queues::decide_cancellation),
+        )
+        .route("/staff/appeals/{id}", post(queues::decide_appeal))
+        .route("/staff/appeals/{id}/evidence", get(queues::evidence))
+        .route(
+            "/staff/challans/{number}/cancellation",
+            post(queues::request_cancellation),
+        )
+        .route("/staff/finance", get(finance::page))
+        .route("/staff/finance/refunds", post(finance::request))
+        .route("/staff/finance/refunds/decide", post(finance::decide))
+        .route("/staff/finance/recon", post(finance::reconcile))
+        .route(
+            "/staff/schedule",
+            get(staff::schedule).post(staff::schedule_post),
+        )
+        .route("/", get(portal::home))
+        .route("/search", post(portal::search))
+        .route("/search/cnic", post(portal::search_cnic))
+        .route("/c/{number}", get(portal::challan))
+        .route(
+            "/c/{number}/appeal",
+            get(portal::appeal_get).post(portal::appeal_post),
+        )
+        .route(
+            "/c/{number}/pay",
+            get(portal::pay_get).post(portal::pay_post),
+        )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -6,6 +6,43 @@ use crate::sql::Tx;
 use crate::StoreError;
 use efine_core::audit::ChainVerifier;
 use efine_core::challan::{transition, ChallanEvent, ChallanStatus};
+use efine_core::penalty::{Adjustments, Stage};
+
+/// Applies one event to the appeal and enforcement projection, as the writing code did.
+fn replay_adjustment(adj: &mut Adjustments, kind: &str, payload: &str) -> Result<(), String> {
+    if !matches!(
+        kind,
+        "challan.surcharged" | "challan.escalated" | "appeal.lodged" | "appeal.decided"
+    ) {
+        return Ok(());
+    }
+    let p: serde_json::Value =
+        serde_json::from_str(payload).map_err(|_| "payload is not JSON".to_string())?;
+    let bad = || format!("{kind} payload is not as written");
+    match kind {
+        "challan.surcharged" => adj.surcharged = true,
+        "challan.escalated" => {
+            let s = p["stage"].as_str().and_then(Stage::parse).ok_or_else(bad)?;
+            adj.stage = adj.stage.max(Some(s));
+        }
+        "appeal.lodged" => {
+            let d = p["paused_since"].as_str().ok_or_else(bad)?;
+            adj.paused_since = Some(
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| bad())?,
+            );
+        }
+        _ => {
+            let days = p["paused_days"].as_u64().ok_or_else(bad)?;
+            adj.paused_days += u32::try_from(days).map_err(|_| bad())?;
+            adj.paused_since = None;
+            if let Some(r) = p["reduced_amount"].as_i64() {
+                adj.reduced_amount = Some(efine_core::Money::from_paisa(r).map_err(|_| bad())?);
+            }
+        }
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
@@ -87,7 +124,14 @@ pub fn verify_challans(
             let number = c.number.to_string();
             let evs = events::for_subject(tx, &number)?;
             let mut status: Option<ChallanStatus> = None;
+            let mut adj = Adjustments::default();
             for e in &evs {
+                if let Err(reason) = replay_adjustment(&mut adj, &e.kind, &e.payload) {
+                    return Ok(Err(Finding::Challan {
+                        number,
+                        reason: format!("event {}: {reason}", e.seq),
+                    }));
+                }
                 let ev = match e.kind.as_str() {
                     "challan.issued" => ChallanEvent::Issued,
                     "challan.paid" => ChallanEvent::PaymentConfirmed,
@@ -135,6 +179,15 @@ pub fn verify_challans(
                     }))
                 }
                 Some(_) => {}
+            }
+            if adj != c.adjustments {
+                return Ok(Err(Finding::Challan {
+                    number,
+                    reason: format!(
+                        "the row's appeal or enforcement columns ({:?}) differ from what its events say ({adj:?})",
+                        c.adjustments
+                    ),
+                }));
             }
         }
         progress(count);

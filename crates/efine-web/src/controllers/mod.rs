@@ -1,6 +1,8 @@
 //! One file per resource; handlers parse, call one store function, render.
 
+pub mod appeals;
 pub mod auth;
+pub mod cancellations;
 pub mod cash;
 pub mod catalogue;
 pub mod challans;
@@ -14,4 +16,5 @@ pub mod recon;
 pub mod refunds;
 pub mod sandbox;
 pub mod stats;
+pub mod vehicles;
 pub mod verify;
