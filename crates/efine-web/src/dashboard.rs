@@ -177,20 +177,45 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
         &d.rails.iter().map(|r| r.rail.clone()).collect::<Vec<_>>(),
         &d.rails.iter().map(|r| rupees(r.amount)).collect::<Vec<_>>(),
     );
-    let grid = charts::hotspots(
-        t(
-            lang,
-            "Hotspots: challans per 1 km cell",
-            "ہاٹ اسپاٹ: فی مربع کلومیٹر چالان",
-        ),
-        &d.hotspots
-            .iter()
-            .map(|h| (h.lat_micro, h.lon_micro, h.issued))
-            .collect::<Vec<_>>(),
-    );
+    // One grid per district (the busiest four): a kilometre cell is invisible on a map of the
+    // whole province.
+    let mut districts: Vec<&str> = Vec::new();
+    for h in &d.hotspots {
+        if !districts.contains(&h.district_code.as_str()) && districts.len() < 4 {
+            districts.push(&h.district_code);
+        }
+    }
+    let grid: String = districts
+        .iter()
+        .map(|code| {
+            let name = d
+                .districts
+                .iter()
+                .find(|r| r.code == *code)
+                .map(|r| match lang {
+                    Lang::En => r.name.clone(),
+                    Lang::Ur => r.name_ur.clone(),
+                })
+                .unwrap_or_else(|| code.to_string());
+            format!(
+                "<figure>{}</figure>",
+                charts::hotspots(
+                    &format!(
+                        "{}: {name}",
+                        t(lang, "Challans per 1 km cell", "فی مربع کلومیٹر چالان")
+                    ),
+                    &d.hotspots
+                        .iter()
+                        .filter(|h| h.district_code == *code)
+                        .map(|h| (h.lat_micro, h.lon_micro, h.issued))
+                        .collect::<Vec<_>>(),
+                )
+            )
+        })
+        .collect();
     b.push_str(&format!(
         "<h2>{}</h2><div class=charts><figure>{daily_chart}</figure><figure>{weekly_chart}</figure>\
-<figure>{rail_chart}</figure><figure>{grid}</figure></div>\
+<figure>{rail_chart}</figure>{grid}</div>\
 <p><a href=\"/api/v1/stats/trends?format=csv\">{}</a> · <a href=\"/api/v1/stats/trends?period=week&amp;format=csv\">{}</a> · \
 <a href=\"/api/v1/stats/rails?format=csv\">{}</a> · <a href=\"/api/v1/stats/hotspots?format=csv\">{}</a></p>",
         t(lang, "Trends", "رجحانات"),
