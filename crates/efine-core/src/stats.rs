@@ -495,7 +495,7 @@ mod tests {
     /// rates and binomial noise, three of them planted with a raised rate of one metric.
     #[test]
     fn precision_and_recall_on_generated_data() {
-        let mut rng = Rng(0x5eed_e_f1e);
+        let mut rng = Rng(0x5eed_ef1e);
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         for _ in 0..200 {
             let mut figs = Vec::new();
