@@ -172,6 +172,10 @@ async fn summary_scoping_csv_and_live_updates(app: TestApp) {
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{v}");
     assert_eq!(rows[0]["district_code"], "swat");
+    let (_, v) = app
+        .get("/api/v1/stats/summary?group_by=offence", Some(&swat))
+        .await;
+    assert_eq!(v["total"]["issued"], 1, "{v}");
 
     // Bad input names the field; no token is 401.
     for (q, field) in [
