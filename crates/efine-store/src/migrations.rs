@@ -17,6 +17,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0002_payments",
         sql: include_str!("../migrations/sqlite/0002_payments.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_notifications",
+        sql: include_str!("../migrations/sqlite/0004_notifications.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -29,5 +34,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "0002_payments",
         sql: include_str!("../migrations/postgres/0002_payments.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_notifications",
+        sql: include_str!("../migrations/postgres/0004_notifications.sql"),
     },
 ];

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod challans;
 pub mod events;
 pub mod ledger;
+pub mod notify;
 pub mod payments;
 pub mod recon;
 pub mod refunds;
