@@ -84,16 +84,13 @@ pub fn add_recipient(
 
 /// The last event turned into messages.
 pub fn cursor(tx: &mut dyn Tx) -> Result<i64, StoreError> {
-    Ok(tx
-        .query_one("SELECT seq FROM notify_cursors WHERE name = 'events'", &[])?
-        .i64(0)?)
+    tx.query_one("SELECT seq FROM notify_cursors WHERE name = 'events'", &[])?
+        .i64(0)
 }
 
 /// The challan an event is about, if it is one that gives a message.
 pub fn challan_of(e: &EventRecord) -> Option<ChallanNumber> {
-    if reason_of(e).is_none() {
-        return None;
-    }
+    reason_of(e)?;
     let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
     payload
         .get("challan_number")
@@ -512,8 +509,9 @@ pub fn list(tx: &mut dyn Tx, f: &Filter) -> Result<Vec<Message>, StoreError> {
     tx.query(
         &format!(
             "SELECT {COLS} FROM notifications
-             WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR challan_number = $2)
-               AND ($3 IS NULL OR reason = $3 OR reason LIKE $3 || ':%')
+             WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
+               AND (CAST($2 AS TEXT) IS NULL OR challan_number = $2)
+               AND (CAST($3 AS TEXT) IS NULL OR reason = $3 OR reason LIKE $3 || ':%')
              ORDER BY id DESC LIMIT $4"
         ),
         params![
