@@ -220,7 +220,13 @@ impl Notifier {
         let Some(last) = page.last().map(|e| e.seq) else {
             return Ok((0, false));
         };
-        let numbers: Vec<_> = page.iter().filter_map(outbox::challan_of).collect();
+        // Stale events give no message (see `outbox::derive`): no owner to look up for them.
+        let fresh_from = self.store.now() - efine_core::notify::STALE_AFTER;
+        let numbers: Vec<_> = page
+            .iter()
+            .filter(|e| efine_core::clock::from_micros(e.at_micros) >= fresh_from)
+            .filter_map(outbox::challan_of)
+            .collect();
         let mut to = last;
         if let Some(blocked) = self.resolve(numbers).await? {
             // Stop before the first event about the challan whose owner could not be found.

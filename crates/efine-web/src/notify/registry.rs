@@ -233,7 +233,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
+        .ok_or_else(|| "it must be an http:// or https:// URL".to_string())?;
     let authority = rest.split('/').next().unwrap_or("");
     if authority.is_empty() || authority.contains('@') || url.contains(char::is_whitespace) {
         return Err("the URL must name a host and carry no credentials".into());
