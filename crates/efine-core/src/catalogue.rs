@@ -3,6 +3,7 @@
 
 use crate::code::{Abbr, DepartmentCode, DistrictCode, OffenceCode};
 use crate::money::Money;
+use crate::penalty::PenaltySchedule;
 use crate::ParseError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -64,6 +65,8 @@ pub struct Offence {
     pub days_to_pay: u16,
     pub legal_reference: String,
     pub active: bool,
+    /// Surcharge, early-payment discount and escalation stages after the due date.
+    pub penalty: PenaltySchedule,
 }
 
 /// The seed file's shape for an offence (amounts as rupee strings, for people editing it).
@@ -78,6 +81,19 @@ pub struct OffenceSeed {
     pub amount: String,
     pub days_to_pay: u16,
     pub legal_reference: String,
+    /// This offence's own terms; without it, the catalogue's default for its kind.
+    #[serde(default)]
+    pub penalty: Option<PenaltySchedule>,
+}
+
+/// The catalogue's default penalty terms for fines and for fees.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PenaltyDefaults {
+    #[serde(default)]
+    pub fine: PenaltySchedule,
+    #[serde(default)]
+    pub fee: PenaltySchedule,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +101,8 @@ pub struct CatalogueSeed {
     pub districts: Vec<District>,
     pub departments: Vec<Department>,
     pub offences: Vec<OffenceSeed>,
+    #[serde(default)]
+    pub penalty_defaults: PenaltyDefaults,
 }
 
 /// A checked catalogue, ready to load.
@@ -157,6 +175,13 @@ impl CatalogueSeed {
                     o.department, o.code
                 )));
             }
+            let penalty = o.penalty.unwrap_or_else(|| match o.kind {
+                OffenceKind::Fine => self.penalty_defaults.fine.clone(),
+                OffenceKind::Fee => self.penalty_defaults.fee.clone(),
+            });
+            penalty.check().map_err(|e| {
+                ParseError::new(format!("offence {}/{}: {e}", o.department, o.code))
+            })?;
             offences.push(Offence {
                 department: o.department,
                 code: o.code,
@@ -168,6 +193,7 @@ impl CatalogueSeed {
                 days_to_pay: o.days_to_pay,
                 legal_reference: o.legal_reference,
                 active: true,
+                penalty,
             });
         }
         Ok(Catalogue {

@@ -3,7 +3,7 @@
 //! Everything that decides lives here: money arithmetic (`Money`, integer paisa), the identifiers
 //! citizens and banks type (`Cnic`, `MobileNumber`, `VehicleNumber`, `ChallanNumber`, `Psid`), the
 //! catalogue (departments, districts, offences and fees), the challan lifecycle as a transition
-//! table, the amount due on a given day, personal-data masking, staff roles and scopes, and the
+//! table, the penalty schedule (amount due on a given day, surcharge, enforcement stages), personal-data masking, staff roles and scopes, and the
 //! hash chain of the audit log, and the signing and verification of QR tokens (`qr`).
 //!
 //! This crate must not depend on IO, async runtimes, SQL or HTTP. Values of its types are valid by
@@ -21,6 +21,7 @@ pub mod mask;
 pub mod money;
 pub mod notify;
 pub mod payment;
+pub mod penalty;
 pub mod psid;
 pub mod qr;
 

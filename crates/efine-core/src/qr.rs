@@ -563,7 +563,9 @@ mod tests {
             name: None,
             location: Default::default(),
             notes: None,
+            penalty: Default::default(),
             status: crate::ChallanStatus::Unpaid,
+            adjustments: Default::default(),
         }
     }
 

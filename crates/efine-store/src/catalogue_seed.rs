@@ -33,6 +33,22 @@ mod tests {
             .find(|d| d.code.as_str() == "traffic-police")
             .unwrap();
         assert_eq!(trf.abbr.as_str(), "TRF");
+        let terms = |code: &str| {
+            &c.offences
+                .iter()
+                .find(|o| o.code.as_str() == code)
+                .unwrap()
+                .penalty
+        };
+        assert_eq!(terms("no-helmet").escalation.len(), 3);
+        assert_eq!(
+            terms("wrong-parking").discount.map(|d| d.basis_points),
+            Some(2000)
+        );
+        assert_eq!(
+            terms("token-tax-late").surcharge,
+            efine_core::penalty::Surcharge::Percent { basis_points: 1000 }
+        );
         for d in &c.departments {
             assert!(
                 c.offences.iter().filter(|o| o.department == d.code).count() >= 4,

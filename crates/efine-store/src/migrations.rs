@@ -18,6 +18,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0002_payments.sql"),
     },
     Migration {
+        version: 3,
+        name: "0003_enforcement",
+        sql: include_str!("../migrations/sqlite/0003_enforcement.sql"),
+    },
+    Migration {
         version: 4,
         name: "0004_notifications",
         sql: include_str!("../migrations/sqlite/0004_notifications.sql"),
@@ -34,6 +39,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "0002_payments",
         sql: include_str!("../migrations/postgres/0002_payments.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_enforcement",
+        sql: include_str!("../migrations/postgres/0003_enforcement.sql"),
     },
     Migration {
         version: 4,

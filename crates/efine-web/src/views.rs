@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use efine_core::auth::Principal;
-use efine_core::challan::{amount_due, Challan, Location};
+use efine_core::challan::{Challan, Location};
 use efine_core::clock::karachi_date;
 use efine_core::{
     mask, Cnic, Department, DepartmentCode, District, DistrictCode, MobileNumber, Offence,
@@ -278,7 +278,7 @@ pub struct IssuedChallanView {
 
 impl IssuedChallanView {
     pub fn new(c: &Challan, today: Date, qr_token: String, verify_url: String) -> Self {
-        let due = amount_due(c.amount, c.due_date, today);
+        let due = c.amount_due(today);
         IssuedChallanView {
             challan_number: c.number.to_string(),
             psid: c.psid.to_string(),
@@ -300,17 +300,13 @@ impl IssuedChallanView {
 /// What is owed today: nothing once paid or cancelled.
 fn due_now(c: &Challan, today: Date) -> efine_core::Money {
     match c.status {
-        efine_core::ChallanStatus::Unpaid => amount_due(c.amount, c.due_date, today),
+        efine_core::ChallanStatus::Unpaid => c.amount_due(today),
         _ => efine_core::Money::ZERO,
     }
 }
 
 pub fn after_due(c: &Challan) -> efine_core::Money {
-    amount_due(
-        c.amount,
-        c.due_date,
-        c.due_date.next_day().unwrap_or(c.due_date),
-    )
+    c.amount_after_due_date()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -672,7 +668,7 @@ fn genuine_summary(
     };
     match c.status {
         ChallanStatus::Unpaid => {
-            let due = amount_due(c.amount, c.due_date, today);
+            let due = c.amount_due(today);
             if today <= c.due_date {
                 format!(
                     "Genuine {what} {}: unpaid, {due} due by {} ({} from the day after).",

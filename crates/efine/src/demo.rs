@@ -243,7 +243,7 @@ async fn pay_pilot(
     for (i, (at, rail, c)) in plan.into_iter().enumerate() {
         let local = at.to_offset(KARACHI);
         let local = time::PrimitiveDateTime::new(local.date(), local.time());
-        let amount = efine_core::challan::amount_due(c.amount, c.due_date, karachi_date(at));
+        let amount = c.amount_due(karachi_date(at));
         let fut = match rail {
             Rail::OneBill => {
                 let bank = ["HBL", "UBL", "MCB", "BOK", "ABL"][i % 5];

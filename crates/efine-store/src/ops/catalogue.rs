@@ -6,6 +6,7 @@ use crate::{params, StoreError};
 use efine_core::catalogue::{Catalogue, Department, District, Offence, OffenceKind};
 use efine_core::clock::to_micros;
 use efine_core::code::Abbr;
+use efine_core::penalty::PenaltySchedule;
 use efine_core::{DepartmentCode, DistrictCode, Money, OffenceCode};
 use time::OffsetDateTime;
 
@@ -69,8 +70,8 @@ pub fn load_if_empty(
 fn insert_offence(tx: &mut dyn Tx, o: &Offence, at: OffsetDateTime) -> Result<(), StoreError> {
     tx.exec(
         "INSERT INTO offences (department, code, version, kind, name_en, name_ur, amount_paisa,
-                               days_to_pay, legal_reference, active, effective_from)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                               days_to_pay, legal_reference, active, effective_from, penalty)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         params![
             o.department.as_str(),
             o.code.as_str(),
@@ -82,7 +83,8 @@ fn insert_offence(tx: &mut dyn Tx, o: &Offence, at: OffsetDateTime) -> Result<()
             i64::from(o.days_to_pay),
             o.legal_reference.as_str(),
             i64::from(o.active),
-            to_micros(at)
+            to_micros(at),
+            penalty_json(&o.penalty)
         ],
     )?;
     Ok(())
@@ -128,6 +130,14 @@ pub fn change_offence(
     Ok(next)
 }
 
+pub(crate) fn penalty_json(p: &PenaltySchedule) -> String {
+    serde_json::to_string(p).unwrap_or_default()
+}
+
+pub(crate) fn parse_penalty(s: &str) -> Result<PenaltySchedule, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("penalty terms {s}: {e}")))
+}
+
 fn district(r: &Row) -> Result<District, StoreError> {
     Ok(District {
         code: DistrictCode::parse(&r.text(0)?)?,
@@ -152,7 +162,7 @@ fn department(r: &Row) -> Result<Department, StoreError> {
 }
 
 const OFFENCE_COLS: &str = "id, department, code, version, kind, name_en, name_ur, amount_paisa, \
-                            days_to_pay, legal_reference, active";
+                            days_to_pay, legal_reference, active, penalty";
 
 fn offence(r: &Row) -> Result<(i64, Offence), StoreError> {
     Ok((
@@ -169,6 +179,7 @@ fn offence(r: &Row) -> Result<(i64, Offence), StoreError> {
                 .map_err(|_| StoreError::Corrupt("days_to_pay".into()))?,
             legal_reference: r.text(9)?,
             active: r.i64(10)? != 0,
+            penalty: parse_penalty(&r.text(11)?)?,
         },
     ))
 }

@@ -6,6 +6,7 @@ use crate::{params, StoreError};
 use efine_core::auth::Principal;
 use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus, Location};
 use efine_core::clock::{from_micros, karachi_date, to_micros};
+use efine_core::penalty::{Adjustments, Stage};
 use efine_core::{
     ChallanNumber, Cnic, DepartmentCode, DistrictCode, MobileNumber, Money, OffenceCode,
     OffenceKind, Psid, VehicleNumber,
@@ -130,16 +131,18 @@ pub fn issue(
         name: new.name.clone(),
         location: new.location.clone(),
         notes: new.notes.clone(),
+        penalty: offence.penalty.clone(),
         status: challan::transition(None, ChallanEvent::Issued)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        adjustments: Default::default(),
     };
     tx.exec(
         "INSERT INTO challans (number, psid, department, district, year, seq, offence_id,
             offence_code, offence_version, kind, amount_paisa, issued_at, due_date, officer_id,
             officer, vehicle, vehicle_authority, cnic, mobile, name, lat_micro, lon_micro,
-            location_text, notes, status)
+            location_text, notes, status, penalty)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25)",
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         params![
             c.number.to_string(),
             c.psid.as_str(),
@@ -165,7 +168,8 @@ pub fn issue(
             c.location.lon_micro,
             c.location.text.clone(),
             c.notes.clone(),
-            c.status.as_str()
+            c.status.as_str(),
+            catalogue::penalty_json(&c.penalty)
         ],
     )?;
     events::append(
@@ -208,11 +212,21 @@ pub fn snapshot(c: &Challan) -> serde_json::Value {
     v
 }
 
-const COLS: &str = "number, psid, department, district, offence_code, offence_version, kind, \
+pub(crate) const COLS: &str =
+    "number, psid, department, district, offence_code, offence_version, kind, \
     amount_paisa, issued_at, due_date, officer, vehicle, vehicle_authority, cnic, mobile, name, \
-    lat_micro, lon_micro, location_text, notes, status";
+    lat_micro, lon_micro, location_text, notes, status, penalty, paused_days, paused_since, \
+    reduced_amount_paisa, stage, surcharged";
 
-fn row(r: &Row) -> Result<Challan, StoreError> {
+/// Column count of `COLS`: extra selected columns start here.
+pub(crate) const NCOLS: usize = 27;
+
+fn parse_date(s: &str) -> Result<time::Date, StoreError> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| StoreError::Corrupt(format!("date {s}")))
+}
+
+pub(crate) fn row(r: &Row) -> Result<Challan, StoreError> {
     let status = r.text(20)?;
     let due = r.text(9)?;
     Ok(Challan {
@@ -250,6 +264,18 @@ fn row(r: &Row) -> Result<Challan, StoreError> {
         notes: r.opt_text(19)?,
         status: ChallanStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        penalty: catalogue::parse_penalty(&r.text(21)?)?,
+        adjustments: Adjustments {
+            paused_days: u32::try_from(r.i64(22)?)
+                .map_err(|_| StoreError::Corrupt("paused_days".into()))?,
+            paused_since: r.opt_text(23)?.map(|d| parse_date(&d)).transpose()?,
+            reduced_amount: r.opt_i64(24)?.map(Money::from_paisa).transpose()?,
+            stage: r
+                .opt_text(25)?
+                .map(|s| Stage::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("stage {s}"))))
+                .transpose()?,
+            surcharged: r.i64(26)? != 0,
+        },
     })
 }
 
@@ -306,6 +332,6 @@ pub fn page(tx: &mut dyn Tx, after_id: i64, limit: i64) -> Result<Vec<(i64, Chal
         params![after_id, limit],
     )?
     .iter()
-    .map(|r| Ok((r.i64(21)?, row(r)?)))
+    .map(|r| Ok((r.i64(NCOLS)?, row(r)?)))
     .collect()
 }

@@ -10,7 +10,7 @@ use crate::ops::{catalogue, challans};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::audit::EventRecord;
-use efine_core::challan::{amount_due, Challan, ChallanStatus};
+use efine_core::challan::{Challan, ChallanStatus};
 use efine_core::clock::{from_micros, karachi_date, to_micros};
 use efine_core::notify::{self, message_key, Channel, Reason, Texts};
 use efine_core::{ChallanNumber, Money};
@@ -131,9 +131,10 @@ fn day(d: Date) -> String {
     .unwrap_or_else(|_| d.to_string())
 }
 
-/// The first day the surcharge applies.
-pub fn surcharge_from(c: &Challan) -> Date {
-    c.due_date.next_day().unwrap_or(c.due_date)
+/// The first day the surcharge applies, by the challan's penalty terms (`None` while the clock
+/// stands still under appeal).
+pub fn surcharge_from(c: &Challan) -> Option<Date> {
+    c.terms().surcharge_from()
 }
 
 fn render(
@@ -152,8 +153,8 @@ fn render(
             .and_then(|v| v.as_i64())
             .and_then(|p| Money::from_paisa(p).ok())
     };
-    let due_today = amount_due(c.amount, c.due_date, today);
-    let late = amount_due(c.amount, c.due_date, surcharge_from(c));
+    let due_today = c.amount_due(today);
+    let late = c.amount_after_due_date();
     let vars: Vec<(&str, String)> = match reason {
         Reason::Issued | Reason::Reminder => {
             let names = catalogue::names_for(tx, c)?;
@@ -300,7 +301,9 @@ pub fn reminders_pending(
     today: Date,
     limit: i64,
 ) -> Result<Vec<ChallanNumber>, StoreError> {
-    // Surcharge from the day after the due date: due dates from today to today + 2.
+    // The surcharge starts the day after the due date: due dates from today to today + 2. (A
+    // challan whose appeal moved its surcharge date is checked against its own terms by
+    // `enqueue_reminders`; one moved outside this window gets no reminder.)
     let last = today + Duration::days(notify::REMINDER_DAYS - 1);
     tx.query(
         "SELECT c.number FROM challans c
@@ -330,7 +333,8 @@ pub fn enqueue_reminders(
         let Some(c) = challans::by_number(tx, n)? else {
             continue;
         };
-        if c.status != ChallanStatus::Unpaid || !notify::reminder_due(surcharge_from(&c), today) {
+        let due = surcharge_from(&c).is_some_and(|from| notify::reminder_due(from, today));
+        if c.status != ChallanStatus::Unpaid || !due {
             continue;
         }
         added += enqueue(

@@ -9,7 +9,7 @@
 use crate::ops::{challans, events, ledger};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
-use efine_core::challan::{self, amount_due, Challan, ChallanEvent, ChallanStatus};
+use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus};
 use efine_core::clock::{from_micros, karachi_date, to_micros};
 use efine_core::ledger as postings;
 use efine_core::payment::{self as pay, AttemptEvent, AttemptState, Rail};
@@ -300,7 +300,7 @@ pub fn payable(
             ))
         }
     }
-    let due = amount_due(c.amount, c.due_date, on);
+    let due = c.amount_due(on);
     Ok((c, due))
 }
 
@@ -575,7 +575,7 @@ pub fn pay_bill(
     } else {
         today
     };
-    let due = amount_due(c.amount, c.due_date, on);
+    let due = c.amount_due(on);
     if amount != due {
         return Ok(BillPayment::WrongAmount { due });
     }

@@ -7,7 +7,7 @@ use crate::payments::same;
 use crate::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::Json;
-use efine_core::challan::{amount_due, ChallanStatus};
+use efine_core::challan::ChallanStatus;
 use efine_core::clock::karachi_date;
 use efine_core::payment::Rail;
 use efine_core::Psid;
@@ -72,11 +72,17 @@ pub async fn bill_inquiry(
             return Json(InquiryResponse::code_only(ResponseCode::ProcessingFailed));
         }
     };
-    let after = amount_due(
-        c.amount,
-        c.due_date,
-        c.due_date.next_day().unwrap_or(c.due_date),
-    );
+    // The same schedule the payment is checked against: the bank charges the first amount up to
+    // the due date and the second after it. Under appeal the clock stands still, so both agree.
+    let today = karachi_date(state.store.now());
+    let terms = c.terms();
+    let (due_date, within, after) = match terms.surcharge_from() {
+        None => (today, c.amount_due(today), c.amount_due(today)),
+        Some(_) => {
+            let due = terms.effective_due_date();
+            (due, c.amount_due(today.min(due)), c.amount_after_due_date())
+        }
+    };
     let issued = karachi_date(c.issued_at);
     let mut resp = InquiryResponse {
         Response_Code: ResponseCode::Ok.code().into(),
@@ -91,8 +97,8 @@ pub async fn bill_inquiry(
             ChallanStatus::Cancelled => "B",
         }
         .into(),
-        Due_Date: onebill::format_date(c.due_date),
-        Amount_Within_DueDate: onebill::format_signed_amount(c.amount),
+        Due_Date: onebill::format_date(due_date),
+        Amount_Within_DueDate: onebill::format_signed_amount(within),
         Amount_After_DueDate: onebill::format_signed_amount(after),
         Billing_Month: format!("{:02}{:02}", issued.year() % 100, u8::from(issued.month())),
         Date_Paid: String::new(),
