@@ -295,7 +295,7 @@ pub fn derive(
 }
 
 /// Unpaid challans whose surcharge starts within the reminder window on `today` and that have no
-/// reminder yet (and a recipient not known to be nobody).
+/// reminder yet, leaving out those known to have nobody to send to.
 pub fn reminders_pending(
     tx: &mut dyn Tx,
     today: Date,
@@ -311,7 +311,8 @@ pub fn reminders_pending(
            AND NOT EXISTS (SELECT 1 FROM notifications n
                            WHERE n.challan_number = c.number AND n.reason = 'reminder')
            AND NOT EXISTS (SELECT 1 FROM notify_recipients r
-                           WHERE r.challan_number = c.number AND r.source = 'none')
+                           WHERE r.challan_number = c.number
+                             AND r.mobile IS NULL AND r.email IS NULL)
          ORDER BY c.due_date, c.number LIMIT $3",
         params![today.to_string(), last.to_string(), limit],
     )?
