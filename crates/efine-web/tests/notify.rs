@@ -367,3 +367,82 @@ async fn two_nodes_send_each_message_once() {
         assert!(refs.contains(&format!("{n}:reminder:sms")));
     }
 }
+
+/// The enforcement and appeal events, in the shapes the escalation job and the appeals path
+/// record them (docs/architecture.md, "Event kinds"), each give one message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforcement_and_appeal_events_give_messages() {
+    let app = TestApp::sqlite().await;
+    let officer = app.officer().await;
+    let (s, c) = app
+        .issue(
+            &officer,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-77", "mobile": "03005550001"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let number = c["challan_number"].as_str().unwrap().to_string();
+    let (n, sent) = sandbox_notifier(&app.store, "node-e", 200);
+    n.run_once().await.unwrap();
+    let at = app.store.now();
+    let events = [
+        (
+            "challan.surcharged",
+            json!({"challan_number": number, "amount_due": 100_000, "surcharge_from": "2026-12-09"}),
+        ),
+        (
+            "challan.escalated",
+            json!({"challan_number": number, "stage": "impound_eligible", "amount_due": 100_000}),
+        ),
+        (
+            "challan.escalated",
+            json!({"challan_number": number, "stage": "impound_eligible", "amount_due": 100_000}),
+        ),
+        (
+            "appeal.decided",
+            json!({"challan_number": number, "appeal_id": 7, "outcome": "reduce", "amount_due": 30_000, "reduced_amount": 30_000, "paused_days": 4}),
+        ),
+    ];
+    let subject = number.clone();
+    app.store
+        .write(move |tx| {
+            for (kind, payload) in &events {
+                efine_store::ops::events::append(tx, at, kind, &subject, "test", payload)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let r = n.run_once().await.unwrap();
+    assert_eq!(
+        (r.queued, r.sent),
+        (3, 3),
+        "the repeated stage is one message: {r:?}"
+    );
+    let texts: Vec<(String, String)> = sent
+        .sent()
+        .into_iter()
+        .skip(1)
+        .map(|m| (m.reference, m.text))
+        .collect();
+    assert_eq!(texts[0].0, format!("{number}:surcharged:sms"));
+    assert!(texts[0].1.contains("Rs 1,000 is now due"), "{}", texts[0].1);
+    assert_eq!(
+        texts[1].0,
+        format!("{number}:escalated:impound_eligible:sms")
+    );
+    assert!(
+        texts[1].1.contains("has reached the impound stage"),
+        "{}",
+        texts[1].1
+    );
+    assert!(texts[1].1.contains("گاڑی ضبطی"), "{}", texts[1].1);
+    assert_eq!(texts[2].0, format!("{number}:appeal_decided:7:sms"));
+    assert!(
+        texts[2]
+            .1
+            .contains("was decided: amount reduced. Amount now due Rs 300."),
+        "{}",
+        texts[2].1
+    );
+}
