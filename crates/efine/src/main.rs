@@ -695,10 +695,17 @@ async fn audit_verify(store: &Store) -> Result<std::process::ExitCode> {
             audit::verify_challans(tx, &mut |n| b.set_message(format!("{n} challans checked")))
         })
         .await?;
+    let checked = match challans {
+        Ok(c) => store.read(audit::verify_requests).await?.map(|r| (c, r)),
+        Err(f) => Err(f),
+    };
     bar.finish_and_clear();
-    match challans {
-        Ok(c) => {
-            println!("intact: {events} events chained, {c} challans match their events");
+    match checked {
+        Ok((c, r)) => {
+            println!(
+                "intact: {events} events chained, {c} challans match their events, and {r} \
+                 cancellation requests and appeals match theirs"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
