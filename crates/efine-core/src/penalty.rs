@@ -76,6 +76,37 @@ impl Stage {
     }
 }
 
+/// How a supervisor decides an appeal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealOutcome {
+    /// The challan stands as issued.
+    Uphold,
+    /// The challan stands at a lower amount.
+    Reduce,
+    /// The challan is void (cancelled).
+    Quash,
+}
+
+impl AppealOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealOutcome::Uphold => "uphold",
+            AppealOutcome::Reduce => "reduce",
+            AppealOutcome::Quash => "quash",
+        }
+    }
+    pub fn parse(s: &str) -> Option<AppealOutcome> {
+        [
+            AppealOutcome::Uphold,
+            AppealOutcome::Reduce,
+            AppealOutcome::Quash,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
 /// Reaching `stage` `days_after_due` days after the (effective) due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +276,53 @@ pub fn stage_on(t: &Terms<'_>, on: Date) -> Option<Stage> {
         .max()
 }
 
+/// One line of a challan's payment schedule: `amount` if paid from `from` (inclusive; `None` =
+/// from issue) until `until` (inclusive; `None` = with no end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub from: Option<Date>,
+    pub until: Option<Date>,
+    pub amount: Money,
+}
+
+/// The whole payment schedule as a citizen reads it: "pay by 14 Dec: Rs 1,000; from 15 Dec:
+/// Rs 2,000" (with an early-payment step first where there is a discount). Under appeal the
+/// amount is frozen: one step with no dates.
+pub fn steps(t: &Terms<'_>) -> Vec<Step> {
+    if let Some(p) = t.adjustments.paused_since {
+        return vec![Step {
+            from: None,
+            until: None,
+            amount: amount_due(t, p),
+        }];
+    }
+    let due = t.effective_due_date();
+    let mut v = Vec::new();
+    let mut from = None;
+    if let (Some(d), None) = (t.schedule.discount, t.adjustments.reduced_amount) {
+        let end = (t.issued_on + Duration::days(i64::from(d.within_days))).min(due);
+        v.push(Step {
+            from: None,
+            until: Some(end),
+            amount: amount_due(t, end),
+        });
+        from = end.next_day();
+    }
+    if from.is_none_or(|f| f <= due) {
+        v.push(Step {
+            from,
+            until: Some(due),
+            amount: t.base(),
+        });
+    }
+    v.push(Step {
+        from: due.next_day(),
+        until: None,
+        amount: surcharged(t.base(), t.schedule.surcharge),
+    });
+    v
+}
+
 /// The day each stage is reached, while the clock runs.
 pub fn stage_dates(t: &Terms<'_>) -> Vec<(Stage, Date)> {
     if t.adjustments.paused_since.is_some() {
@@ -352,6 +430,51 @@ mod tests {
         };
         assert_eq!(t.amount_due(date!(2026 - 12 - 24)), rs(600));
         assert_eq!(t.amount_due(date!(2026 - 12 - 25)), rs(1200));
+    }
+
+    #[test]
+    fn schedule_steps() {
+        let s = PenaltySchedule {
+            discount: Some(Discount {
+                within_days: 3,
+                basis_points: 2000,
+            }),
+            ..Default::default()
+        };
+        let a = Adjustments::default();
+        let t = Terms {
+            amount: rs(1000),
+            issued_on: date!(2026 - 11 - 30),
+            due_date: date!(2026 - 12 - 14),
+            schedule: &s,
+            adjustments: &a,
+        };
+        assert_eq!(
+            steps(&t),
+            vec![
+                Step {
+                    from: None,
+                    until: Some(date!(2026 - 12 - 03)),
+                    amount: rs(800)
+                },
+                Step {
+                    from: Some(date!(2026 - 12 - 04)),
+                    until: Some(date!(2026 - 12 - 14)),
+                    amount: rs(1000)
+                },
+                Step {
+                    from: Some(date!(2026 - 12 - 15)),
+                    until: None,
+                    amount: rs(2000)
+                },
+            ]
+        );
+        // Every step agrees with amount_due on its first and last day.
+        for st in steps(&t) {
+            for d in [st.from, st.until].into_iter().flatten() {
+                assert_eq!(t.amount_due(d), st.amount);
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub enum StoreError {
     Conflict { code: String, message: String },
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Forbidden for a reason the caller can act on, with its own code (e.g. `own_request`).
+    #[error("{message}")]
+    Refused { code: String, message: String },
     /// Stored data does not parse into domain types: a bug or tampering, never the caller's fault.
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
@@ -25,6 +28,12 @@ impl StoreError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         StoreError::Invalid {
             field: field.into(),
+            message: message.into(),
+        }
+    }
+    pub fn refused(code: &str, message: impl Into<String>) -> Self {
+        StoreError::Refused {
+            code: code.into(),
             message: message.into(),
         }
     }

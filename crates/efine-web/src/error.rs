@@ -82,6 +82,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, &code, message)
             }
             StoreError::Forbidden(m) => ApiError::forbidden(m),
+            StoreError::Refused { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, &code, message)
+            }
             StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(e),
         }
     }

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod controllers;
 pub mod error;
+pub mod escalation;
 pub mod extract;
 pub mod html;
 pub mod notify;
@@ -25,8 +26,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
-    auth as auth_c, cash, catalogue, challans, checkout, documents, health, onebill, public, recon,
-    refunds, sandbox, verify as verify_c,
+    appeals, auth as auth_c, cancellations, cash, catalogue, challans, checkout, documents, health,
+    onebill, public, recon, refunds, sandbox, vehicles, verify as verify_c,
 };
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -48,6 +49,8 @@ pub struct WebConfig {
     /// Where citizens reach this server, without a trailing slash: QR codes carry
     /// `<public_url>/v/<token>`.
     pub public_url: String,
+    /// Days after the issue day within which a citizen may appeal.
+    pub appeal_window_days: u16,
 }
 
 impl Default for WebConfig {
@@ -56,6 +59,7 @@ impl Default for WebConfig {
             token_ttl: time::Duration::hours(12),
             lookups_per_minute: 30,
             public_url: "http://127.0.0.1:8080".into(),
+            appeal_window_days: 30,
         }
     }
 }
@@ -138,6 +142,7 @@ impl AppState {
         (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
+        (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
     )
 )]
 struct ApiDoc;
@@ -180,7 +185,25 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::challan_escpos))
         .routes(routes!(documents::receipt_pdf))
         .routes(routes!(documents::receipt_escpos))
+        .routes(routes!(cancellations::request_cancellation))
+        .routes(routes!(cancellations::list_cancellations))
+        .routes(routes!(cancellations::approve_cancellation))
+        .routes(routes!(cancellations::reject_cancellation))
+        .routes(routes!(appeals::list_appeals))
+        .routes(routes!(appeals::decide_appeal))
+        .routes(routes!(appeals::get_appeal_evidence))
+        .routes(routes!(vehicles::get_vehicle_status))
+        .routes(routes!(vehicles::get_vehicle_clearance))
+        // Appeals may carry an evidence file: a larger body limit on this route only.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(appeals::lodge_appeal))
+                .layer(DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
+        )
 }
+
+/// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
+const APPEAL_BODY_LIMIT: usize = 1536 * 1024;
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {

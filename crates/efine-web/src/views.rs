@@ -469,7 +469,19 @@ pub struct PublicChallanView {
     /// Paisa due from the day after the due date.
     pub amount_after_due_date: i64,
     pub amount_after_due_date_display: String,
+    /// Last local day to pay without surcharge (moved on by days spent under appeal).
     pub due_date: String,
+    /// The local day `amount_due` is for: today, or the `on` asked for.
+    pub on: String,
+    /// What the challan costs by when, e.g. "pay by 14 Dec 2026: Rs 1,000; from 15 Dec 2026:
+    /// Rs 2,000".
+    pub schedule_text: String,
+    pub schedule: Vec<ScheduleStepView>,
+    /// An appeal is open: the surcharge clock stands still.
+    pub under_appeal: bool,
+    /// The enforcement stage reached on `on`: `impound_eligible`, `licence_suspended` or
+    /// `transfer_blocked`.
+    pub stage: Option<String>,
     pub status: String,
     pub issued_at: String,
     pub vehicle_number: Option<String>,
@@ -492,7 +504,27 @@ impl PublicChallanView {
     ) -> Self {
         let due = due_now(&c, today);
         let after = after_due(&c);
+        let terms = c.terms();
+        let steps = efine_core::penalty::steps(&terms);
+        let open = c.status == efine_core::ChallanStatus::Unpaid;
         PublicChallanView {
+            on: today.to_string(),
+            schedule_text: if open {
+                schedule_text(&steps)
+            } else {
+                format!("nothing to pay: {}", c.status.as_str())
+            },
+            schedule: if open {
+                steps.iter().map(ScheduleStepView::from).collect()
+            } else {
+                Vec::new()
+            },
+            under_appeal: c.adjustments.paused_since.is_some(),
+            stage: if open {
+                terms.stage_on(today).map(|s| s.as_str().to_string())
+            } else {
+                None
+            },
             paid: paid.map(Into::into),
             challan_number: c.number.to_string(),
             psid: c.psid.to_string(),
@@ -510,15 +542,57 @@ impl PublicChallanView {
             amount_due_display: due.to_string(),
             amount_after_due_date: after.paisa(),
             amount_after_due_date_display: after.to_string(),
-            due_date: c.due_date.to_string(),
+            due_date: terms.effective_due_date().to_string(),
             status: c.status.as_str().into(),
             issued_at: rfc3339(c.issued_at),
-            vehicle_number: c.vehicle.map(|v| v.to_string()),
+            vehicle_number: c.vehicle.clone().map(|v| v.to_string()),
             name: c.name.as_deref().map(mask::name),
             cnic: c.cnic.as_ref().map(mask::cnic),
             mobile: c.mobile.as_ref().map(mask::mobile),
         }
     }
+}
+
+/// One line of the payment schedule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleStepView {
+    /// First local day of this amount (absent: from issue).
+    pub from: Option<String>,
+    /// Last local day of this amount (absent: with no end).
+    pub until: Option<String>,
+    pub amount: i64,
+    pub amount_display: String,
+}
+
+impl From<&efine_core::penalty::Step> for ScheduleStepView {
+    fn from(s: &efine_core::penalty::Step) -> Self {
+        ScheduleStepView {
+            from: s.from.map(|d| d.to_string()),
+            until: s.until.map(|d| d.to_string()),
+            amount: s.amount.paisa(),
+            amount_display: s.amount.to_string(),
+        }
+    }
+}
+
+fn day_month(d: Date) -> String {
+    d.format(time::macros::format_description!(
+        "[day padding:none] [month repr:short] [year]"
+    ))
+    .unwrap_or_else(|_| d.to_string())
+}
+
+/// "pay by 14 Dec 2026: Rs 1,000; from 15 Dec 2026: Rs 2,000".
+pub fn schedule_text(steps: &[efine_core::penalty::Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match (s.from, s.until) {
+            (None, None) => format!("{} while the appeal is decided", s.amount),
+            (_, Some(u)) => format!("pay by {}: {}", day_month(u), s.amount),
+            (Some(f), None) => format!("from {}: {}", day_month(f), s.amount),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Exactly one of `vehicle` or `cnic`. Personal identifiers go in the body, never in a URL.

@@ -74,16 +74,23 @@ async fn walkthrough(app: TestApp) {
     // A camera: the plate alone. The registry knows its owner (with an e-mail address).
     let plate_only =
         issue(json!({"offence_code": "no-helmet", "vehicle_number": "LEA 1234"})).await;
+    // One that stays unpaid until the escalation job reaches it.
+    let overdue = issue(
+        json!({"offence_code": "no-helmet", "vehicle_number": "PES-5678",
+                               "mobile": "03457654321"}),
+    )
+    .await;
     // A plate the registry does not know: nobody to tell.
     let unknown = issue(json!({"offence_code": "no-helmet", "vehicle_number": "XYZ-9"})).await;
     let a = with_phone["challan_number"].as_str().unwrap().to_string();
     let b = plate_only["challan_number"].as_str().unwrap().to_string();
     let c = unknown["challan_number"].as_str().unwrap().to_string();
+    let d = overdue["challan_number"].as_str().unwrap().to_string();
 
     let r = n.run_once().await.unwrap();
-    assert_eq!((r.queued, r.sent, r.reminders), (3, 3, 0), "{r:?}");
+    assert_eq!((r.queued, r.sent, r.reminders), (4, 4, 0), "{r:?}");
     let s = sent.sent();
-    assert_eq!(s.len(), 3);
+    assert_eq!(s.len(), 4);
     let to_a = s
         .iter()
         .find(|m| m.reference == format!("{a}:issued:sms"))
@@ -131,7 +138,7 @@ async fn walkthrough(app: TestApp) {
     assert_eq!(n.run_once().await.unwrap().reminders, 0);
     morning(&app, time::macros::date!(2026 - 12 - 06));
     let r = n.run_once().await.unwrap();
-    assert_eq!((r.reminders, r.sent), (3, 3), "{r:?}");
+    assert_eq!((r.reminders, r.sent), (4, 4), "{r:?}");
     let reminder = sent
         .sent()
         .into_iter()
@@ -177,6 +184,78 @@ async fn walkthrough(app: TestApp) {
         .map(|m| m.reason)
         .collect();
     assert_eq!(kinds, ["paid", "reminder", "issued"]);
+
+    // The owner of the camera-caught plate appeals; a supervisor reduces the amount to Rs 300.
+    let (s, l) = app
+        .post(
+            &format!("/api/v1/public/challans/{b}/appeals"),
+            json!({"reason": "the plate was misread"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{l}");
+    let appeal = l["appeal_id"].as_i64().unwrap();
+    let sup = app
+        .user("sup.n", Role::Supervisor, Some("traffic-police"), None)
+        .await;
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/appeals/{appeal}/decision")))
+        .bearer_auth(&sup)
+        .json(&json!({"outcome": "reduce", "amount": 30_000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = n.run_once().await.unwrap();
+    assert_eq!((r.queued, r.sent), (2, 2), "SMS and e-mail: {r:?}");
+    let decided = sent
+        .sent()
+        .into_iter()
+        .find(|m| m.reference == format!("{b}:appeal_decided:{appeal}:sms"))
+        .unwrap();
+    assert!(
+        decided.text.contains(&format!(
+            "your appeal against challan {b} was decided: amount reduced. Amount now due Rs 300."
+        )),
+        "{}",
+        decided.text
+    );
+
+    // 8 January: D is 31 days overdue. The escalation job records the surcharge and the impound
+    // stage; each gives one message, once.
+    morning(&app, time::macros::date!(2027 - 01 - 08));
+    efine_web::escalation::run_once(&app.store).await.unwrap();
+    n.run_once().await.unwrap();
+    efine_web::escalation::run_once(&app.store).await.unwrap();
+    n.run_once().await.unwrap();
+    let to_d: Vec<_> = sent
+        .sent()
+        .into_iter()
+        .filter(|m| m.reference.starts_with(&format!("{d}:")))
+        .map(|m| (m.reference, m.text))
+        .collect();
+    let refs: Vec<&str> = to_d.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        refs,
+        [
+            format!("{d}:issued:sms"),
+            format!("{d}:reminder:sms"),
+            format!("{d}:surcharged:sms"),
+            format!("{d}:escalated:impound_eligible:sms"),
+        ]
+    );
+    assert!(
+        to_d[2].1.starts_with(&format!(
+            "E-Fine: challan {d} was not paid by its due date; Rs 1,000 is now due."
+        )),
+        "{}",
+        to_d[2].1
+    );
+    assert!(
+        to_d[3].1.contains("has reached the impound stage") && to_d[3].1.contains("گاڑی ضبطی"),
+        "{}",
+        to_d[3].1
+    );
 }
 
 /// What the gateway was sent: the Authorization header and the JSON body.
@@ -366,83 +445,4 @@ async fn two_nodes_send_each_message_once() {
     for n in &numbers {
         assert!(refs.contains(&format!("{n}:reminder:sms")));
     }
-}
-
-/// The enforcement and appeal events, in the shapes the escalation job and the appeals path
-/// record them (docs/architecture.md, "Event kinds"), each give one message.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enforcement_and_appeal_events_give_messages() {
-    let app = TestApp::sqlite().await;
-    let officer = app.officer().await;
-    let (s, c) = app
-        .issue(
-            &officer,
-            json!({"offence_code": "no-helmet", "vehicle_number": "PES-77", "mobile": "03005550001"}),
-        )
-        .await;
-    assert_eq!(s, 201);
-    let number = c["challan_number"].as_str().unwrap().to_string();
-    let (n, sent) = sandbox_notifier(&app.store, "node-e", 200);
-    n.run_once().await.unwrap();
-    let at = app.store.now();
-    let events = [
-        (
-            "challan.surcharged",
-            json!({"challan_number": number, "amount_due": 100_000, "surcharge_from": "2026-12-09"}),
-        ),
-        (
-            "challan.escalated",
-            json!({"challan_number": number, "stage": "impound_eligible", "amount_due": 100_000}),
-        ),
-        (
-            "challan.escalated",
-            json!({"challan_number": number, "stage": "impound_eligible", "amount_due": 100_000}),
-        ),
-        (
-            "appeal.decided",
-            json!({"challan_number": number, "appeal_id": 7, "outcome": "reduce", "amount_due": 30_000, "reduced_amount": 30_000, "paused_days": 4}),
-        ),
-    ];
-    let subject = number.clone();
-    app.store
-        .write(move |tx| {
-            for (kind, payload) in &events {
-                efine_store::ops::events::append(tx, at, kind, &subject, "test", payload)?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-    let r = n.run_once().await.unwrap();
-    assert_eq!(
-        (r.queued, r.sent),
-        (3, 3),
-        "the repeated stage is one message: {r:?}"
-    );
-    let texts: Vec<(String, String)> = sent
-        .sent()
-        .into_iter()
-        .skip(1)
-        .map(|m| (m.reference, m.text))
-        .collect();
-    assert_eq!(texts[0].0, format!("{number}:surcharged:sms"));
-    assert!(texts[0].1.contains("Rs 1,000 is now due"), "{}", texts[0].1);
-    assert_eq!(
-        texts[1].0,
-        format!("{number}:escalated:impound_eligible:sms")
-    );
-    assert!(
-        texts[1].1.contains("has reached the impound stage"),
-        "{}",
-        texts[1].1
-    );
-    assert!(texts[1].1.contains("گاڑی ضبطی"), "{}", texts[1].1);
-    assert_eq!(texts[2].0, format!("{number}:appeal_decided:7:sms"));
-    assert!(
-        texts[2]
-            .1
-            .contains("was decided: amount reduced. Amount now due Rs 300."),
-        "{}",
-        texts[2].1
-    );
 }

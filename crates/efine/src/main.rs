@@ -67,6 +67,12 @@ enum Command {
         /// How often to ask about every older open attempt, in hours.
         #[arg(long, env = "EFINE_POLL_LATE_HOURS", default_value_t = 24)]
         poll_late_hours: u64,
+        /// How often the escalation job records surcharges and enforcement stages, in minutes.
+        #[arg(long, env = "EFINE_ESCALATION_MINUTES", default_value_t = 60)]
+        escalation_minutes: u64,
+        /// Days after the issue day within which a citizen may appeal a challan.
+        #[arg(long, env = "EFINE_APPEAL_WINDOW_DAYS", default_value_t = 30)]
+        appeal_window_days: u16,
         /// Where citizens reach this server: QR codes carry `<public URL>/v/<token>`, and the
         /// payment rails send payers back here (default: `http://<listen address>`).
         #[arg(long, env = "EFINE_PUBLIC_URL")]
@@ -583,7 +589,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             poll_min_age_minutes,
             poll_late_hours,
             notify,
+            escalation_minutes,
+            appeal_window_days,
         } => {
+            if !(1..=7 * 24 * 60).contains(&escalation_minutes) {
+                bail!(
+                    "EFINE_ESCALATION_MINUTES / --escalation-minutes must be between 1 and 10080"
+                );
+            }
+            if !(1..=365).contains(&appeal_window_days) {
+                bail!("EFINE_APPEAL_WINDOW_DAYS / --appeal-window-days must be between 1 and 365");
+            }
             if poll_early_minutes == 0
                 || poll_late_hours == 0
                 || !(1..=24 * 60).contains(&poll_min_age_minutes)
@@ -618,6 +634,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 efine_web::WebConfig {
                     token_ttl: time::Duration::hours(token_hours),
                     public_url,
+                    appeal_window_days,
                     ..Default::default()
                 },
                 payments,
@@ -635,6 +652,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     ),
                     late_every: std::time::Duration::from_secs(poll_late_hours * 3600),
                 },
+            );
+            efine_web::escalation::spawn(
+                store.clone(),
+                std::time::Duration::from_secs(escalation_minutes * 60),
             );
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -816,10 +837,17 @@ async fn audit_verify(store: &Store) -> Result<std::process::ExitCode> {
             audit::verify_challans(tx, &mut |n| b.set_message(format!("{n} challans checked")))
         })
         .await?;
+    let checked = match challans {
+        Ok(c) => store.read(audit::verify_requests).await?.map(|r| (c, r)),
+        Err(f) => Err(f),
+    };
     bar.finish_and_clear();
-    match challans {
-        Ok(c) => {
-            println!("intact: {events} events chained, {c} challans match their events");
+    match checked {
+        Ok((c, r)) => {
+            println!(
+                "intact: {events} events chained, {c} challans match their events, and {r} \
+                 cancellation requests and appeals match theirs"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {

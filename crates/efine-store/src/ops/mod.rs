@@ -1,8 +1,11 @@
 //! Store operations, written once over `&mut dyn Tx` and run by either backend.
 
+pub mod appeals;
 pub mod audit;
+pub mod cancellations;
 pub mod catalogue;
 pub mod challans;
+pub mod enforcement;
 pub mod events;
 pub mod ledger;
 pub mod notify;

@@ -1,6 +1,8 @@
 //! One file per resource; handlers parse, call one store function, render.
 
+pub mod appeals;
 pub mod auth;
+pub mod cancellations;
 pub mod cash;
 pub mod catalogue;
 pub mod challans;
@@ -13,4 +15,5 @@ pub mod rails;
 pub mod recon;
 pub mod refunds;
 pub mod sandbox;
+pub mod vehicles;
 pub mod verify;

@@ -2,7 +2,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::views::{today, LookupRequest, LookupResponse, PublicChallanView};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -36,17 +36,26 @@ fn parse_key(s: &str) -> ApiResult<Key> {
 /// What a citizen may see of a challan, found by challan number or PSID: the amount due today,
 /// the due date, the status, and masked personal data.
 #[utoipa::path(get, path = "/api/v1/public/challans/{key}", tag = "public",
-    params(("key" = String, Path, description = "a challan number (TRF-PSH-2026-004219) or a PSID")),
+    params(
+        ("key" = String, Path, description = "a challan number (TRF-PSH-2026-004219) or a PSID"),
+        OnQuery,
+    ),
     responses(
         (status = 200, body = PublicChallanView),
         (status = 404, description = "no such challan", body = ErrorBody),
-        (status = 422, description = "not a challan number, or a PSID whose check digit fails", body = ErrorBody),
+        (status = 422, description = "not a challan number, a PSID whose check digit fails, or `on` not a date (YYYY-MM-DD)", body = ErrorBody),
     ))]
 pub async fn get_public_challan(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    Query(q): Query<OnQuery>,
 ) -> ApiResult<Json<PublicChallanView>> {
     let key = parse_key(&key)?;
+    let on = match q.on.as_deref().map(str::trim) {
+        None | Some("") => today(state.store.now()),
+        Some(s) => time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| ApiError::invalid("on", format!("'{s}' is not a date: use YYYY-MM-DD")))?,
+    };
     let found = state
         .store
         .read(move |tx| {
@@ -65,12 +74,20 @@ pub async fn get_public_challan(
         })
         .await?;
     let (c, names, paid) = found.ok_or_else(|| ApiError::not_found("challan"))?;
-    Ok(Json(PublicChallanView::new(
-        c,
-        names,
-        paid,
-        today(state.store.now()),
-    )))
+    let issued_on = efine_core::clock::karachi_date(c.issued_at);
+    if on < issued_on {
+        return Err(ApiError::invalid(
+            "on",
+            format!("{on} is before the challan was issued ({issued_on})"),
+        ));
+    }
+    Ok(Json(PublicChallanView::new(c, names, paid, on)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct OnQuery {
+    /// A local day, YYYY-MM-DD: the amount due if paid that day (default today).
+    pub on: Option<String>,
 }
 
 /// A vehicle's or a person's challans, masked. The identifier travels in the body so it never

@@ -1,0 +1,272 @@
+//! Cancelling a challan, four-eyes: one member of staff requests with a reason, a supervisor of
+//! the challan's department who is someone else approves or rejects. A paid challan is never
+//! cancelled: money taken is returned through a refund.
+
+use crate::ops::{challans, events};
+use crate::sql::{Row, Tx};
+use crate::{params, StoreError};
+use efine_core::auth::{Principal, Role};
+use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus};
+use efine_core::clock::{from_micros, to_micros};
+use efine_core::ChallanNumber;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub id: i64,
+    pub challan_number: String,
+    pub department: String,
+    pub district: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: OffsetDateTime,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<OffsetDateTime>,
+    pub decision_note: Option<String>,
+}
+
+const COLS: &str = "id, challan_number, department, district, reason, requested_by, requested_at, \
+                    status, decided_by, decided_at, decision_note";
+
+fn row(r: &Row) -> Result<Cancellation, StoreError> {
+    Ok(Cancellation {
+        id: r.i64(0)?,
+        challan_number: r.text(1)?,
+        department: r.text(2)?,
+        district: r.text(3)?,
+        reason: r.text(4)?,
+        requested_by: r.text(5)?,
+        requested_at: from_micros(r.i64(6)?),
+        status: r.text(7)?,
+        decided_by: r.opt_text(8)?,
+        decided_at: r.opt_i64(9)?.map(from_micros),
+        decision_note: r.opt_text(10)?,
+    })
+}
+
+pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Cancellation>, StoreError> {
+    tx.query_opt(
+        &format!("SELECT {COLS} FROM cancellations WHERE id = $1"),
+        params![id],
+    )?
+    .map(|r| row(&r))
+    .transpose()
+}
+
+/// Requests and decisions the user may see (their department and district), newest first;
+/// `status` filters (`pending` for a supervisor's queue).
+pub fn list(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Cancellation>, StoreError> {
+    let (dep, dis) = scope(who);
+    tx.query(
+        &format!(
+            "SELECT {COLS} FROM cancellations
+             WHERE ($1 = '' OR status = $1) AND ($2 = '' OR department = $2)
+               AND ($3 = '' OR district = $3)
+             ORDER BY id DESC LIMIT $4"
+        ),
+        params![status.unwrap_or(""), dep, dis, limit],
+    )?
+    .iter()
+    .map(row)
+    .collect()
+}
+
+/// The department and district a user's lists are limited to ('' = all).
+pub(crate) fn scope(who: &Principal) -> (String, String) {
+    match who.role {
+        Role::Admin | Role::Auditor | Role::Finance => (String::new(), String::new()),
+        _ => (
+            who.department
+                .as_ref()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            who.district
+                .as_ref()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// A challan as the user may see it: out of scope is "not found".
+pub(crate) fn challan_in_scope(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    number: &ChallanNumber,
+) -> Result<Challan, StoreError> {
+    challans::by_number(tx, number)?
+        .filter(|c| who.can_view(&c.department, &c.district))
+        .ok_or_else(|| StoreError::NotFound("challan".into()))
+}
+
+/// Refuses a change to a challan that is paid (refund instead) or already cancelled.
+pub(crate) fn must_be_unpaid(c: &Challan) -> Result<(), StoreError> {
+    match c.status {
+        ChallanStatus::Unpaid => Ok(()),
+        ChallanStatus::Paid => Err(StoreError::conflict(
+            "challan_paid",
+            format!(
+                "challan {} is paid: it cannot be cancelled; return the money with a refund \
+                 (finance: POST /api/v1/refunds)",
+                c.number
+            ),
+        )),
+        ChallanStatus::Cancelled => Err(StoreError::conflict(
+            "challan_cancelled",
+            format!("challan {} is already cancelled", c.number),
+        )),
+    }
+}
+
+/// Whether `who` decides for this department: a supervisor (or department admin) of it.
+pub(crate) fn must_supervise(who: &Principal, department: &str) -> Result<(), StoreError> {
+    let of_department = who.department.as_ref().map(|d| d.as_str()) == Some(department);
+    if matches!(who.role, Role::Supervisor | Role::DepartmentAdmin) && of_department {
+        Ok(())
+    } else {
+        Err(StoreError::refused(
+            "not_a_supervisor",
+            format!("only a supervisor of {department} decides this"),
+        ))
+    }
+}
+
+pub fn request(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    number: &ChallanNumber,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<Cancellation, StoreError> {
+    let c = challan_in_scope(tx, who, number)?;
+    if !matches!(
+        who.role,
+        Role::Officer | Role::Supervisor | Role::DepartmentAdmin | Role::Admin
+    ) {
+        return Err(StoreError::Forbidden(
+            "cancellations are requested by officers, supervisors and admins".into(),
+        ));
+    }
+    must_be_unpaid(&c)?;
+    let n = c.number.to_string();
+    if let Some(open) = tx.query_opt(
+        "SELECT id FROM cancellations WHERE challan_number = $1 AND status = 'pending'",
+        params![n.as_str()],
+    )? {
+        return Err(StoreError::conflict(
+            "cancellation_pending",
+            format!(
+                "cancellation request {} for {n} is awaiting a decision",
+                open.i64(0)?
+            ),
+        ));
+    }
+    let id = tx
+        .query_one(
+            "INSERT INTO cancellations (challan_number, department, district, reason,
+                 requested_by, requested_at, status)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
+            params![
+                n.as_str(),
+                c.department.as_str(),
+                c.district.as_str(),
+                reason,
+                who.username.as_str(),
+                to_micros(at)
+            ],
+        )?
+        .i64(0)?;
+    events::append(
+        tx,
+        at,
+        "cancellation.requested",
+        &n,
+        &who.username,
+        &serde_json::json!({
+            "challan_number": n, "cancellation_id": id, "reason": reason,
+            "requested_by": who.username,
+        }),
+    )?;
+    by_id(tx, id)?.ok_or_else(|| StoreError::Corrupt("cancellation just written".into()))
+}
+
+/// Approves (the challan is cancelled) or rejects a pending request. The requester may not
+/// decide their own request.
+pub fn decide(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    id: i64,
+    approve: bool,
+    note: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<Cancellation, StoreError> {
+    let r = by_id(tx, id)?.ok_or_else(|| StoreError::NotFound("cancellation".into()))?;
+    let number = ChallanNumber::parse(&r.challan_number)?;
+    let c = challans::by_number(tx, &number)?
+        .filter(|c| who.can_view(&c.department, &c.district))
+        .ok_or_else(|| StoreError::NotFound("cancellation".into()))?;
+    must_supervise(who, &r.department)?;
+    if r.requested_by == who.username {
+        return Err(StoreError::refused(
+            "own_request",
+            "a cancellation must be decided by a supervisor other than who requested it",
+        ));
+    }
+    if r.status != "pending" {
+        return Err(StoreError::conflict(
+            "cancellation_decided",
+            format!("cancellation request {id} is already {}", r.status),
+        ));
+    }
+    let n = c.number.to_string();
+    if approve {
+        must_be_unpaid(&c)?;
+        let to = challan::transition(Some(c.status), ChallanEvent::CancellationApproved)
+            .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
+        tx.exec(
+            "UPDATE challans SET status = $1 WHERE number = $2",
+            params![to.as_str(), n.as_str()],
+        )?;
+    }
+    let status = if approve { "approved" } else { "rejected" };
+    tx.exec(
+        "UPDATE cancellations SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4
+         WHERE id = $5",
+        params![status, who.username.as_str(), to_micros(at), note, id],
+    )?;
+    events::append(
+        tx,
+        at,
+        if approve {
+            "cancellation.approved"
+        } else {
+            "cancellation.rejected"
+        },
+        &n,
+        &who.username,
+        &serde_json::json!({
+            "challan_number": n, "cancellation_id": id, "requested_by": r.requested_by,
+            "note": note,
+        }),
+    )?;
+    if approve {
+        events::append(
+            tx,
+            at,
+            ChallanEvent::CancellationApproved.kind(),
+            &n,
+            &who.username,
+            &serde_json::json!({
+                "challan_number": n, "reason": r.reason, "cancellation_id": id,
+            }),
+        )?;
+    }
+    by_id(tx, id)?.ok_or_else(|| StoreError::Corrupt("cancellation just written".into()))
+}

@@ -1,0 +1,561 @@
+//! Penalties, cancellations, appeals and enforcement through the real server on both backends,
+//! walked through with the test clock; and the escalation job run by two nodes on one
+//! PostgreSQL database.
+
+mod common;
+
+use common::TestApp;
+use efine_core::auth::Role;
+use efine_core::clock::KARACHI;
+use efine_core::Money;
+use efine_store::ops::{audit, events};
+use serde_json::{json, Value};
+use time::macros::datetime;
+
+both_backends!(walkthrough, bad_input_changes_nothing);
+
+async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
+    let (s, c) = app
+        .issue(
+            token,
+            json!({"offence_code": "no-helmet", "vehicle_number": plate}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    c
+}
+
+async fn post_auth(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn number(c: &Value) -> String {
+    c["challan_number"].as_str().unwrap().to_string()
+}
+
+async fn kinds(app: &TestApp, subject: &str) -> Vec<(String, Value)> {
+    let s = subject.to_string();
+    app.store
+        .read(move |tx| events::for_subject(tx, &s))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, serde_json::from_str(&e.payload).unwrap()))
+        .collect()
+}
+
+async fn verify(app: &TestApp) -> Result<u64, audit::Finding> {
+    app.store
+        .read(|tx| {
+            audit::verify_chain(tx, &mut |_| {})?.map_err(|_| unreachable_chain())?;
+            Ok(match audit::verify_challans(tx, &mut |_| {})? {
+                Ok(n) => audit::verify_requests(tx)?.map(|r| n + r),
+                Err(f) => Err(f),
+            })
+        })
+        .await
+        .unwrap()
+}
+
+fn unreachable_chain() -> efine_store::StoreError {
+    efine_store::StoreError::Corrupt("the hash chain does not verify".into())
+}
+
+async fn bank_pay(app: &TestApp, psid: &str, amount: i64, stan: u32) -> Value {
+    let now = app.store.now().to_offset(KARACHI);
+    let req = efine_pay::sandbox::bank_payment(
+        "sandbox-bank",
+        "sandbox-1bill",
+        psid,
+        Money::from_paisa(amount).unwrap(),
+        stan,
+        time::PrimitiveDateTime::new(now.date(), now.time()),
+        "HBL",
+    );
+    let (s, r) = app
+        .post(
+            "/api/v1/1bill/bill-payment",
+            serde_json::to_value(req).unwrap(),
+        )
+        .await;
+    assert_eq!(s, 200);
+    r
+}
+
+/// Tokens last 12 hours: after moving the clock, staff log in again.
+async fn relogin(app: &TestApp) -> (String, String, String) {
+    (
+        app.login("officer.psh", common::PASSWORD).await,
+        app.login("sup.a", common::PASSWORD).await,
+        app.login("sup.b", common::PASSWORD).await,
+    )
+}
+
+async fn walkthrough(app: TestApp) {
+    let officer = app.officer().await;
+    let sup_a = app
+        .user("sup.a", Role::Supervisor, Some("traffic-police"), None)
+        .await;
+    let sup_b = app
+        .user("sup.b", Role::Supervisor, Some("traffic-police"), None)
+        .await;
+
+    // Issued Tuesday 24 Nov 2026; no-helmet is Rs 500 with 14 days to pay: due 8 Dec.
+    let a = issue(&app, &officer, "PES-100").await;
+    let b = issue(&app, &officer, "PES-101").await;
+    let d = issue(&app, &officer, "PES-102").await;
+    let e = issue(&app, &officer, "PES-200").await;
+    assert_eq!(a["due_date"], "2026-12-08");
+    assert_eq!(a["amount_due"], 50_000);
+    assert_eq!(a["amount_after_due_date"], 100_000);
+
+    // The amount on the due date and the day after.
+    let (an, bn, dn, en) = (number(&a), number(&b), number(&d), number(&e));
+    let (s, v) = app
+        .get(&format!("/api/v1/public/challans/{an}?on=2026-12-08"), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["amount_due"], 50_000);
+    assert_eq!(v["on"], "2026-12-08");
+    assert_eq!(
+        v["schedule_text"],
+        "pay by 8 Dec 2026: Rs 500; from 9 Dec 2026: Rs 1,000"
+    );
+    assert_eq!(v["schedule"][1]["from"], "2026-12-09");
+    assert_eq!(v["schedule"][1]["amount"], 100_000);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{an}?on=2026-12-09"), None)
+        .await;
+    assert_eq!(v["amount_due"], 100_000);
+    let (s, v) = app
+        .get(&format!("/api/v1/public/challans/{an}?on=2026-12-32"), None)
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["error"]["field"], "on");
+
+    // Cancellation, four eyes: the requester cannot approve; another supervisor can.
+    let (s, c) = post_auth(
+        &app,
+        &format!("/api/v1/challans/{bn}/cancellation"),
+        &sup_a,
+        json!({"reason": "issued to the wrong vehicle"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["status"], "pending");
+    let id = c["id"].as_i64().unwrap();
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/cancellations/{id}/approve"),
+        &sup_a,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert_eq!(r["error"]["code"], "own_request");
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/cancellations/{id}/approve"),
+        &officer,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert_eq!(r["error"]["code"], "not_a_supervisor");
+    let (_, q) = app
+        .get("/api/v1/cancellations?status=pending", Some(&sup_b))
+        .await;
+    assert_eq!(q["cancellations"][0]["id"], id);
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/cancellations/{id}/approve"),
+        &sup_b,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["status"], "approved");
+    assert_eq!(r["decided_by"], "sup.b");
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{bn}"), None)
+        .await;
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["amount_due"], 0);
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/cancellations/{id}/reject"),
+        &sup_b,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert_eq!(r["error"]["code"], "cancellation_decided");
+    let k: Vec<String> = kinds(&app, &bn).await.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        k,
+        [
+            "challan.issued",
+            "cancellation.requested",
+            "cancellation.approved",
+            "challan.cancelled"
+        ]
+    );
+
+    // An appeal with evidence larger than the usual 64 KiB body limit; the clock stops.
+    use base64::Engine;
+    let photo = vec![0x89u8; 100 * 1024];
+    let (s, l) = app
+        .post(
+            &format!("/api/v1/public/challans/{dn}/appeals"),
+            json!({"reason": "I was wearing a helmet; photo attached",
+                   "evidence": {"file_name": "helmet.png", "content_type": "image/png",
+                                "data_base64": base64::engine::general_purpose::STANDARD.encode(&photo)}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{l}");
+    let appeal = l["appeal_id"].as_i64().unwrap();
+    assert_eq!(l["evidence_sha256"].as_str().unwrap().len(), 64);
+    let (_, q) = app
+        .get("/api/v1/appeals?status=pending", Some(&sup_b))
+        .await;
+    assert_eq!(q["appeals"][0]["id"], appeal);
+    assert_eq!(q["appeals"][0]["evidence"]["file_name"], "helmet.png");
+    let r = app
+        .http
+        .get(app.url(&format!("/api/v1/appeals/{appeal}/evidence")))
+        .bearer_auth(&sup_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().len(), photo.len());
+
+    // 20 Dec: A is overdue (doubled); D, under appeal, is not.
+    app.clock.set(datetime!(2026-12-20 05:00 UTC));
+    let (officer, sup_a, sup_b) = relogin(&app).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{dn}"), None)
+        .await;
+    assert_eq!(v["amount_due"], 50_000);
+    assert_eq!(v["under_appeal"], true);
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/appeals/{appeal}/decision"),
+        &officer,
+        json!({"outcome": "quash"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{r}");
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/appeals/{appeal}/decision"),
+        &sup_b,
+        json!({"outcome": "reduce", "amount": 30_000, "note": "helmet visible in the photo, strap open"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["amount_due"], 30_000);
+    assert_eq!(r["appeal"]["outcome"], "reduce");
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/appeals/{appeal}/decision"),
+        &sup_a,
+        json!({"outcome": "quash"}),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert_eq!(r["error"]["code"], "appeal_decided");
+    // 26 days paused (24 Nov to 20 Dec): due 8 Dec + 26 = 3 Jan, doubled from 4 Jan.
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{dn}?on=2027-01-03"), None)
+        .await;
+    assert_eq!(v["amount_due"], 30_000);
+    assert_eq!(v["due_date"], "2027-01-03");
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{dn}?on=2027-01-04"), None)
+        .await;
+    assert_eq!(v["amount_due"], 60_000);
+    let decided = kinds(&app, &dn).await;
+    let (_, p) = decided.iter().find(|(k, _)| k == "appeal.decided").unwrap();
+    assert_eq!(p["outcome"], "reduce");
+    assert_eq!(p["amount_due"], 30_000);
+    assert_eq!(p["challan_number"], dn.as_str());
+
+    // 1Bill: the inquiry shows the doubled amount after the due date; the bank pays it.
+    let psid = a["psid"].as_str().unwrap();
+    let (_, inq) = app
+        .post(
+            "/api/v1/1bill/bill-inquiry",
+            json!({"userName": "sandbox-bank", "password": "sandbox-1bill", "consumerNumber": psid, "bankMnemonic": "HBL"}),
+        )
+        .await;
+    assert_eq!(inq["Due_Date"], "20261208");
+    assert_eq!(inq["Amount_After_DueDate"], format!("+{:013}", 100_000));
+    let r = bank_pay(&app, psid, 50_000, 1001).await;
+    assert_eq!(
+        r["response_Code"], "04",
+        "the undoubled amount is refused: {r}"
+    );
+    let r = bank_pay(&app, psid, 100_000, 1002).await;
+    assert_eq!(r["response_Code"], "00", "{r}");
+    // A paid challan is refunded, not cancelled.
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/challans/{an}/cancellation"),
+        &sup_a,
+        json!({"reason": "paid twice"}),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert_eq!(r["error"]["code"], "challan_paid");
+    assert!(r["error"]["message"].as_str().unwrap().contains("refund"));
+
+    // 8 Jan 2027: E is 31 days past its due date. The escalation job records the surcharge and
+    // the impound stage once; a second run records nothing.
+    app.clock.set(datetime!(2027-01-08 05:00 UTC));
+    let (officer, _, _) = relogin(&app).await;
+    let run = efine_web::escalation::run_once(&app.store).await.unwrap();
+    assert_eq!(run.surcharged, 2, "E and D: {run:?}");
+    assert_eq!(run.escalated, 1, "{run:?}");
+    let again = efine_web::escalation::run_once(&app.store).await.unwrap();
+    assert_eq!((again.surcharged, again.escalated), (0, 0));
+    let ek = kinds(&app, &en).await;
+    let (_, p) = ek.iter().find(|(k, _)| k == "challan.escalated").unwrap();
+    assert_eq!(p["stage"], "impound_eligible");
+    assert_eq!(p["challan_number"], en.as_str());
+    assert_eq!(
+        ek.iter().filter(|(k, _)| k == "challan.surcharged").count(),
+        1
+    );
+
+    // At a checkpoint.
+    let (s, st) = app
+        .get("/api/v1/vehicles/pes 200/status", Some(&officer))
+        .await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["vehicle_number"], "PES-200");
+    assert_eq!(st["unpaid_count"], 1);
+    assert_eq!(st["total_due"], 100_000);
+    assert_eq!(st["stage"], "impound_eligible");
+    assert_eq!(st["oldest"]["challan_number"], en.as_str());
+    assert!(st["recommended_action"]
+        .as_str()
+        .unwrap()
+        .contains("impound"));
+    let (_, cl) = app
+        .get("/api/v1/vehicles/PES-200/clearance", Some(&officer))
+        .await;
+    assert_eq!(cl["blocked"], false);
+    let (_, clear) = app
+        .get("/api/v1/vehicles/PES-100/status", Some(&officer))
+        .await;
+    assert_eq!(clear["unpaid_count"], 0);
+    assert_eq!(clear["stage"], Value::Null);
+
+    // 9 Mar 2027: 91 days past due, a transfer is blocked.
+    app.clock.set(datetime!(2027-03-09 05:00 UTC));
+    let (officer, _, _) = relogin(&app).await;
+    let run = efine_web::escalation::run_once(&app.store).await.unwrap();
+    assert_eq!(
+        run.escalated, 4,
+        "E: licence, transfer; D: impound, licence: {run:?}"
+    );
+    let (_, cl) = app
+        .get("/api/v1/vehicles/PES-200/clearance", Some(&officer))
+        .await;
+    assert_eq!(cl["blocked"], true);
+    assert_eq!(cl["blocking_challans"][0], en.as_str());
+    assert!(cl["reasons"][0].as_str().unwrap().contains(&en));
+
+    // The record verifies; an edited appeal decision and an edited projection column are caught.
+    assert!(verify(&app).await.is_ok(), "{:?}", verify(&app).await);
+    app.store
+        .write(move |tx| {
+            tx.exec(
+                "UPDATE appeals SET outcome = 'quash' WHERE id = $1",
+                efine_store::params![appeal],
+            )
+        })
+        .await
+        .unwrap();
+    match verify(&app).await {
+        Err(audit::Finding::Challan { number, reason }) => {
+            assert_eq!(number, dn);
+            assert!(reason.contains("appeal"), "{reason}");
+        }
+        other => panic!("the edit was not caught: {other:?}"),
+    }
+    let dn2 = dn.clone();
+    app.store
+        .write(move |tx| {
+            tx.exec(
+                "UPDATE challans SET paused_days = 0 WHERE number = $1",
+                efine_store::params![dn2.as_str()],
+            )
+        })
+        .await
+        .unwrap();
+    match verify(&app).await {
+        Err(audit::Finding::Challan { number, .. }) => assert_eq!(number, dn),
+        other => panic!("the edit was not caught: {other:?}"),
+    }
+}
+
+async fn bad_input_changes_nothing(app: TestApp) {
+    let officer = app.officer().await;
+    let sup = app
+        .user("sup.a", Role::Supervisor, Some("traffic-police"), None)
+        .await;
+    let c = issue(&app, &officer, "PES-300").await;
+    let n = number(&c);
+    let path = format!("/api/v1/challans/{n}/cancellation");
+    let (s, r) = post_auth(&app, &path, &officer, json!({"reason": "  "})).await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("reason")));
+    let (s, _) = post_auth(
+        &app,
+        "/api/v1/challans/TRF-PSH-2026-999999/cancellation",
+        &officer,
+        json!({"reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = app.post("/api/v1/cancellations/1/approve", json!({})).await;
+    assert_eq!(s, 401);
+    let (s, r) = app
+        .get("/api/v1/cancellations?status=maybe", Some(&sup))
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("status")));
+
+    let appeal = format!("/api/v1/public/challans/{n}/appeals");
+    let (s, r) = app
+        .post(&appeal, json!({"reason": "r", "evidence": {"file_name": "a.png", "content_type": "image/png", "data_base64": "@@@"}}))
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].clone()),
+        (422, json!("evidence.data_base64"))
+    );
+    let (s, r) = app
+        .post(&appeal, json!({"reason": "r", "evidence": {"file_name": "a.exe", "content_type": "application/x-msdownload", "data_base64": "AAAA"}}))
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].clone()),
+        (422, json!("evidence.content_type"))
+    );
+    let (s, l) = app.post(&appeal, json!({"reason": "not mine"})).await;
+    assert_eq!(s, 201, "{l}");
+    let id = l["appeal_id"].as_i64().unwrap();
+    let (s, r) = app.post(&appeal, json!({"reason": "again"})).await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (409, json!("appeal_exists"))
+    );
+    let decision = format!("/api/v1/appeals/{id}/decision");
+    for (body, field) in [
+        (json!({"outcome": "maybe"}), "outcome"),
+        (json!({"outcome": "reduce"}), "amount"),
+        (json!({"outcome": "reduce", "amount": 50_000}), "amount"),
+        (json!({"outcome": "uphold", "amount": 100}), "amount"),
+    ] {
+        let (s, r) = post_auth(&app, &decision, &sup, body.clone()).await;
+        assert_eq!(
+            (s, r["error"]["field"].clone()),
+            (422, json!(field)),
+            "{body}"
+        );
+    }
+    let (_, q) = app.get("/api/v1/appeals?status=pending", Some(&sup)).await;
+    assert_eq!(q["appeals"][0]["id"], id, "still pending");
+
+    // Outside the 30-day window: refused, nothing recorded.
+    let late = issue(&app, &officer, "PES-301").await;
+    let ln = number(&late);
+    app.clock.set(datetime!(2026-12-25 05:00 UTC));
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/public/challans/{ln}/appeals"),
+            json!({"reason": "late"}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (409, json!("appeal_window_closed"))
+    );
+    assert_eq!(kinds(&app, &ln).await.len(), 1);
+    let (s, r) = app
+        .get(&format!("/api/v1/public/challans/{ln}?on=2026-11-01"), None)
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("on")));
+    assert!(verify(&app).await.is_ok());
+}
+
+/// Two nodes (two stores, two servers) on one PostgreSQL database run the escalation job at the
+/// same moment: each surcharge and each stage is recorded exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_escalate_once() {
+    let loc = efine_store::Location::Postgres {
+        url: common::pg_url(),
+        schema: Some(format!(
+            "esc_{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        )),
+    };
+    let a = TestApp::start(loc.clone(), None, efine_web::WebConfig::default()).await;
+    let b = TestApp::start(loc, None, efine_web::WebConfig::default()).await;
+    b.clock.set(a.store.now());
+    let officer = a.officer().await;
+    let mut numbers = Vec::new();
+    for i in 0..12 {
+        numbers.push(number(&issue(&a, &officer, &format!("PES-9{i:02}")).await));
+    }
+    // Past every stage (90 days after the due date).
+    for app in [&a, &b] {
+        app.clock.set(datetime!(2027-03-20 05:00 UTC));
+    }
+    let officer = b.login("officer.psh", common::PASSWORD).await;
+    for _ in 0..3 {
+        let (x, y) = tokio::join!(
+            efine_web::escalation::run_once(&a.store),
+            efine_web::escalation::run_once(&b.store)
+        );
+        x.unwrap();
+        y.unwrap();
+    }
+    for n in &numbers {
+        let ks: Vec<String> = kinds(&a, n)
+            .await
+            .into_iter()
+            .map(|(k, p)| match k.as_str() {
+                "challan.escalated" => format!("{k}:{}", p["stage"].as_str().unwrap()),
+                _ => k,
+            })
+            .collect();
+        assert_eq!(
+            ks,
+            [
+                "challan.issued",
+                "challan.surcharged",
+                "challan.escalated:impound_eligible",
+                "challan.escalated:licence_suspended",
+                "challan.escalated:transfer_blocked"
+            ],
+            "{n}"
+        );
+    }
+    let (_, st) = b
+        .get("/api/v1/vehicles/PES-900/status", Some(&officer))
+        .await;
+    assert_eq!(st["stage"], "transfer_blocked");
+    assert!(verify(&a).await.is_ok());
+}
