@@ -146,24 +146,27 @@ impl Notifier {
     ) -> Result<Option<ChallanNumber>, StoreError> {
         let mut found = BTreeMap::new();
         let mut blocked = None;
-        for n in numbers {
-            let key = n.to_string();
-            if found.contains_key(&key) {
-                continue;
-            }
-            let (known, c) = self
-                .store
-                .read({
-                    let n = n.clone();
-                    move |tx| {
-                        Ok((
-                            outbox::recipient(tx, &n.to_string())?.is_some(),
-                            challans::by_number(tx, &n)?,
-                        ))
+        // One read for the whole page: the challans whose recipient is not recorded yet.
+        let unknown = self
+            .store
+            .read(move |tx| {
+                let mut out: Vec<(ChallanNumber, Option<efine_core::challan::Challan>)> =
+                    Vec::new();
+                for n in numbers {
+                    if out.iter().any(|(m, _)| *m == n)
+                        || outbox::recipient(tx, &n.to_string())?.is_some()
+                    {
+                        continue;
                     }
-                })
-                .await?;
-            let Some(c) = c.filter(|_| !known) else {
+                    let c = challans::by_number(tx, &n)?;
+                    out.push((n, c));
+                }
+                Ok(out)
+            })
+            .await?;
+        for (n, c) in unknown {
+            let key = n.to_string();
+            let Some(c) = c else {
                 continue;
             };
             let r = if let Some(m) = &c.mobile {
@@ -299,6 +302,7 @@ impl Notifier {
             .await?;
         let (mut sent, mut retrying, mut failed) = (0, 0, 0);
         let count = claimed.len();
+        let mut recorded = Vec::with_capacity(count);
         for m in claimed {
             let started = self.store.now();
             let out = Outgoing {
@@ -315,14 +319,21 @@ impl Notifier {
             let node = self.node.clone();
             let finished = self.store.now();
             let id = m.id;
-            let rec = {
-                let outcome = outcome.clone();
-                self.store
-                    .write(move |tx| {
-                        outbox::record_attempt(tx, id, &node, started, finished, &outcome)
-                    })
-                    .await?
+            let error = match &outcome {
+                outbox::Outcome::Retry(e) => Some(e.clone()),
+                _ => None,
             };
+            // Queued for the writer at once, awaited after the batch: the next message is sent
+            // while this attempt commits, and the writer commits many attempts together.
+            recorded.push((
+                self.store.submit(move |tx| {
+                    outbox::record_attempt(tx, id, &node, started, finished, &outcome)
+                }),
+                error,
+            ));
+        }
+        for (rec, error) in recorded {
+            let rec = rec.await?;
             match rec.status.as_str() {
                 "sent" => sent += 1,
                 "failed" => {
@@ -331,7 +342,7 @@ impl Notifier {
                 }
                 _ => {
                     retrying += 1;
-                    if let outbox::Outcome::Retry(e) = &outcome {
+                    if let Some(e) = error {
                         tracing::info!(message = %rec.key, attempts = rec.attempts, error = %e, "delivery will be retried");
                     }
                 }
