@@ -346,7 +346,18 @@ pub struct ChallanView {
     pub amount_due: i64,
     pub amount_due_display: String,
     pub amount_after_due_date: i64,
+    /// Last local day to pay without surcharge (moved on by days spent under appeal).
     pub due_date: String,
+    /// The penalty terms in force at issue: surcharge, early-payment discount, escalation.
+    #[schema(value_type = Object)]
+    pub penalty: serde_json::Value,
+    pub schedule_text: String,
+    /// An appeal is open: the surcharge clock stands still.
+    pub under_appeal: bool,
+    /// The amount an appeal reduced the challan to, in paisa.
+    pub reduced_amount: Option<i64>,
+    /// The enforcement stage reached today.
+    pub stage: Option<String>,
     pub status: String,
     pub issued_at: String,
     pub officer: String,
@@ -372,7 +383,25 @@ impl ChallanView {
         today: Date,
     ) -> Self {
         let due = due_now(&c, today);
+        let terms = c.terms();
+        let open = c.status == efine_core::ChallanStatus::Unpaid;
         ChallanView {
+            penalty: serde_json::to_value(&c.penalty).unwrap_or_default(),
+            schedule_text: if open {
+                schedule_text(&efine_core::penalty::steps(&terms))
+            } else {
+                format!("nothing to pay: {}", c.status.as_str())
+            },
+            under_appeal: c.adjustments.paused_since.is_some(),
+            reduced_amount: c.adjustments.reduced_amount.map(|m| m.paisa()),
+            stage: if open {
+                terms
+                    .stage_on(today)
+                    .max(c.adjustments.stage)
+                    .map(|s| s.as_str().to_string())
+            } else {
+                None
+            },
             paid: paid.map(Into::into),
             challan_number: c.number.to_string(),
             psid: c.psid.to_string(),
@@ -390,7 +419,7 @@ impl ChallanView {
             amount_due: due.paisa(),
             amount_due_display: due.to_string(),
             amount_after_due_date: after_due(&c).paisa(),
-            due_date: c.due_date.to_string(),
+            due_date: terms.effective_due_date().to_string(),
             status: c.status.as_str().into(),
             issued_at: rfc3339(c.issued_at),
             officer: c.officer.clone(),

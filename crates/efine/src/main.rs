@@ -83,6 +83,12 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Run the escalation job once now (`efine serve` runs it at an interval): record surcharges
+    /// and enforcement stages reached by overdue unpaid challans.
+    Escalate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Staff accounts.
     User {
         #[command(subcommand)]
@@ -526,6 +532,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 store.backend()
             );
             efine_web::serve(listener, state, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Escalate { db } => {
+            let store = db.open().await?;
+            let started = std::time::Instant::now();
+            let run = efine_web::escalation::run_once(&store).await?;
+            println!(
+                "escalation: {} overdue challans examined, {} surcharges and {} stages recorded \
+                 in {:.2} s",
+                run.examined,
+                run.surcharged,
+                run.escalated,
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { db } => {
