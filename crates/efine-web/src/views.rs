@@ -82,6 +82,9 @@ pub struct OffenceView {
     pub amount_display: String,
     pub days_to_pay: u16,
     pub legal_reference: String,
+    /// Surcharge after the due date, early-payment discount, enforcement stages.
+    #[schema(value_type = Object)]
+    pub penalty: serde_json::Value,
 }
 
 impl From<Offence> for OffenceView {
@@ -97,6 +100,7 @@ impl From<Offence> for OffenceView {
             amount_display: o.amount.to_string(),
             days_to_pay: o.days_to_pay,
             legal_reference: o.legal_reference,
+            penalty: serde_json::to_value(&o.penalty).unwrap_or_default(),
         }
     }
 }
@@ -772,17 +776,23 @@ fn genuine_summary(
     match c.status {
         ChallanStatus::Unpaid => {
             let due = c.amount_due(today);
-            if today <= c.due_date {
+            let due_date = c.terms().effective_due_date();
+            if c.adjustments.paused_since.is_some() {
+                format!(
+                    "Genuine {what} {}: unpaid, under appeal, {due} due.",
+                    c.number
+                )
+            } else if today <= due_date {
                 format!(
                     "Genuine {what} {}: unpaid, {due} due by {} ({} from the day after).",
                     c.number,
-                    c.due_date,
+                    due_date,
                     after_due(c)
                 )
             } else {
                 format!(
                     "Genuine {what} {}: unpaid and overdue since {}, {due} due now.",
-                    c.number, c.due_date
+                    c.number, due_date
                 )
             }
         }
@@ -848,10 +858,17 @@ pub fn challan_document(
         offence_en: names.offence_en,
         offence_ur: names.offence_ur,
         kind: c.kind.as_str().into(),
-        amount_by_due_date: c.amount.to_string(),
+        // The base amount (a reduced amount after an appeal); an early-payment discount is
+        // applied at payment, not printed as the amount.
+        amount_by_due_date: c.terms().base().to_string(),
         amount_after_due_date: after_due(c).to_string(),
-        due_date: c.due_date.to_string(),
-        surcharge_from: c.due_date.next_day().unwrap_or(c.due_date).to_string(),
+        due_date: c.terms().effective_due_date().to_string(),
+        surcharge_from: c
+            .terms()
+            .effective_due_date()
+            .next_day()
+            .unwrap_or(c.due_date)
+            .to_string(),
         issued_at,
         status: c.status.as_str().into(),
         vehicle: c.vehicle.as_ref().map(|v| v.to_string()),
