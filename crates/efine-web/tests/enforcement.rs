@@ -494,6 +494,13 @@ async fn bad_input_changes_nothing(app: TestApp) {
         .get(&format!("/api/v1/public/challans/{ln}?on=2026-11-01"), None)
         .await;
     assert_eq!((s, r["error"]["field"].clone()), (422, json!("on")));
+    let (s, r) = app
+        .get(
+            &format!("/api/v1/public/challans/{ln}?on=2026-12-01&on=2026-12-02"),
+            None,
+        )
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("query")));
     assert!(verify(&app).await.is_ok());
 }
 

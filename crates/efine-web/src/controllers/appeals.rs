@@ -4,10 +4,10 @@
 use crate::auth::Staff;
 use crate::controllers::cancellations::{status_filter, text_field, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -242,7 +242,7 @@ pub async fn lodge_appeal(
 pub async fn list_appeals(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<AppealsView>> {
     let status = status_filter(&q, &["pending", "decided"])?;
     let list = state
