@@ -110,3 +110,26 @@ where
             })
     }
 }
+
+/// An optional JSON body: no body at all (no content type and no length) is `None`; anything
+/// else must be valid JSON of the type, with the same errors as `ApiJson`.
+impl<S, T> axum::extract::OptionalFromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        let h = req.headers();
+        let empty = !h.contains_key(header::CONTENT_TYPE)
+            && h.get(header::CONTENT_LENGTH)
+                .is_none_or(|l| l.as_bytes() == b"0");
+        if empty {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
