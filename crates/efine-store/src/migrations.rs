@@ -22,6 +22,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0003_enforcement",
         sql: include_str!("../migrations/sqlite/0003_enforcement.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_notifications",
+        sql: include_str!("../migrations/sqlite/0004_notifications.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -39,5 +44,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "0003_enforcement",
         sql: include_str!("../migrations/postgres/0003_enforcement.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_notifications",
+        sql: include_str!("../migrations/postgres/0004_notifications.sql"),
     },
 ];

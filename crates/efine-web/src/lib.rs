@@ -13,6 +13,7 @@ pub mod error;
 pub mod escalation;
 pub mod extract;
 pub mod html;
+pub mod notify;
 pub mod pages;
 pub mod payments;
 pub mod poller;
@@ -81,6 +82,10 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
+    /// The notifications outbox worker (sandbox registry and provider unless replaced).
+    pub notifier: Arc<notify::Notifier>,
+    /// The vehicle registry sandbox served at `/sandbox/registry/owner`.
+    pub registry_sandbox: Arc<notify::registry::SandboxRegistry>,
 }
 
 impl AppState {
@@ -91,6 +96,7 @@ impl AppState {
         keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
+        let store_for_notify = store.clone();
         Ok(AppState {
             store,
             lookup_limiter: Arc::new(ratelimit::RateLimiter::new(
@@ -106,7 +112,15 @@ impl AppState {
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys: Arc::new(keys),
+            notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
+            registry_sandbox: Arc::new(notify::registry::SandboxRegistry::shipped()),
         })
+    }
+
+    /// Replaces the notifications worker (configured provider, registry or texts).
+    pub fn with_notifier(mut self, notifier: notify::Notifier) -> AppState {
+        self.notifier = Arc::new(notifier);
+        self
     }
 }
 
@@ -245,6 +259,7 @@ pub fn router(state: AppState) -> Router {
             "/sandbox/jazzcash/ApplicationAPI/API/PaymentInquiry/Inquire",
             post(sandbox::jazzcash_inquire),
         )
+        .route("/sandbox/registry/owner", post(sandbox::registry_owner))
         .route("/v/{token}", get(verify_c::verify_page))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -8,6 +8,7 @@ pub mod challans;
 pub mod enforcement;
 pub mod events;
 pub mod ledger;
+pub mod notify;
 pub mod payments;
 pub mod recon;
 pub mod refunds;
