@@ -297,7 +297,7 @@ th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.sr:focus{position:static;width:auto;height:auto;clip-path:none}\
-@media(min-width:48rem){h1{font-size:1.9rem}}";
+@media(min-width:48rem){h1{font-size:1.9rem}.filters{display:grid;grid-template-columns:repeat(3,1fr);gap:0 1rem;align-items:end}}";
 
 /// A whole page in the shared shell. See the module docs.
 pub fn page(lang: Lang, here: &str, title: &str, body: &str) -> String {
@@ -321,7 +321,7 @@ pub fn page_with(lang: Lang, here: &str, title: &str, nav: &str, body: &str) -> 
          <title>{t} - {site}</title><style>{STYLE}</style></head><body>\
          <a class=sr href=\"#main\">{skip}</a>\
          <header><a href=\"/\">{site}</a><nav>{nav}{switch}</nav></header>\
-         <main id=main><h1>{t}</h1>{body}</main>\
+         <main id=main{wide}><h1>{t}</h1>{body}</main>\
          <footer><p>{footer}</p></footer></body></html>",
         code = lang.code(),
         dir = lang.dir(),
@@ -329,6 +329,7 @@ pub fn page_with(lang: Lang, here: &str, title: &str, nav: &str, body: &str) -> 
         site = tr(lang, "site.name"),
         skip = tr(lang, "site.skip"),
         footer = tr(lang, "site.footer"),
+        wide = if nav.is_empty() { "" } else { " class=wide" },
     )
 }
 
