@@ -7,17 +7,24 @@
 //!
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
+pub mod admin;
 pub mod auth;
+pub mod console;
 pub mod controllers;
 pub mod error;
 pub mod escalation;
 pub mod extract;
+pub mod finance;
 pub mod html;
 pub mod notify;
+pub mod i18n;
 pub mod pages;
 pub mod payments;
 pub mod poller;
+pub mod portal;
+pub mod queues;
 pub mod ratelimit;
+pub mod staff;
 pub mod verify;
 pub mod views;
 
@@ -261,7 +268,52 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sandbox/registry/owner", post(sandbox::registry_owner))
         .route("/v/{token}", get(verify_c::verify_page))
+        .route(
+            "/staff/login",
+            get(console::login_get).post(console::login_post),
+        )
+        .route("/staff/logout", post(console::logout))
+        .route("/staff", get(staff::home))
+        .route("/staff/challans", get(staff::search))
+        .route(
+            "/staff/challans/new",
+            get(staff::new_get).post(staff::new_post),
+        )
+        .route("/staff/challans/{number}", get(staff::detail))
+        .route("/staff/users", get(admin::page).post(admin::add))
+        .route("/staff/queues", get(queues::page))
+        .route(
+            "/staff/cancellations/{id}",
+            post(queues::decide_cancellation),
+        )
+        .route("/staff/appeals/{id}", post(queues::decide_appeal))
+        .route("/staff/appeals/{id}/evidence", get(queues::evidence))
+        .route(
+            "/staff/challans/{number}/cancellation",
+            post(queues::request_cancellation),
+        )
+        .route("/staff/finance", get(finance::page))
+        .route("/staff/finance/refunds", post(finance::request))
+        .route("/staff/finance/refunds/decide", post(finance::decide))
+        .route("/staff/finance/recon", post(finance::reconcile))
+        .route(
+            "/staff/schedule",
+            get(staff::schedule).post(staff::schedule_post),
+        )
+        .route("/", get(portal::home))
+        .route("/search", post(portal::search))
+        .route("/search/cnic", post(portal::search_cnic))
+        .route("/c/{number}", get(portal::challan))
+        .route(
+            "/c/{number}/appeal",
+            get(portal::appeal_get).post(portal::appeal_post),
+        )
+        .route(
+            "/c/{number}/pay",
+            get(portal::pay_get).post(portal::pay_post),
+        )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

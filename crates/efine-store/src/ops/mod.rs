@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cancellations;
 pub mod catalogue;
 pub mod challans;
+pub mod console;
 pub mod enforcement;
 pub mod events;
 pub mod ledger;
