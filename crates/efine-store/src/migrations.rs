@@ -28,6 +28,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0004_notifications.sql"),
     },
     Migration {
+        version: 5,
+        name: "0005_stats",
+        sql: include_str!("../migrations/sqlite/0005_stats.sql"),
+    },
+    Migration {
         version: 6,
         name: "0006_console",
         sql: include_str!("../migrations/sqlite/0006_console.sql"),
@@ -54,6 +59,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "0004_notifications",
         sql: include_str!("../migrations/postgres/0004_notifications.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_stats",
+        sql: include_str!("../migrations/postgres/0005_stats.sql"),
     },
     Migration {
         version: 6,

@@ -13,4 +13,5 @@ pub mod notify;
 pub mod payments;
 pub mod recon;
 pub mod refunds;
+pub mod stats;
 pub mod users;
