@@ -19,10 +19,12 @@ pub mod ids;
 pub mod ledger;
 pub mod mask;
 pub mod money;
+pub mod notify;
 pub mod payment;
 pub mod penalty;
 pub mod psid;
 pub mod qr;
+pub mod stats;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};
 pub use challan::{ChallanEvent, ChallanStatus};
