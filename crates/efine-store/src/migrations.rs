@@ -27,6 +27,16 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0004_notifications",
         sql: include_str!("../migrations/sqlite/0004_notifications.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_stats",
+        sql: include_str!("../migrations/sqlite/0005_stats.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_console",
+        sql: include_str!("../migrations/sqlite/0006_console.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -49,5 +59,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "0004_notifications",
         sql: include_str!("../migrations/postgres/0004_notifications.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_stats",
+        sql: include_str!("../migrations/postgres/0005_stats.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_console",
+        sql: include_str!("../migrations/postgres/0006_console.sql"),
     },
 ];

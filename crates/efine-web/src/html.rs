@@ -1,4 +1,5 @@
-//! Minimal server-rendered HTML for the pages payment rails send the payer to.
+//! HTML escaping, and the bare page the payment sandboxes' hosted pages use (they stand in for
+//! the provider's own site). E-Fine's own pages use the shell in [`crate::i18n`].
 
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

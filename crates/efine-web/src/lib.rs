@@ -7,17 +7,27 @@
 //!
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
+pub mod admin;
 pub mod auth;
+pub mod charts;
+pub mod console;
 pub mod controllers;
+pub mod dashboard;
 pub mod error;
 pub mod escalation;
 pub mod extract;
+pub mod finance;
 pub mod html;
+pub mod i18n;
 pub mod notify;
 pub mod pages;
 pub mod payments;
 pub mod poller;
+pub mod portal;
+pub mod queues;
 pub mod ratelimit;
+pub mod staff;
+pub mod stats;
 pub mod verify;
 pub mod views;
 
@@ -27,7 +37,7 @@ use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
     appeals, auth as auth_c, cancellations, cash, catalogue, challans, checkout, documents, health,
-    onebill, public, recon, refunds, sandbox, vehicles, verify as verify_c,
+    onebill, public, recon, refunds, sandbox, stats as stats_c, vehicles, verify as verify_c,
 };
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -86,6 +96,7 @@ pub struct AppState {
     pub notifier: Arc<notify::Notifier>,
     /// The vehicle registry sandbox served at `/sandbox/registry/owner`.
     pub registry_sandbox: Arc<notify::registry::SandboxRegistry>,
+    pub live: Arc<stats::Live>,
 }
 
 impl AppState {
@@ -114,6 +125,7 @@ impl AppState {
             keys: Arc::new(keys),
             notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
             registry_sandbox: Arc::new(notify::registry::SandboxRegistry::shipped()),
+            live: Arc::new(stats::Live::default()),
         })
     }
 
@@ -143,6 +155,7 @@ impl AppState {
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
         (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
+        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
     )
 )]
 struct ApiDoc;
@@ -200,6 +213,13 @@ fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(appeals::lodge_appeal))
                 .layer(DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
         )
+        .routes(routes!(stats_c::get_summary))
+        .routes(routes!(stats_c::get_trends))
+        .routes(routes!(stats_c::get_rails))
+        .routes(routes!(stats_c::get_hotspots))
+        .routes(routes!(stats_c::get_anomalies))
+        .routes(routes!(stats_c::get_forecast))
+        .routes(routes!(stats_c::get_transparency))
 }
 
 /// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
@@ -226,6 +246,9 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/api/v1/stats/stream", get(stats_c::stream_changes))
+        .route("/dashboard", get(stats_c::dashboard_page))
+        .route("/transparency", get(stats_c::transparency_page))
         .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
         .route(
             "/sandbox/jazzcash/merchantform",
@@ -261,7 +284,52 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sandbox/registry/owner", post(sandbox::registry_owner))
         .route("/v/{token}", get(verify_c::verify_page))
+        .route(
+            "/staff/login",
+            get(console::login_get).post(console::login_post),
+        )
+        .route("/staff/logout", post(console::logout))
+        .route("/staff", get(staff::home))
+        .route("/staff/challans", get(staff::search))
+        .route(
+            "/staff/challans/new",
+            get(staff::new_get).post(staff::new_post),
+        )
+        .route("/staff/challans/{number}", get(staff::detail))
+        .route("/staff/users", get(admin::page).post(admin::add))
+        .route("/staff/queues", get(queues::page))
+        .route(
+            "/staff/cancellations/{id}",
+            post(queues::decide_cancellation),
+        )
+        .route("/staff/appeals/{id}", post(queues::decide_appeal))
+        .route("/staff/appeals/{id}/evidence", get(queues::evidence))
+        .route(
+            "/staff/challans/{number}/cancellation",
+            post(queues::request_cancellation),
+        )
+        .route("/staff/finance", get(finance::page))
+        .route("/staff/finance/refunds", post(finance::request))
+        .route("/staff/finance/refunds/decide", post(finance::decide))
+        .route("/staff/finance/recon", post(finance::reconcile))
+        .route(
+            "/staff/schedule",
+            get(staff::schedule).post(staff::schedule_post),
+        )
+        .route("/", get(portal::home))
+        .route("/search", post(portal::search))
+        .route("/search/cnic", post(portal::search_cnic))
+        .route("/c/{number}", get(portal::challan))
+        .route(
+            "/c/{number}/appeal",
+            get(portal::appeal_get).post(portal::appeal_post),
+        )
+        .route(
+            "/c/{number}/pay",
+            get(portal::pay_get).post(portal::pay_post),
+        )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

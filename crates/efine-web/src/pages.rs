@@ -3,20 +3,8 @@
 
 use crate::views::VerificationView;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ur,
-}
-
-impl Lang {
-    pub fn parse(s: Option<&str>) -> Lang {
-        match s {
-            Some("ur") => Lang::Ur,
-            _ => Lang::En,
-        }
-    }
-}
+use crate::i18n;
+pub use crate::i18n::Lang;
 
 pub use crate::html::escape as esc;
 
@@ -47,22 +35,8 @@ fn status_ur(s: &str) -> &'static str {
     }
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans','Noto Nastaliq Urdu',sans-serif;margin:0;\
-padding:1rem;max-width:36rem;margin:auto;line-height:1.5;color:#111}\
-[lang=ur] body,[lang=ur]{font-family:'Noto Nastaliq Urdu','Noto Naskh Arabic',serif;line-height:2.2}\
-.verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
-.ok{background:#d9f2dd;border:3px solid #11691f;color:#0b4a15}\
-.bad{background:#fbdcdc;border:3px solid #a11212;color:#6e0a0a}\
-table{border-collapse:collapse;width:100%;margin-top:1rem}\
-th,td{text-align:start;padding:.3rem;border-bottom:1px solid #ccc;vertical-align:top}\
-.num{direction:ltr;unicode-bidi:embed}nav{margin-top:1rem;font-size:.9rem}";
-
 /// The verification page for a scanned QR code.
 pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
-    let (html_lang, dir) = match lang {
-        Lang::En => ("en", "ltr"),
-        Lang::Ur => ("ur", "rtl"),
-    };
     let mut body = String::new();
     if v.genuine {
         body.push_str(&format!(
@@ -213,27 +187,20 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
         ));
     }
     // Only a token made of base64url characters is put back into a link; anything else came
-    // from a hand-made URL and gets no language switch rather than a link that means something else.
+    // from a hand-made URL and its language switch goes to the home page instead.
     let linkable = token
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    let other = match (lang, linkable) {
-        (_, false) => String::new(),
-        (Lang::En, true) => format!("<a href=\"/v/{token}?lang=ur\" lang=ur>اردو</a>"),
-        (Lang::Ur, true) => format!("<a href=\"/v/{token}\" lang=en>English</a>"),
+    let here = if linkable {
+        format!("/v/{token}")
+    } else {
+        "/".to_string()
     };
-    format!(
-        "<!doctype html><html lang=\"{html_lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\">\
-         <title>{title}</title><style>{STYLE}</style></head><body>\
-         <h1>{h1}</h1>{body}<nav>{other}</nav></body></html>",
-        title = t(
-            lang,
-            "E-Fine: verify a document",
-            "ای-فائن: دستاویز کی تصدیق"
-        ),
-        h1 = t(lang, "E-Fine verification", "ای-فائن تصدیق"),
+    i18n::page(
+        lang,
+        &here,
+        t(lang, "E-Fine verification", "ای-فائن تصدیق"),
+        &body,
     )
 }
 

@@ -179,11 +179,12 @@ async fn walkthrough(app: TestApp) {
         &app,
         &format!("/api/v1/cancellations/{id}/approve"),
         &sup_b,
-        json!({}),
+        json!({"note": "checked the photo"}),
     )
     .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["status"], "approved");
+    assert_eq!(r["decision_note"], "checked the photo");
     assert_eq!(r["decided_by"], "sup.b");
     let (_, v) = app
         .get(&format!("/api/v1/public/challans/{bn}"), None)
@@ -430,6 +431,33 @@ async fn bad_input_changes_nothing(app: TestApp) {
     assert_eq!(s, 404);
     let (s, _) = app.post("/api/v1/cancellations/1/approve", json!({})).await;
     assert_eq!(s, 401);
+    // A decision with no body at all is fine; a body that is not JSON is refused first.
+    let (s, c) = post_auth(&app, &path, &officer, json!({"reason": "duplicate"})).await;
+    assert_eq!(s, 201, "{c}");
+    let reject = app.url(&format!("/api/v1/cancellations/{}/reject", c["id"]));
+    let r = app
+        .http
+        .post(&reject)
+        .bearer_auth(&sup)
+        .header("content-type", "application/json")
+        .body("{note")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = app
+        .http
+        .post(&reject)
+        .bearer_auth(&sup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(
+        (r["status"].clone(), r["decision_note"].clone()),
+        (json!("rejected"), Value::Null)
+    );
     let (s, r) = app
         .get("/api/v1/cancellations?status=maybe", Some(&sup))
         .await;
@@ -494,6 +522,13 @@ async fn bad_input_changes_nothing(app: TestApp) {
         .get(&format!("/api/v1/public/challans/{ln}?on=2026-11-01"), None)
         .await;
     assert_eq!((s, r["error"]["field"].clone()), (422, json!("on")));
+    let (s, r) = app
+        .get(
+            &format!("/api/v1/public/challans/{ln}?on=2026-12-01&on=2026-12-02"),
+            None,
+        )
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("query")));
     assert!(verify(&app).await.is_ok());
 }
 

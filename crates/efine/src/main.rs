@@ -2,6 +2,7 @@
 //! and generate load. A thin layer over `efine-store` and `efine-web`.
 
 mod bank;
+mod bulk;
 mod demo;
 mod loadgen;
 
@@ -85,6 +86,12 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Run the escalation job once now (`efine serve` runs it at an interval): record surcharges
+    /// and enforcement stages reached by overdue unpaid challans.
+    Escalate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Staff accounts.
     User {
         #[command(subcommand)]
@@ -107,6 +114,13 @@ enum Command {
     },
     /// Issue challans over HTTP as fast as a number of clients can, and report latency.
     Loadgen(loadgen::LoadgenArgs),
+    /// Fill a database with synthetic challans for measurements (never in production).
+    BulkIssue {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        bulk: bulk::BulkArgs,
+    },
     /// Act as a bank on the 1Bill biller API.
     Bank {
         #[command(subcommand)]
@@ -669,6 +683,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             efine_web::serve(listener, state, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Escalate { db } => {
+            let store = db.open().await?;
+            let started = std::time::Instant::now();
+            let run = efine_web::escalation::run_once(&store).await?;
+            println!(
+                "escalation: {} overdue challans examined, {} surcharges and {} stages recorded \
+                 in {:.2} s",
+                run.examined,
+                run.surcharged,
+                run.escalated,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { db } => {
             let store = db.open().await?;
             println!("database is up to date ({} backend)", store.backend());
@@ -756,6 +784,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Qr {
             command: QrCommand::Verify { token, keys },
         } => qr_verify(&token, &keys),
+        Command::BulkIssue { db, bulk } => {
+            let store = db.open().await?;
+            bulk::run(&store, &bulk).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Loadgen(args) => {
             loadgen::run(args).await?;
             Ok(ExitCode::SUCCESS)

@@ -113,7 +113,7 @@ pub fn add(
     })
 }
 
-fn principal(r: &Row, offset: usize) -> Result<Principal, StoreError> {
+pub(crate) fn principal(r: &Row, offset: usize) -> Result<Principal, StoreError> {
     let role = r.text(offset + 2)?;
     Ok(Principal {
         user_id: r.i64(offset)?,

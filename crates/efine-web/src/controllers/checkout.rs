@@ -2,7 +2,8 @@
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::html::{escape, page};
+use crate::html::escape;
+use crate::i18n::{self, tr, Lang};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -61,7 +62,18 @@ pub async fn create_checkout(
 ) -> ApiResult<Response> {
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
-    let rail = match Rail::parse(body.value.method.trim()) {
+    let resp = start(&state, number, &body.value.method).await?;
+    Ok((StatusCode::CREATED, Json(resp)).into_response())
+}
+
+/// Starts a payment attempt for `number` on `method` (`jazzcash`, `easypaisa`, `card`) and
+/// returns the signed form for the rail's hosted page. The portal's pay page uses it too.
+pub async fn start(
+    state: &AppState,
+    number: ChallanNumber,
+    method: &str,
+) -> ApiResult<CheckoutResponse> {
+    let rail = match Rail::parse(method.trim()) {
         Some(r @ (Rail::Jazzcash | Rail::Easypaisa | Rail::Card)) => r,
         _ => {
             return Err(ApiError::invalid(
@@ -147,36 +159,38 @@ pub async fn create_checkout(
             (s.url, "GET", s.fields)
         }
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(CheckoutResponse {
-            method: rail.as_str().into(),
-            reference: attempt.reference,
-            amount: attempt.amount.paisa(),
-            amount_display: attempt.amount.to_string(),
-            gateway_url,
-            http_method: http_method.into(),
-            fields,
-        }),
-    )
-        .into_response())
+    Ok(CheckoutResponse {
+        method: rail.as_str().into(),
+        reference: attempt.reference,
+        amount: attempt.amount.paisa(),
+        amount_display: attempt.amount.to_string(),
+        gateway_url,
+        http_method: http_method.into(),
+        fields,
+    })
 }
 
-fn result_page(status: StatusCode, title: &str, body: &str) -> Response {
-    (status, Html(page(title, body))).into_response()
+fn result_page(lang: Lang, status: StatusCode, title: &'static str, body: &str) -> Response {
+    (status, Html(i18n::page(lang, "/", tr(lang, title), body))).into_response()
+}
+
+fn para(lang: Lang, key: &'static str) -> String {
+    format!("<p>{}</p>", tr(lang, key))
 }
 
 /// JazzCash's return (the payer's browser, form-encoded) and IPN: verify the signature, the
 /// reference and the amount, then credit once however often it is replayed.
 pub async fn jazzcash_return(
     State(state): State<AppState>,
+    lang: Lang,
     Form(fields): Form<Fields>,
 ) -> Response {
     let Some(jc) = state.payments.jazzcash.clone() else {
         return result_page(
+            lang,
             StatusCode::NOT_FOUND,
-            "Not available",
-            "<p>JazzCash is not configured.</p>",
+            "pay.not_available",
+            &para(lang, "pay.not_configured"),
         );
     };
     let now = state.store.now();
@@ -205,9 +219,10 @@ pub async fn jazzcash_return(
                 })
                 .await;
             return result_page(
+                lang,
                 StatusCode::BAD_REQUEST,
-                "Payment not verified",
-                "<p>This payment message could not be verified, so nothing was credited. If money was taken, it will be found when JazzCash settles and refunded or credited.</p>",
+                "pay.not_verified",
+                &para(lang, "pay.not_verified_body"),
             );
         }
     };
@@ -307,39 +322,44 @@ pub async fn jazzcash_return(
             };
             match credit {
                 Credit::Paid(r) => result_page(
+                    lang,
                     StatusCode::OK,
-                    "Payment received",
-                    &format!(
-                        "<p>Paid: <strong>{}</strong> for challan {}.</p><p>Receipt number <strong>{}</strong>.</p>",
-                        escape(&r.amount.to_string()),
-                        escape(&r.challan_number),
-                        escape(&r.number)
-                    ),
+                    "pay.received",
+                    &crate::portal::paid_body(lang, &r.number, Some((r.amount, &r.challan_number))),
                 ),
                 _ => result_page(
+                    lang,
                     StatusCode::OK,
-                    "Already paid",
-                    "<p>This challan was already paid, so this payment will be refunded to you. Nothing more is owed.</p>",
+                    "pay.already_paid",
+                    &para(lang, "pay.already_paid_body"),
                 ),
             }
         }
         Ok(Ok((None, RailOutcome::Pending))) => result_page(
+            lang,
             StatusCode::OK,
-            "Payment pending",
-            "<p>JazzCash has not completed this payment yet. We will check with JazzCash and update the challan; nothing more is needed from you now.</p>",
+            "pay.pending",
+            &para(lang, "pay.pending_body"),
         ),
         Ok(Ok((None, _))) => result_page(
+            lang,
             StatusCode::OK,
-            "Payment not completed",
-            "<p>The payment did not go through and nothing was taken. You can try again.</p>",
+            "pay.failed",
+            &para(lang, "pay.failed_body"),
         ),
-        Ok(Err(why)) => result_page(StatusCode::BAD_REQUEST, "Payment not credited", &format!("<p>{}</p>", escape(why))),
+        Ok(Err(why)) => result_page(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "pay.not_credited",
+            &format!("<p>{}</p>", escape(why)),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "JazzCash return failed");
             result_page(
+                lang,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Please try again",
-                "<p>Something went wrong on our side. Nothing was lost: the payment will be credited when JazzCash confirms it.</p>",
+                "pay.try_again",
+                &para(lang, "pay.our_error"),
             )
         }
     }

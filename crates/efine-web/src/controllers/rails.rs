@@ -3,7 +3,8 @@
 //! notifications are verified (timestamped HMAC, 300 s tolerance, several secrets during a
 //! rotation) before anything is read.
 
-use crate::html::{escape, page};
+use crate::html::escape;
+use crate::i18n::{self, tr, Lang};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -128,19 +129,37 @@ pub async fn apply_outcome(
         .await
 }
 
-pub fn applied_page(a: Result<Applied, StoreError>) -> Response {
+/// The page the payer's browser lands on after a rail: what happened, in the reader's language.
+pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
+    let p = |key| format!("<p>{}</p>", tr(lang, key));
     let (status, title, body) = match a {
-        Ok(Applied::Paid(r)) => (StatusCode::OK, "Payment received", format!("<p>Paid. Receipt number <strong>{}</strong>.</p>", escape(&r))),
-        Ok(Applied::RefundOwed) => (StatusCode::OK, "Already paid", "<p>This challan was already paid, so this payment will be refunded to you.</p>".into()),
-        Ok(Applied::Pending) => (StatusCode::OK, "Payment pending", "<p>The payment is not complete yet. We will check with the payment provider and update the challan.</p>".into()),
-        Ok(Applied::Failed) => (StatusCode::OK, "Payment not completed", "<p>The payment did not go through and nothing was taken. You can try again.</p>".into()),
-        Ok(Applied::Refused(why)) => (StatusCode::BAD_REQUEST, "Payment not credited", format!("<p>{}</p>", escape(why))),
+        Ok(Applied::Paid(r)) => (
+            StatusCode::OK,
+            "pay.received",
+            crate::portal::paid_body(lang, &r, None),
+        ),
+        Ok(Applied::RefundOwed) => (
+            StatusCode::OK,
+            "pay.already_paid",
+            p("pay.already_paid_body"),
+        ),
+        Ok(Applied::Pending) => (StatusCode::OK, "pay.pending", p("pay.pending_body")),
+        Ok(Applied::Failed) => (StatusCode::OK, "pay.failed", p("pay.failed_body")),
+        Ok(Applied::Refused(why)) => (
+            StatusCode::BAD_REQUEST,
+            "pay.not_credited",
+            format!("<p>{}</p>", escape(why)),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "applying a rail outcome failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Please try again", "<p>Something went wrong on our side. Nothing was lost: the payment will be credited when the provider confirms it.</p>".into())
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "pay.try_again",
+                p("pay.our_error"),
+            )
         }
     };
-    (status, Html(page(title, &body))).into_response()
+    (status, Html(i18n::page(lang, "/", tr(lang, title), &body))).into_response()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +234,7 @@ pub async fn jazzcash_inquiry(
 /// order: we ask Easypaisa what happened and credit from that answer.
 pub async fn easypaisa_postback(
     State(state): State<AppState>,
+    lang: Lang,
     Query(query): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> Response {
@@ -228,14 +248,10 @@ pub async fn easypaisa_postback(
     let postback = match easypaisa::parse_postback(&fields) {
         Ok(p) => p,
         Err(_) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Html(page(
-                    "Payment not credited",
-                    "<p>This message does not name a payment.</p>",
-                )),
+            return applied_page(
+                lang,
+                Ok(Applied::Refused("This message does not name a payment.")),
             )
-                .into_response()
         }
     };
     match easypaisa_inquiry(&state, &cfg, &postback.order_ref).await {
@@ -250,11 +266,11 @@ pub async fn easypaisa_postback(
                 "easypaisa",
             )
             .await;
-            applied_page(a)
+            applied_page(lang, a)
         }
         Err(e) => {
             tracing::warn!(error = %e, "Easypaisa inquiry failed; the poller will retry");
-            applied_page(Ok(Applied::Pending))
+            applied_page(lang, Ok(Applied::Pending))
         }
     }
 }
@@ -338,14 +354,11 @@ pub async fn card_notify(
 /// Where the card gateway sends the payer back: the attempt's state as we know it.
 pub async fn card_return(
     State(state): State<AppState>,
+    lang: Lang,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let Some(reference) = q.get("order_ref").cloned() else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html(page("Payment", "<p>No payment reference.</p>")),
-        )
-            .into_response();
+        return applied_page(lang, Ok(Applied::Refused("No payment reference.")));
     };
     let r = reference.clone();
     let found = state
@@ -361,15 +374,18 @@ pub async fn card_return(
         })
         .await;
     match found {
-        Ok((Some(_), Some(r))) => applied_page(Ok(Applied::Paid(r.number))),
-        Ok((Some(a), None)) if a.state == AttemptState::Failed => applied_page(Ok(Applied::Failed)),
-        Ok((Some(a), None)) if a.state == AttemptState::Confirmed => {
-            applied_page(Ok(Applied::RefundOwed))
+        Ok((Some(_), Some(r))) => applied_page(lang, Ok(Applied::Paid(r.number))),
+        Ok((Some(a), None)) if a.state == AttemptState::Failed => {
+            applied_page(lang, Ok(Applied::Failed))
         }
-        Ok((Some(_), None)) => applied_page(Ok(Applied::Pending)),
-        Ok((None, _)) => applied_page(Ok(Applied::Refused(
-            "We have no payment with this reference.",
-        ))),
-        Err(e) => applied_page(Err(e)),
+        Ok((Some(a), None)) if a.state == AttemptState::Confirmed => {
+            applied_page(lang, Ok(Applied::RefundOwed))
+        }
+        Ok((Some(_), None)) => applied_page(lang, Ok(Applied::Pending)),
+        Ok((None, _)) => applied_page(
+            lang,
+            Ok(Applied::Refused("We have no payment with this reference.")),
+        ),
+        Err(e) => applied_page(lang, Err(e)),
     }
 }

@@ -86,7 +86,7 @@ pub struct RefundsView {
     pub refunds: Vec<RefundView>,
 }
 
-fn finance_only(p: &Principal) -> ApiResult<()> {
+pub fn finance_only(p: &Principal) -> ApiResult<()> {
     if matches!(p.role, Role::Finance | Role::Admin) {
         Ok(())
     } else {
@@ -158,7 +158,7 @@ pub async fn create_refund(
     Ok((StatusCode::CREATED, Json(f.into())))
 }
 
-async fn decide(
+pub async fn decide(
     state: AppState,
     who: Principal,
     id: i64,

@@ -2,11 +2,10 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::pages::{self, Lang};
 use crate::views::{today, KeySetView, VerificationView};
 use crate::{verify, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
 
 /// Is a QR token genuine, and what is the record's status now? Always 200 when the question
 /// could be answered: a forged, altered or unknown token is `genuine: false` with the reason.
@@ -40,18 +39,12 @@ pub async fn get_keys(State(state): State<AppState>) -> Response {
     resp
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    lang: Option<String>,
-}
-
 /// `/v/{token}`: the page a phone opens when it scans the QR code. Plain HTML, no JavaScript.
 pub async fn verify_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Query(q): Query<PageQuery>,
+    lang: Lang,
 ) -> ApiResult<Response> {
-    let lang = Lang::parse(q.lang.as_deref());
     let verdict = verify::check(&state, &token).await?;
     let view = VerificationView::new(verdict, today(state.store.now()));
     let mut resp = Html(pages::verification(&view, &token, lang)).into_response();

@@ -1,0 +1,909 @@
+//! The HTML portal and staff console through the real server, on both backends: language
+//! choice, console login with its cookie and CSRF rules, logout.
+
+mod common;
+
+use common::{TestApp, PASSWORD};
+use efine_core::auth::Role;
+use serde_json::json;
+
+both_backends!(
+    console_session_walkthrough,
+    citizen_portal_walkthrough,
+    console_pages_walkthrough,
+    finance_pages_walkthrough,
+    queues_walkthrough
+);
+
+/// A client that shows redirects instead of following them.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of cookie `name` set by `r`, and the whole Set-Cookie line.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|line| {
+            let v = line[name.len() + 1..]
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string();
+            (v, line.to_string())
+        })
+}
+
+/// The value of the hidden field `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name={name} value=\""))
+        .unwrap_or_else(|| panic!("no {name} field in {page}"));
+    let rest = &page[at + name.len() + 13..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+async fn console_session_walkthrough(app: TestApp) {
+    app.user(
+        "super.psh",
+        Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    let http = client();
+
+    // No session: the console sends the browser to the login page and back afterwards.
+    let r = http.get(app.url("/staff")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/staff/login?next=%2Fstaff");
+
+    // The Urdu login page is right to left and remembers the language in a cookie.
+    let r = http
+        .get(app.url("/staff/login?lang=ur"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (lang, _) = set_cookie(&r, "efine_lang").expect("language cookie");
+    assert_eq!(lang, "ur");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<html lang=\"ur\" dir=\"rtl\">"), "{page}");
+    assert!(page.contains("<label for=password>پاس ورڈ</label>"));
+    let r = http
+        .get(app.url("/staff/login"))
+        .header("cookie", "efine_lang=ur")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("dir=\"rtl\""));
+
+    // Login form: its CSRF value is in a cookie and in the form; both must match.
+    let r = http
+        .get(app.url("/staff/login?next=%2Fstaff"))
+        .send()
+        .await
+        .unwrap();
+    let (login_csrf, line) = set_cookie(&r, "efine_login").unwrap();
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"));
+    let page = r.text().await.unwrap();
+    assert_eq!(hidden(&page, "csrf"), login_csrf);
+    let login = |csrf: &str, cookie: &str, password: &str| {
+        http.post(app.url("/staff/login"))
+            .header("cookie", format!("efine_login={cookie}"))
+            .form(&[
+                ("username", "super.psh"),
+                ("password", password),
+                ("csrf", csrf),
+                ("next", "/staff"),
+            ])
+            .send()
+    };
+    let r = login("forged", &login_csrf, PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(set_cookie(&r, "efine_staff").is_none());
+    let r = login(&login_csrf, &login_csrf, "wrong password")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong username or password."));
+    let r = login(&login_csrf, &login_csrf, PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/staff");
+    let (session, line) = set_cookie(&r, "efine_staff").expect("session cookie");
+    assert!(line.contains("HttpOnly"), "{line}");
+    assert!(line.contains("SameSite=Strict"), "{line}");
+    assert!(!line.contains("Secure"), "http public URL: {line}");
+    assert_eq!(session.len(), 64);
+
+    // The store keeps only the hash of the session token.
+    let count = |value: String| {
+        app.store.read(move |tx| {
+            let r = tx.query_opt(
+                "SELECT COUNT(*) FROM console_sessions WHERE session_hash = $1",
+                efine_store::params![value.as_str()],
+            )?;
+            r.unwrap().i64(0)
+        })
+    };
+    assert_eq!(count(session.clone()).await.unwrap(), 0, "raw token stored");
+    let hashed = efine_store::ops::users::token_hash(&session);
+    assert_eq!(count(hashed).await.unwrap(), 1);
+
+    let cookie = format!("efine_staff={session}");
+    let r = http
+        .get(app.url("/staff"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("super.psh (supervisor)"), "{page}");
+    let csrf = hidden(&page, "csrf");
+
+    // Logout without the form's CSRF token is refused and the session goes on.
+    let r = http
+        .post(app.url("/staff/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = http
+        .get(app.url("/staff"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let r = http
+        .post(app.url("/staff/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = http
+        .get(app.url("/staff"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "a logged-out session opens nothing");
+
+    // Both are in the event log.
+    let kinds = app
+        .store
+        .read(|tx| {
+            let rows = tx.query(
+                "SELECT kind FROM events WHERE kind LIKE 'console.%' ORDER BY seq",
+                efine_store::params![],
+            )?;
+            rows.iter()
+                .map(|r| r.text(0))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["console.login", "console.logout"]);
+}
+
+async fn citizen_portal_walkthrough(app: TestApp) {
+    let token = app.officer().await;
+    let (s, c) = app
+        .issue(
+            &token,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-77",
+                   "cnic": "17301-1234567-1", "name": "Muhammad Asif Khan"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let number = c["challan_number"].as_str().unwrap();
+    let psid = c["psid"].as_str().unwrap();
+    let http = client();
+    let post = |path: &str, form: Vec<(&str, &str)>| http.post(app.url(path)).form(&form).send();
+
+    // Home: one search box and a separate CNIC form, both POST; every field has a label.
+    let home = http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("<form method=post action=\"/search\""));
+    assert!(home.contains("<form method=post action=\"/search/cnic\""));
+    assert!(home.contains("<label for=q>") && home.contains("<label for=cnic>"));
+    assert!(home.len() < 100 * 1024);
+
+    // A PSID or challan number goes to the challan page.
+    for q in [psid, number] {
+        let r = post("/search", vec![("q", q)]).await.unwrap();
+        assert_eq!(r.status(), 303, "{q}");
+        assert_eq!(r.headers()["location"], format!("/c/{number}").as_str());
+    }
+    // Unknown, malformed and empty searches are answered on the page, not with a 500.
+    let r = post("/search", vec![("q", "TRF-PSH-2026-999999")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = post("/search", vec![("q", "<script>")]).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=search-error") && !page.contains("<script>"));
+    assert_eq!(post("/search", vec![]).await.unwrap().status(), 422);
+
+    // CNIC search: the challan with the name masked; the CNIC is nowhere in the page.
+    let r = post("/search/cnic", vec![("cnic", "1730112345671")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/c/{number}\"")), "{page}");
+    assert!(!page.contains("1234567"));
+
+    // The challan page: amounts today and after the due date, in both languages.
+    let en = http
+        .get(app.url(&format!("/c/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.status(), 200);
+    let en = en.text().await.unwrap();
+    assert!(en.contains("<p class=big id=amount-due>Rs 500</p>"), "{en}");
+    assert!(en.contains("Rs 1,000"));
+    assert!(en.contains("8 Dec 2026"));
+    assert!(!en.contains("Muhammad"), "the name is masked");
+    let ur = http
+        .get(app.url(&format!("/c/{number}?lang=ur")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ur.contains("۵۰۰ روپے") && ur.contains("۱٬۰۰۰ روپے"), "{ur}");
+    assert!(ur.contains("۸ دسمبر ۲۰۲۶"));
+    assert_eq!(
+        http.get(app.url("/c/not-a-number"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+
+    // Paying: a method must be chosen; then the page posts the signed form to the rail.
+    let pay = format!("/c/{number}/pay");
+    assert_eq!(
+        post(&pay, vec![("method", "cash")]).await.unwrap().status(),
+        422
+    );
+    let r = post(&pay, vec![("method", "jazzcash")]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("/sandbox/jazzcash/merchantform"), "{page}");
+    assert!(
+        page.contains("name=\"pp_Amount\" value=\"50000\""),
+        "{page}"
+    );
+}
+
+/// Signs `username` in through the login form; returns the session cookie header value.
+pub async fn console_login(app: &TestApp, username: &str) -> String {
+    let http = client();
+    let r = http.get(app.url("/staff/login")).send().await.unwrap();
+    let (csrf, _) = set_cookie(&r, "efine_login").unwrap();
+    let r = http
+        .post(app.url("/staff/login"))
+        .header("cookie", format!("efine_login={csrf}"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login of {username}");
+    let (session, _) = set_cookie(&r, "efine_staff").unwrap();
+    format!("efine_staff={session}")
+}
+
+async fn console_pages_walkthrough(app: TestApp) {
+    app.officer().await;
+    app.user(
+        "super.psh",
+        Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    app.user(
+        "depadmin.traffic",
+        Role::DepartmentAdmin,
+        Some("traffic-police"),
+        None,
+    )
+    .await;
+    let http = client();
+    let get = |path: &str, cookie: &str| {
+        http.get(app.url(path))
+            .header("cookie", cookie.to_string())
+            .send()
+    };
+
+    // An officer issues at the desk; submitting the same form twice issues one challan.
+    let officer = console_login(&app, "officer.psh").await;
+    let page = get("/staff/challans/new", &officer)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<label for=vehicle_number>"), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let key = hidden(&page, "key");
+    let form = vec![
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("offence_code", "no-helmet"),
+        ("vehicle_number", "PES-900"),
+        ("location", "University Road"),
+    ];
+    let mut issued = Vec::new();
+    for _ in 0..2 {
+        let r = http
+            .post(app.url("/staff/challans/new"))
+            .header("cookie", &officer)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        issued.push(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert_eq!(issued[0], issued[1]);
+    assert_eq!(issued[0], "/staff/challans/TRF-PSH-2026-000001");
+    // A form with a mistake comes back with the message and the values kept.
+    let r = http
+        .post(app.url("/staff/challans/new"))
+        .header("cookie", &officer)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", "k2"),
+            ("offence_code", "no-helmet"),
+            ("vehicle_number", "??"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=form-error"));
+    // Without the CSRF token nothing is issued.
+    let r = http
+        .post(app.url("/staff/challans/new"))
+        .header("cookie", &officer)
+        .form(&[
+            ("key", "k3"),
+            ("offence_code", "no-helmet"),
+            ("vehicle_number", "PES-901"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    for i in 2..=30 {
+        let plate = format!("PES-{i}");
+        let r = http
+            .post(app.url("/staff/challans/new"))
+            .header("cookie", &officer)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("key", &format!("k{i}x")),
+                ("offence_code", "no-helmet"),
+                ("vehicle_number", plate.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+
+    // A supervisor searches: 30 in scope, 25 a page, filters kept on the next page.
+    let sup = console_login(&app, "super.psh").await;
+    let r = get("/staff/challans/new", &sup).await.unwrap();
+    assert_eq!(r.status(), 403, "only officers issue");
+    let page = get("/staff/challans?status=unpaid", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("30 found (page 1 of 2)"), "{page}");
+    assert!(
+        page.contains("href=\"/staff/challans?status=unpaid&amp;page=2\""),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<tr><td><a href=\"/staff/challans/TRF-")
+            .count(),
+        25
+    );
+    let page = get("/staff/challans?status=unpaid&page=2", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("<tr><td><a href=\"/staff/challans/TRF-")
+            .count(),
+        5
+    );
+    let page = get("/staff/challans?vehicle=pes+900", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 found"), "{page}");
+    let page = get("/staff/challans?status=paid", &sup)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("0 found"), "{page}");
+    let r = get("/staff/challans?from=yesterday", &sup).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("YYYY-MM-DD"));
+
+    // The record in full with its event history.
+    let page = get(&issued[0], &sup).await.unwrap().text().await.unwrap();
+    assert!(page.contains("University Road"), "{page}");
+    assert!(page.contains("challan.issued"), "{page}");
+    assert!(page.contains("officer.psh"));
+
+    // The department admin changes a fee: a new version, in the schedule and the event log.
+    let admin = console_login(&app, "depadmin.traffic").await;
+    let page = get("/staff/schedule", &admin)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = http
+        .post(app.url("/staff/schedule"))
+        .header("cookie", &admin)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("department", "traffic-police"),
+            ("code", "no-helmet"),
+            ("rupees", "750"),
+            ("days", "14"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = http
+        .post(app.url("/staff/schedule"))
+        .header("cookie", &admin)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("department", "traffic-police"),
+            ("code", "no-helmet"),
+            ("rupees", "-5"),
+            ("days", "14"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let (_, offences) = app
+        .get("/api/v1/catalogue/offences?department=traffic-police", None)
+        .await;
+    let o = offences
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "no-helmet")
+        .unwrap()
+        .clone();
+    assert_eq!(o["amount"], 75000, "{o}");
+    assert_eq!(get("/staff/schedule", &sup).await.unwrap().status(), 403);
+
+    // The admin sees accounts with their devices and sessions and adds one, who can sign in.
+    app.user("admin.one", Role::Admin, None, None).await;
+    let adm = console_login(&app, "admin.one").await;
+    assert_eq!(get("/staff/users", &sup).await.unwrap().status(), 403);
+    let page = get("/staff/users", &adm)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // officer.psh: one device (the API token from app.officer()) and one browser session.
+    assert!(
+        page.contains("<tr><td><bdi dir=ltr class=id>officer.psh</bdi></td><td>officer</td><td><bdi dir=ltr class=id>traffic-police</bdi></td><td><bdi dir=ltr class=id>peshawar</bdi></td><td>1</td><td>1</td></tr>"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let add = |form: Vec<(&'static str, String)>| {
+        http.post(app.url("/staff/users"))
+            .header("cookie", adm.clone())
+            .form(&form)
+            .send()
+    };
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("username", "officer.swat".into()),
+        ("role", "officer".into()),
+        ("department", "traffic-police".into()),
+        ("password", "short".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("username", "officer.swat".into()),
+        ("role", "officer".into()),
+        ("department", "traffic-police".into()),
+        ("password", PASSWORD.into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422, "an officer needs a district");
+    assert!(r.text().await.unwrap().contains("district"));
+    let r = add(vec![
+        ("csrf", csrf.clone()),
+        ("username", "officer.swat".into()),
+        ("role", "officer".into()),
+        ("department", "traffic-police".into()),
+        ("district", "swat".into()),
+        ("password", PASSWORD.into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    console_login(&app, "officer.swat").await;
+}
+
+/// Starts a JazzCash checkout for challan `number`.
+async fn start_jazzcash(app: &TestApp, number: &str) -> serde_json::Value {
+    let (s, co) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": "jazzcash"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{co}");
+    co
+}
+
+/// Completes a checkout in the JazzCash sandbox; returns (rrn, reference, amount).
+async fn pay_jazzcash(app: &TestApp, co: serde_json::Value) -> (String, String, i64) {
+    let mut form: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(co["fields"].clone()).unwrap();
+    form.insert("sandbox_choice".into(), "success".into());
+    form.insert("sandbox_format".into(), "json".into());
+    let ans: std::collections::BTreeMap<String, String> = app
+        .http
+        .post(app.url("/sandbox/jazzcash/complete"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .post(app.url("/payments/jazzcash/return"))
+        .form(&ans)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    (
+        ans["pp_RetreivalReferenceNo"].clone(),
+        co["reference"].as_str().unwrap().to_string(),
+        co["amount"].as_i64().unwrap(),
+    )
+}
+
+async fn finance_pages_walkthrough(app: TestApp) {
+    let token = app.officer().await;
+    app.user("finance.one", Role::Finance, None, None).await;
+    app.user("finance.two", Role::Finance, None, None).await;
+    let (_, c) = app
+        .issue(
+            &token,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-5"}),
+        )
+        .await;
+    let number = c["challan_number"].as_str().unwrap();
+    // Paid twice: the second payment is owed back.
+    let a = start_jazzcash(&app, number).await;
+    let b = start_jazzcash(&app, number).await;
+    let first = pay_jazzcash(&app, a).await;
+    pay_jazzcash(&app, b).await;
+    let http = client();
+    let one = console_login(&app, "finance.one").await;
+    let two = console_login(&app, "finance.two").await;
+    let page = |cookie: String| {
+        let http = http.clone();
+        let url = app.url("/staff/finance");
+        async move {
+            let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let p = page(one.clone()).await;
+    assert!(p.contains("action=\"/staff/finance/refunds\""), "{p}");
+    let csrf = hidden(&p, "csrf");
+    let liability = hidden(&p, "liability_id");
+    let post = |path: &str, cookie: &str, form: Vec<(&str, &str)>| {
+        http.post(app.url(path))
+            .header("cookie", cookie.to_string())
+            .form(&form)
+            .send()
+    };
+    let r = post(
+        "/staff/finance/refunds",
+        &one,
+        vec![
+            ("csrf", &csrf),
+            ("liability_id", &liability),
+            ("reason", ""),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        "/staff/finance/refunds",
+        &one,
+        vec![
+            ("csrf", &csrf),
+            ("liability_id", &liability),
+            ("reason", "paid twice"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    // The requester gets no approve button; deciding anyway is refused.
+    let p = page(one.clone()).await;
+    assert!(!p.contains("value=approve"), "{p}");
+    let refund_id = {
+        let (_, v) = app
+            .get(
+                "/api/v1/refunds",
+                Some(&app.user("audit.x", Role::Auditor, None, None).await),
+            )
+            .await;
+        v["refunds"][0]["id"].as_i64().unwrap().to_string()
+    };
+    let r = post(
+        "/staff/finance/refunds/decide",
+        &one,
+        vec![("csrf", &csrf), ("id", &refund_id), ("decision", "approve")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let p = page(two.clone()).await;
+    assert!(p.contains("value=approve"), "{p}");
+    let csrf2 = hidden(&p, "csrf");
+    let r = post(
+        "/staff/finance/refunds/decide",
+        &two,
+        vec![
+            ("csrf", &csrf2),
+            ("id", &refund_id),
+            ("decision", "approve"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let p = page(two.clone()).await;
+    assert!(p.contains("<td>approved</td>"), "{p}");
+
+    // A settlement file pasted in: one line matches, one is unknown here.
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    let (rrn, reference, amount) = first;
+    let file = format!(
+        "rail_txn_id,reference,amount_paisa,settled_on\r\n{rrn},{reference},{amount},{day}\r\nRRN-UNKNOWN-1,,5000,{day}\r\n"
+    );
+    let r = post(
+        "/staff/finance/recon",
+        &two,
+        vec![
+            ("csrf", &csrf2),
+            ("rail", "jazzcash"),
+            ("name", "jc.csv"),
+            ("file", &file),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let p = r.text().await.unwrap();
+    // The second payment (refunded) is not in the file: missing there.
+    assert!(p.contains("2 lines: 1 matched, 2 need attention."), "{p}");
+    assert!(p.contains("missing_there"));
+    assert!(p.contains("RRN-UNKNOWN-1"));
+    // The same file again is refused, on the page.
+    let r = post(
+        "/staff/finance/recon",
+        &two,
+        vec![("csrf", &csrf2), ("rail", "jazzcash"), ("file", &file)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 409);
+}
+
+async fn queues_walkthrough(app: TestApp) {
+    let token = app.officer().await;
+    app.user(
+        "super.psh",
+        Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    let issue = |plate: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let (s, c) = app
+                .issue(
+                    &token,
+                    json!({"offence_code": "no-helmet", "vehicle_number": plate}),
+                )
+                .await;
+            assert_eq!(s, 201);
+            c["challan_number"].as_str().unwrap().to_string()
+        }
+    };
+    let contested = issue("PES-61").await;
+    let wrong = issue("PES-62").await;
+    let http = client();
+
+    // A citizen contests a challan from its page (no account needed).
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal")))
+        .form(&[("reason", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal")))
+        .form(&[("reason", "I was not riding; the plate was misread.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(r.text().await.unwrap().contains("id=appeal-lodged"));
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal")))
+        .form(&[("reason", "again")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "one appeal per challan");
+
+    // The officer asks for the other one to be cancelled from its console page.
+    let officer = console_login(&app, "officer.psh").await;
+    let page = http
+        .get(app.url(&format!("/staff/challans/{wrong}")))
+        .header("cookie", &officer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = http
+        .post(app.url(&format!("/staff/challans/{wrong}/cancellation")))
+        .header("cookie", &officer)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "issued to the wrong vehicle"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The supervisor's queue has both.
+    let sup = console_login(&app, "super.psh").await;
+    let queue = || {
+        let http = http.clone();
+        let url = app.url("/staff/queues");
+        let sup = sup.clone();
+        async move {
+            let r = http.get(url).header("cookie", sup).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let page = queue().await;
+    assert!(page.contains("issued to the wrong vehicle"), "{page}");
+    assert!(page.contains("the plate was misread"));
+    let csrf = hidden(&page, "csrf");
+    let (_, list) = app
+        .get("/api/v1/cancellations?status=pending", Some(&token))
+        .await;
+    let cid = list["cancellations"][0]["id"].as_i64().unwrap();
+    let r = http
+        .post(app.url(&format!("/staff/cancellations/{cid}")))
+        .header("cookie", &sup)
+        .form(&[("csrf", csrf.as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{wrong}"), None)
+        .await;
+    assert_eq!(v["status"], "cancelled");
+
+    // The appeal: reduce to Rs 200.
+    let page = queue().await;
+    let aid = page
+        .split("action=\"/staff/appeals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let decide = |form: Vec<(&'static str, String)>| {
+        http.post(app.url(&format!("/staff/appeals/{aid}")))
+            .header("cookie", sup.clone())
+            .form(&form)
+            .send()
+    };
+    assert_eq!(
+        decide(vec![("csrf", csrf.clone())]).await.unwrap().status(),
+        422
+    );
+    let r = decide(vec![
+        ("csrf", csrf.clone()),
+        ("outcome", "reduce".into()),
+        ("rupees", "200".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{contested}"), None)
+        .await;
+    assert_eq!(v["amount_due"], 20000, "{v}");
+    let page = queue().await;
+    assert_eq!(page.matches("Nothing is waiting.").count(), 2, "{page}");
+}
