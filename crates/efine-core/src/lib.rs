@@ -23,6 +23,7 @@ pub mod payment;
 pub mod penalty;
 pub mod psid;
 pub mod qr;
+pub mod stats;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};
 pub use challan::{ChallanEvent, ChallanStatus};

@@ -23,6 +23,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0003_enforcement.sql"),
     },
     Migration {
+        version: 5,
+        name: "0005_stats",
+        sql: include_str!("../migrations/sqlite/0005_stats.sql"),
+    },
+    Migration {
         version: 6,
         name: "0006_console",
         sql: include_str!("../migrations/sqlite/0006_console.sql"),
@@ -44,6 +49,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "0003_enforcement",
         sql: include_str!("../migrations/postgres/0003_enforcement.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_stats",
+        sql: include_str!("../migrations/postgres/0005_stats.sql"),
     },
     Migration {
         version: 6,

@@ -9,8 +9,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod charts;
 pub mod console;
 pub mod controllers;
+pub mod dashboard;
 pub mod error;
 pub mod escalation;
 pub mod extract;
@@ -24,6 +26,7 @@ pub mod portal;
 pub mod queues;
 pub mod ratelimit;
 pub mod staff;
+pub mod stats;
 pub mod verify;
 pub mod views;
 
@@ -33,7 +36,7 @@ use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
     appeals, auth as auth_c, cancellations, cash, catalogue, challans, checkout, documents, health,
-    onebill, public, recon, refunds, sandbox, vehicles, verify as verify_c,
+    onebill, public, recon, refunds, sandbox, stats as stats_c, vehicles, verify as verify_c,
 };
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -88,6 +91,7 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
+    pub live: Arc<stats::Live>,
 }
 
 impl AppState {
@@ -113,6 +117,7 @@ impl AppState {
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys: Arc::new(keys),
+            live: Arc::new(stats::Live::default()),
         })
     }
 }
@@ -136,6 +141,7 @@ impl AppState {
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
         (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
+        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
     )
 )]
 struct ApiDoc;
@@ -193,6 +199,13 @@ fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(appeals::lodge_appeal))
                 .layer(DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
         )
+        .routes(routes!(stats_c::get_summary))
+        .routes(routes!(stats_c::get_trends))
+        .routes(routes!(stats_c::get_rails))
+        .routes(routes!(stats_c::get_hotspots))
+        .routes(routes!(stats_c::get_anomalies))
+        .routes(routes!(stats_c::get_forecast))
+        .routes(routes!(stats_c::get_transparency))
 }
 
 /// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
@@ -219,6 +232,9 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/api/v1/stats/stream", get(stats_c::stream_changes))
+        .route("/dashboard", get(stats_c::dashboard_page))
+        .route("/transparency", get(stats_c::transparency_page))
         .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
         .route(
             "/sandbox/jazzcash/merchantform",

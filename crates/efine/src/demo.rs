@@ -3,7 +3,7 @@
 //! The paid side of the pilot arrives with the payment rails, through their sandboxes.
 
 use anyhow::{Context, Result};
-use efine_core::auth::Role;
+use efine_core::auth::{Principal, Role};
 use efine_core::challan::Location;
 use efine_core::{DepartmentCode, DistrictCode, OffenceCode, VehicleNumber};
 use efine_store::ops::{catalogue, challans, users};
@@ -17,6 +17,8 @@ struct PilotDistrict {
     paid: u32,
     /// Plate prefixes commonly seen there.
     plates: &'static [&'static str],
+    /// Officers issuing there (the first is demo.officer.<district>, then .2, .3, ...).
+    officers: u32,
     /// Centre, in micro-degrees.
     centre: (i64, i64),
 }
@@ -24,6 +26,7 @@ struct PilotDistrict {
 const PILOT: &[PilotDistrict] = &[
     PilotDistrict {
         code: "peshawar",
+        officers: 5,
         paid: 4201,
         issued: 4219,
         plates: &["PES", "PR", "LEB", "ICT"],
@@ -31,6 +34,7 @@ const PILOT: &[PilotDistrict] = &[
     },
     PilotDistrict {
         code: "swat",
+        officers: 2,
         paid: 875,
         issued: 891,
         plates: &["SWT", "SWA", "PES"],
@@ -38,6 +42,7 @@ const PILOT: &[PilotDistrict] = &[
     },
     PilotDistrict {
         code: "abbottabad",
+        officers: 1,
         paid: 282,
         issued: 289,
         plates: &["ATD", "ABT", "RIM"],
@@ -45,12 +50,17 @@ const PILOT: &[PilotDistrict] = &[
     },
     PilotDistrict {
         code: "dera-ismail-khan",
+        officers: 1,
         paid: 36,
         issued: 36,
         plates: &["DIK", "DI", "MN"],
         centre: (31_832_000, 70_902_000),
     },
 ];
+
+/// The demo officer who issues a third of their challans late at night: the anomaly a new user
+/// finds on the dashboard, explained by its figures.
+pub const PLANTED_OFFICER: &str = "demo.officer.peshawar.5";
 
 /// The password of every demo account. Demo data only: never use `--demo` in production.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -80,12 +90,19 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
         ),
     ];
     for d in PILOT {
-        accounts.push((
-            format!("demo.officer.{}", d.code),
-            Role::Officer,
-            Some(trf.clone()),
-            Some(DistrictCode::parse(d.code)?),
-        ));
+        for n in 1..=d.officers {
+            let name = if n == 1 {
+                format!("demo.officer.{}", d.code)
+            } else {
+                format!("demo.officer.{}.{n}", d.code)
+            };
+            accounts.push((
+                name,
+                Role::Officer,
+                Some(trf.clone()),
+                Some(DistrictCode::parse(d.code)?),
+            ));
+        }
     }
     let mut officers = Vec::new();
     for (username, role, department, district) in accounts {
@@ -121,7 +138,11 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
     bar.set_message("issuing demo challans");
     let mut rng = StdRng::seed_from_u64(4219);
     let mut issued = Vec::new();
-    for (d, officer) in PILOT.iter().zip(&officers) {
+    for d in PILOT {
+        let team: Vec<&Principal> = officers
+            .iter()
+            .filter(|o| o.district.as_ref().map(|c| c.as_str()) == Some(d.code))
+            .collect();
         let (lat, lon) = d.centre;
         // Spread over the 90 days before now, in working hours, issued in time order so numbers
         // follow the calendar as they would in the field.
@@ -135,7 +156,14 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
             .collect();
         times.sort();
         let mut pending = Vec::new();
-        for (i, at) in times.into_iter().enumerate() {
+        for (i, mut at) in times.into_iter().enumerate() {
+            let officer = team[i % team.len()];
+            if officer.username == PLANTED_OFFICER && i % 3 == 0 {
+                // The planted anomaly: a third of this officer's challans issued 22:00-23:59.
+                let local = at.to_offset(efine_core::clock::KARACHI);
+                let minute = i64::from(local.hour()) * 60 + i64::from(local.minute());
+                at += time::Duration::minutes(22 * 60 + minute % 120 - minute);
+            }
             let prefix = d.plates[rng.gen_range(0..d.plates.len())];
             let plate = format!("{prefix}-{}", rng.gen_range(100..10_000));
             let new = NewChallan {
@@ -174,7 +202,7 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
     pay_pilot(store, rails, issued, &mut rng).await?;
     println!(
         "demo data loaded: {total} challans in the four pilot districts; demo accounts \
-         demo.admin, demo.auditor, demo.finance, demo.supervisor and demo.officer.<district>, \
+         demo.admin, demo.auditor, demo.finance, demo.supervisor and demo.officer.<district> (Peshawar also .2 to .5, Swat .2), \
          password '{DEMO_PASSWORD}'"
     );
     Ok(())
@@ -399,5 +427,59 @@ fn confirmed(
         other => Err(efine_store::StoreError::Corrupt(format!(
             "demo {actor}: {other:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use efine_store::ops::stats::{self, Dim, Range, Scope};
+    use efine_store::{catalogue_seed, Location, Store};
+
+    /// The demo reproduces the pilot table in the statistics and plants its one anomaly.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn demo_reproduces_the_pilot_in_the_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(Location::Sqlite(dir.path().join("efine.db")))
+            .await
+            .unwrap();
+        let cat = catalogue_seed::parse(catalogue_seed::KP).unwrap();
+        let now = store.now();
+        store
+            .write(move |tx| efine_store::ops::catalogue::load_if_empty(tx, &cat, now))
+            .await
+            .unwrap();
+        let rails = efine_web::payments::sandbox("http://127.0.0.1:9");
+        super::load(&store, &rails).await.unwrap();
+        let rows = store
+            .read(|tx| stats::summary(tx, Dim::District, &Scope::all(), Range::default()))
+            .await
+            .unwrap();
+        let got: Vec<(&str, i64, i64)> = rows
+            .iter()
+            .map(|r| (r.code.as_str(), r.issued, r.paid))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("peshawar", 4219, 4201),
+                ("swat", 891, 875),
+                ("abbottabad", 289, 282),
+                ("dera-ismail-khan", 36, 36),
+            ]
+        );
+        let figs = store
+            .read(|tx| stats::officer_figures(tx, &Scope::all(), Range::default()))
+            .await
+            .unwrap();
+        let flags = efine_core::stats::officer_anomalies(&figs);
+        let flagged: Vec<(&str, &str)> = flags
+            .iter()
+            .map(|f| (f.subject.as_str(), f.metric.as_str()))
+            .collect();
+        assert_eq!(
+            flagged,
+            vec![(super::PLANTED_OFFICER, "off_hours")],
+            "{flags:?}"
+        );
     }
 }

@@ -41,8 +41,10 @@ pub struct LoadgenArgs {
     #[arg(long, default_value = "traffic-police")]
     department: String,
     /// `issue`: issue challans. `pay`: issue the challans first (not timed), then pay each once
-    /// through the 1Bill biller API as banks do (timed).
-    #[arg(long, default_value = "issue", value_parser = ["issue", "pay"])]
+    /// through the 1Bill biller API as banks do (timed). `summary`: read the statistics summary,
+    /// grouped by district, department, offence and officer in turn (log in as a user who sees
+    /// everything, e.g. `--username demo.admin`).
+    #[arg(long, default_value = "issue", value_parser = ["issue", "pay", "summary"])]
     scenario: String,
     #[arg(long, env = "EFINE_1BILL_USERNAME", default_value = "sandbox-bank")]
     onebill_username: String,
@@ -98,6 +100,7 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     }
 
     let pay = args.scenario == "pay";
+    let summary = args.scenario == "summary";
     // For the pay scenario: the PSIDs and amounts to pay, issued beforehand and not timed.
     let mut bills: Vec<(String, i64)> = Vec::new();
     if pay {
@@ -149,7 +152,11 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
                 if i >= total {
                     break;
                 }
-                let request = if pay {
+                let request = if summary {
+                    let group = ["district", "department", "offence", "officer"][(i % 4) as usize];
+                    http.get(format!("{base}/api/v1/stats/summary?group_by={group}"))
+                        .bearer_auth(&token)
+                } else if pay {
                     let (psid, amount) = &bills[i as usize];
                     let now = time::OffsetDateTime::now_utc().to_offset(efine_core::clock::KARACHI);
                     let req = efine_pay::sandbox::bank_payment(
@@ -208,7 +215,9 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "scenario: {}",
-        if pay {
+        if summary {
+            "statistics summary (GET /api/v1/stats/summary, group_by cycling)"
+        } else if pay {
             "pay challans through 1Bill (POST /api/v1/1bill/bill-payment)"
         } else {
             "issue challans (POST /api/v1/challans)"
@@ -237,7 +246,10 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     );
     let failed: u64 = statuses
         .iter()
-        .filter(|(k, _)| k.as_str() != "201" && k.as_str() != "1bill 00")
+        .filter(|(k, _)| {
+            let ok = if summary { "200" } else { "201" };
+            !matches!(k.as_str(), "1bill 00") && k.as_str() != ok
+        })
         .map(|(_, v)| *v)
         .sum();
     if failed > 0 {

@@ -2,6 +2,7 @@
 //! and generate load. A thin layer over `efine-store` and `efine-web`.
 
 mod bank;
+mod bulk;
 mod demo;
 mod loadgen;
 
@@ -105,6 +106,13 @@ enum Command {
     },
     /// Issue challans over HTTP as fast as a number of clients can, and report latency.
     Loadgen(loadgen::LoadgenArgs),
+    /// Fill a database with synthetic challans for measurements (never in production).
+    BulkIssue {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        bulk: bulk::BulkArgs,
+    },
     /// Act as a bank on the 1Bill biller API.
     Bank {
         #[command(subcommand)]
@@ -615,6 +623,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Qr {
             command: QrCommand::Verify { token, keys },
         } => qr_verify(&token, &keys),
+        Command::BulkIssue { db, bulk } => {
+            let store = db.open().await?;
+            bulk::run(&store, &bulk).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Loadgen(args) => {
             loadgen::run(args).await?;
             Ok(ExitCode::SUCCESS)

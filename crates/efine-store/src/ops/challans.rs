@@ -1,6 +1,6 @@
 //! Issuing and reading challans.
 
-use crate::ops::{catalogue, events};
+use crate::ops::{catalogue, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::auth::Principal;
@@ -172,6 +172,7 @@ pub fn issue(
             catalogue::penalty_json(&c.penalty)
         ],
     )?;
+    stats::on_issued(tx, &c)?;
     events::append(
         tx,
         at,

@@ -12,4 +12,5 @@ pub mod ledger;
 pub mod payments;
 pub mod recon;
 pub mod refunds;
+pub mod stats;
 pub mod users;

@@ -6,7 +6,7 @@
 //! the second becomes a refund liability. A replay of a confirmation the rail already sent is
 //! recognised by `(rail, rail_txn_id)` and credits nothing.
 
-use crate::ops::{challans, events, ledger};
+use crate::ops::{challans, events, ledger, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus};
@@ -439,6 +439,7 @@ pub fn credit(
                 to_micros(at)
             ],
         )?;
+        stats::on_paid(tx, &c, a.rail, a.amount, at)?;
         ledger::post(
             tx,
             &postings::payment_received(a.rail, &c.department, &c.offence, a.amount),
