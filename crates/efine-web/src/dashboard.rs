@@ -340,7 +340,9 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
             crate::i18n::digits(lang, &r.issued.to_string()),
             crate::i18n::digits(lang, &r.paid.to_string()),
             crate::i18n::digits(lang, &pct(r.compliance_percent)),
-            esc(&r.collected_display)
+            esc(&efine_core::Money::from_paisa(r.collected)
+                .map(|m| crate::i18n::money(lang, m))
+                .unwrap_or_else(|_| r.collected_display.clone()))
         ));
     }
     b.push_str(

@@ -283,7 +283,7 @@ a{color:#0a4fb3}a:hover{text-decoration-thickness:2px}\
 :focus-visible{outline:3px solid #c25100;outline-offset:2px}\
 label{display:block;font-weight:bold;margin:.75rem 0 .25rem}\
 input,select,textarea{font-size:1rem;padding:.6rem;width:100%;max-width:28rem;border:2px solid #555;border-radius:.3rem;background:#fff;color:#111}\
-button,.button{display:inline-block;font-size:1rem;font-weight:bold;padding:.65rem 1.2rem;margin:.5rem 0;border:0;border-radius:.3rem;background:#0b5d1e;color:#fff;text-decoration:none;cursor:pointer}\
+button,.button{display:inline-block;font-family:inherit;font-size:1rem;font-weight:bold;padding:.65rem 1.2rem;margin:.5rem 0;border:0;border-radius:.3rem;background:#0b5d1e;color:#fff;text-decoration:none;cursor:pointer}\
 button.secondary,.button.secondary{background:#fff;color:#0b5d1e;border:2px solid #0b5d1e}\
 button.danger{background:#a11212}\
 .hint{color:#444;font-size:.9rem;margin:.25rem 0}\

@@ -303,6 +303,18 @@ async fn citizen_portal_walkthrough(app: TestApp) {
         page.contains("name=\"pp_Amount\" value=\"50000\""),
         "{page}"
     );
+    // The public transparency page is on the same shell: the remembered language applies.
+    let t = http
+        .get(app.url("/transparency"))
+        .header("cookie", "efine_lang=ur")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status(), 200);
+    let t = t.text().await.unwrap();
+    assert!(t.contains("<html lang=\"ur\" dir=\"rtl\">"), "{t}");
+    assert!(t.contains("href=\"/transparency?lang=en\""), "{t}");
+    assert!(t.contains("پشاور"));
 }
 
 /// Signs `username` in through the login form; returns the session cookie header value.
