@@ -85,3 +85,28 @@ fn field_from_message(m: &str) -> Option<String> {
     }
     None
 }
+
+/// A query-string extractor whose failures are JSON errors (422 naming `query`), like `ApiJson`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| {
+                ApiError::invalid(
+                    "query",
+                    format!("the query string is not valid: {}", e.body_text()),
+                )
+            })
+    }
+}

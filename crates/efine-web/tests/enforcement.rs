@@ -57,7 +57,10 @@ async fn verify(app: &TestApp) -> Result<u64, audit::Finding> {
     app.store
         .read(|tx| {
             audit::verify_chain(tx, &mut |_| {})?.map_err(|_| unreachable_chain())?;
-            audit::verify_challans(tx, &mut |_| {})
+            Ok(match audit::verify_challans(tx, &mut |_| {})? {
+                Ok(n) => audit::verify_requests(tx)?.map(|r| n + r),
+                Err(f) => Err(f),
+            })
         })
         .await
         .unwrap()
@@ -373,8 +376,24 @@ async fn walkthrough(app: TestApp) {
     assert_eq!(cl["blocking_challans"][0], en.as_str());
     assert!(cl["reasons"][0].as_str().unwrap().contains(&en));
 
-    // The record verifies; an edited projection column is caught.
+    // The record verifies; an edited appeal decision and an edited projection column are caught.
     assert!(verify(&app).await.is_ok(), "{:?}", verify(&app).await);
+    app.store
+        .write(move |tx| {
+            tx.exec(
+                "UPDATE appeals SET outcome = 'quash' WHERE id = $1",
+                efine_store::params![appeal],
+            )
+        })
+        .await
+        .unwrap();
+    match verify(&app).await {
+        Err(audit::Finding::Challan { number, reason }) => {
+            assert_eq!(number, dn);
+            assert!(reason.contains("appeal"), "{reason}");
+        }
+        other => panic!("the edit was not caught: {other:?}"),
+    }
     let dn2 = dn.clone();
     app.store
         .write(move |tx| {
@@ -475,6 +494,13 @@ async fn bad_input_changes_nothing(app: TestApp) {
         .get(&format!("/api/v1/public/challans/{ln}?on=2026-11-01"), None)
         .await;
     assert_eq!((s, r["error"]["field"].clone()), (422, json!("on")));
+    let (s, r) = app
+        .get(
+            &format!("/api/v1/public/challans/{ln}?on=2026-12-01&on=2026-12-02"),
+            None,
+        )
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("query")));
     assert!(verify(&app).await.is_ok());
 }
 

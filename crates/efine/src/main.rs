@@ -84,6 +84,12 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Run the escalation job once now (`efine serve` runs it at an interval): record surcharges
+    /// and enforcement stages reached by overdue unpaid challans.
+    Escalate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Staff accounts.
     User {
         #[command(subcommand)]
@@ -536,6 +542,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             efine_web::serve(listener, state, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Escalate { db } => {
+            let store = db.open().await?;
+            let started = std::time::Instant::now();
+            let run = efine_web::escalation::run_once(&store).await?;
+            println!(
+                "escalation: {} overdue challans examined, {} surcharges and {} stages recorded \
+                 in {:.2} s",
+                run.examined,
+                run.surcharged,
+                run.escalated,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { db } => {
             let store = db.open().await?;
             println!("database is up to date ({} backend)", store.backend());
@@ -708,10 +728,17 @@ async fn audit_verify(store: &Store) -> Result<std::process::ExitCode> {
             audit::verify_challans(tx, &mut |n| b.set_message(format!("{n} challans checked")))
         })
         .await?;
+    let checked = match challans {
+        Ok(c) => store.read(audit::verify_requests).await?.map(|r| (c, r)),
+        Err(f) => Err(f),
+    };
     bar.finish_and_clear();
-    match challans {
-        Ok(c) => {
-            println!("intact: {events} events chained, {c} challans match their events");
+    match checked {
+        Ok((c, r)) => {
+            println!(
+                "intact: {events} events chained, {c} challans match their events, and {r} \
+                 cancellation requests and appeals match theirs"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {

@@ -3,10 +3,10 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use efine_core::auth::Principal;
@@ -62,6 +62,7 @@ pub struct CancellationRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `pending`, `approved`, `rejected` (appeals: `pending`, `decided`); all when absent.
     pub status: Option<String>,
@@ -127,7 +128,7 @@ pub async fn request_cancellation(
 pub async fn list_cancellations(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<CancellationsView>> {
     let status = status_filter(&q, &["pending", "approved", "rejected"])?;
     let list = state
