@@ -2,7 +2,7 @@
 //! and a Holt-Winters forecast of collections with its backtest error.
 //!
 //! Counts and ratios are `f64`; amounts stay [`Money`]. A forecast is an estimate, computed in
-//! floating point over paisa and rounded back to whole paisa for display; it is never posted
+//! floating point over paisa and rounded to whole rupees for display; it is never posted
 //! anywhere.
 
 use crate::money::Money;
@@ -304,8 +304,9 @@ fn fit(y: &[f64], p: HwParams) -> (f64, Vec<f64>, f64, f64, Vec<f64>) {
     (sse, resid, level, trend, season)
 }
 
+/// An estimate as Money, to the whole rupee (a forecast claims no more precision than that).
 fn to_money(v: f64) -> Money {
-    Money::from_paisa(v.max(0.0).round() as i64).unwrap_or(Money::ZERO)
+    Money::from_paisa((v.max(0.0) / 100.0).round() as i64 * 100).unwrap_or(Money::ZERO)
 }
 
 fn forecast_from(y: &[f64], horizon: usize) -> Option<(HwParams, Vec<f64>, f64)> {

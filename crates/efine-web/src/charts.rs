@@ -189,7 +189,7 @@ pub fn forecast(
 pub fn hotspots(title: &str, cells: &[(i64, i64, i64)]) -> String {
     let mut svg = String::new();
     let r = (|| -> DrawResult<()> {
-        let root = SVGBackend::with_string(&mut svg, (W, H + 80)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (W / 2 + 40, H)).into_drawing_area();
         root.fill(&WHITE)?;
         let (lat0, lat1) = cells
             .iter()
@@ -211,8 +211,8 @@ pub fn hotspots(title: &str, cells: &[(i64, i64, i64)]) -> String {
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_labels(5)
-            .y_labels(5)
+            .x_labels(3)
+            .y_labels(4)
             .x_label_formatter(&|x| format!("{:.2}E", *x as f64 / 1e6))
             .y_label_formatter(&|y| format!("{:.2}N", *y as f64 / 1e6))
             .draw()?;

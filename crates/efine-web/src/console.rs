@@ -181,6 +181,10 @@ impl ConsoleSession {
             tr(l, "staff.console")
         ));
         n.push_str(&format!(
+            "<a href=\"/dashboard\">{}</a>",
+            tr(l, "staff.dashboard")
+        ));
+        n.push_str(&format!(
             "<form method=post action=\"/staff/logout\" style=\"display:inline\">{}<button class=secondary style=\"margin:0;padding:.2rem .6rem\">{}</button></form>",
             self.csrf_field(),
             tr(l, "staff.sign_out")

@@ -5,7 +5,7 @@
 use crate::charts;
 use crate::controllers::stats::TransparencyView;
 use crate::html::escape as esc;
-use crate::pages::Lang;
+use crate::i18n::Lang;
 use crate::stats::{AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint};
 
 fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
@@ -15,32 +15,22 @@ fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
     }
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans','Noto Nastaliq Urdu',sans-serif;margin:0 auto;\
-padding:1rem;max-width:70rem;line-height:1.5;color:#111}\
-[lang=ur] body{font-family:'Noto Nastaliq Urdu','Noto Naskh Arabic',serif;line-height:2.1}\
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}\
-th,td{text-align:start;padding:.25rem .4rem;border-bottom:1px solid #ccc}\
-td.n,th.n{text-align:end;direction:ltr;unicode-bidi:embed}\
+// Beside the shared stylesheet: cards, charts and flags, and the wide main area.
+const STYLE: &str = "main{max-width:72rem}\
+td.n,th.n{text-align:end;direction:ltr;unicode-bidi:isolate}\
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #bbb;border-radius:.4rem;\
 padding:.5rem .8rem;min-width:9rem}.card b{display:block;font-size:1.4rem}\
-.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg{max-width:100%;height:auto}\
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts figure{margin:0}svg{max-width:100%;height:auto}\
 .flag{border-inline-start:4px solid #a11212;padding:.3rem .6rem;margin:.4rem 0;background:#fbeeee}\
-nav a{margin-inline-end:1rem}.live{font-size:.85rem;color:#555}";
+.live{font-size:.85rem;color:#444}";
 
-fn shell(lang: Lang, title: &str, seq: i64, body: &str) -> String {
-    let (code, dir) = match lang {
-        Lang::En => ("en", "ltr"),
-        Lang::Ur => ("ur", "rtl"),
-    };
+/// The page's own style, and the script that reloads it when the event log moves past `seq`.
+fn live(seq: i64) -> String {
     format!(
-        "<!doctype html><html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} - E-Fine</title>\
-<style>{STYLE}</style></head><body data-seq=\"{seq}\"><h1>{t}</h1>{body}\
-<script>(function(){{var s=+document.body.dataset.seq;if(!window.EventSource)return;\
+        "<style>{STYLE}</style><div id=live data-seq=\"{seq}\" hidden></div>\
+<script>(function(){{var s=+document.getElementById('live').dataset.seq;if(!window.EventSource)return;\
 var es=new EventSource('/api/v1/stats/stream');es.addEventListener('change',function(e){{\
-var n=JSON.parse(e.data).seq;if(n>s){{es.close();location.reload();}}}});}})();</script>\
-</body></html>",
-        t = esc(title)
+var n=JSON.parse(e.data).seq;if(n>s){{es.close();location.reload();}}}});}})();</script>"
     )
 }
 
@@ -55,7 +45,7 @@ fn summary_table(
     total: &SummaryRowView,
 ) -> String {
     let mut s = format!(
-        "<table><thead><tr><th>{first}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th>\
+        "<div class=scroll><table><thead><tr><th>{first}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th>\
 <th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
         t(lang, "Issued", "جاری شدہ"),
         t(lang, "Paid", "ادا شدہ"),
@@ -82,7 +72,7 @@ fn summary_table(
             esc(&r.outstanding_display),
         ));
     }
-    s.push_str("</tbody></table>");
+    s.push_str("</tbody></table></div>");
     s
 }
 
@@ -105,18 +95,22 @@ fn rupees(paisa: i64) -> i64 {
     paisa / 100
 }
 
+/// The dashboard's title.
+pub fn dashboard_title(lang: Lang) -> &'static str {
+    t(lang, "Dashboard", "ڈیش بورڈ")
+}
+
+/// The dashboard's body, for the console's page shell.
 pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
-    let mut b = String::new();
+    let mut b = live(d.seq);
     b.push_str(&format!(
-        "<nav><a href=\"?lang=en\">English</a><a href=\"?lang=ur\">اردو</a>\
-<a href=\"/transparency\">{}</a><span class=live>{} {}</span></nav>",
-        t(lang, "Public figures", "عوامی اعداد و شمار"),
+        "<p class=live>{} · <a href=\"/transparency\">{}</a></p>",
         t(
             lang,
-            "Live: updates as challans are issued and paid. Signed in as",
-            "براہِ راست: چالان جاری اور ادا ہوتے ہی تازہ۔ صارف"
+            "Live: the figures update as challans are issued and paid.",
+            "براہِ راست: چالان جاری اور ادا ہوتے ہی اعداد تازہ ہوتے ہیں۔"
         ),
-        esc(&d.user)
+        t(lang, "Public figures", "عوامی اعداد و شمار"),
     ));
     let tot = &d.total;
     b.push_str("<div class=cards>");
@@ -183,20 +177,45 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
         &d.rails.iter().map(|r| r.rail.clone()).collect::<Vec<_>>(),
         &d.rails.iter().map(|r| rupees(r.amount)).collect::<Vec<_>>(),
     );
-    let grid = charts::hotspots(
-        t(
-            lang,
-            "Hotspots: challans per 1 km cell",
-            "ہاٹ اسپاٹ: فی مربع کلومیٹر چالان",
-        ),
-        &d.hotspots
-            .iter()
-            .map(|h| (h.lat_micro, h.lon_micro, h.issued))
-            .collect::<Vec<_>>(),
-    );
+    // One grid per district (the busiest four): a kilometre cell is invisible on a map of the
+    // whole province.
+    let mut districts: Vec<&str> = Vec::new();
+    for h in &d.hotspots {
+        if !districts.contains(&h.district_code.as_str()) && districts.len() < 4 {
+            districts.push(&h.district_code);
+        }
+    }
+    let grid: String = districts
+        .iter()
+        .map(|code| {
+            let name = d
+                .districts
+                .iter()
+                .find(|r| r.code == *code)
+                .map(|r| match lang {
+                    Lang::En => r.name.clone(),
+                    Lang::Ur => r.name_ur.clone(),
+                })
+                .unwrap_or_else(|| code.to_string());
+            format!(
+                "<figure>{}</figure>",
+                charts::hotspots(
+                    &format!(
+                        "{}: {name}",
+                        t(lang, "Challans per 1 km cell", "فی مربع کلومیٹر چالان")
+                    ),
+                    &d.hotspots
+                        .iter()
+                        .filter(|h| h.district_code == *code)
+                        .map(|h| (h.lat_micro, h.lon_micro, h.issued))
+                        .collect::<Vec<_>>(),
+                )
+            )
+        })
+        .collect();
     b.push_str(&format!(
         "<h2>{}</h2><div class=charts><figure>{daily_chart}</figure><figure>{weekly_chart}</figure>\
-<figure>{rail_chart}</figure><figure>{grid}</figure></div>\
+<figure>{rail_chart}</figure>{grid}</div>\
 <p><a href=\"/api/v1/stats/trends?format=csv\">{}</a> · <a href=\"/api/v1/stats/trends?period=week&amp;format=csv\">{}</a> · \
 <a href=\"/api/v1/stats/rails?format=csv\">{}</a> · <a href=\"/api/v1/stats/hotspots?format=csv\">{}</a></p>",
         t(lang, "Trends", "رجحانات"),
@@ -304,19 +323,20 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
         t(lang, "By officer (CSV)", "افسر وار (CSV)"),
         t(lang, "By department (CSV)", "محکمہ وار (CSV)"),
     ));
-    shell(
-        lang,
-        t(lang, "E-Fine dashboard", "ای-فائن ڈیش بورڈ"),
-        d.seq,
-        &b,
-    )
+    b
 }
 
-/// The public page: per district, counts and money only.
+/// The public page's title.
+pub fn transparency_title(lang: Lang) -> &'static str {
+    t(lang, "Fines and fees by district", "ضلع وار جرمانے اور فیس")
+}
+
+/// The public page's body: per district, counts and money only.
 pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
-    let mut b = format!(
-        "<nav><a href=\"?lang=en\">English</a><a href=\"?lang=ur\">اردو</a></nav><p>{}</p>\
-<table><thead><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
+    let mut b = live(seq);
+    b.push_str(&format!(
+        "<p>{}</p>\
+<div class=scroll><table><thead><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
         t(
             lang,
             "Challans issued and paid in each district, and the money collected. Updated live; no personal data.",
@@ -327,7 +347,7 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
         t(lang, "Paid", "ادا شدہ"),
         t(lang, "Compliance", "ادائیگی کی شرح"),
         t(lang, "Collected", "وصول شدہ"),
-    );
+    ));
     for r in v.rows.iter().chain(std::iter::once(&v.total)) {
         let name = match lang {
             Lang::En => &r.name,
@@ -344,17 +364,8 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
         ));
     }
     b.push_str(
-        "</tbody></table><p><a href=\"/api/v1/public/transparency\">JSON</a> · \
+        "</tbody></table></div><p><a href=\"/api/v1/public/transparency\">JSON</a> · \
 <a href=\"/api/v1/public/transparency?format=csv\">CSV</a></p>",
     );
-    shell(
-        lang,
-        t(
-            lang,
-            "E-Fine: fines and fees by district",
-            "ای-فائن: ضلع وار جرمانے اور فیس",
-        ),
-        seq,
-        &b,
-    )
+    b
 }

@@ -147,6 +147,13 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
         .await;
     assert_eq!(v["status"], "paid");
     assert_eq!(v["paid"]["receipt_number"], receipt.as_str());
+
+    // The public transparency page, in both languages.
+    b.goto(&app.url("/transparency?lang=ur")).await;
+    assert_eq!(b.script("return document.documentElement.dir").await, "rtl");
+    shots(&b, "transparency-ur").await;
+    b.goto(&app.url("/transparency?lang=en")).await;
+    shots(&b, "transparency-en").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -260,29 +260,58 @@ async fn summary_scoping_csv_and_live_updates(app: TestApp) {
         "{page}"
     );
 
-    // The dashboard for staff: charts as SVG, the district table.
-    let r = app
-        .http
-        .get(app.url("/dashboard"))
-        .bearer_auth(&auditor)
+    // The dashboard, behind the console login: charts as SVG, the district table, live.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/staff/login?next=%2Fdashboard");
+    let session = console_session(&app, &http, "auditor.one").await;
+    let r = http
+        .get(app.url("/dashboard?lang=ur"))
+        .header("cookie", format!("efine_staff={session}"))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("<svg") && html.contains("data-code=\"peshawar\""),
+        html.contains("dir=\"rtl\"") && html.contains("<svg"),
         "{html}"
     );
-    assert_eq!(
-        app.http
-            .get(app.url("/dashboard"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert!(html.contains("data-code=\"peshawar\"") && html.contains("/api/v1/stats/stream"));
+}
+
+/// Signs in to the console as `username` and returns the session cookie's value.
+async fn console_session(app: &TestApp, http: &reqwest::Client, username: &str) -> String {
+    let cookie = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let r = http.get(app.url("/staff/login")).send().await.unwrap();
+    let csrf = cookie(&r, "efine_login");
+    let r = http
+        .post(app.url("/staff/login"))
+        .header("cookie", format!("efine_login={csrf}"))
+        .form(&[
+            ("username", username),
+            ("password", common::PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/dashboard");
+    cookie(&r, "efine_staff")
 }
 
 /// Issues `n` challans for `officer` straight through the store, at `hour` local time on the

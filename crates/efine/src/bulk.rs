@@ -121,7 +121,12 @@ pub async fn run(store: &Store, args: &BulkArgs) -> Result<()> {
             let out = challans::issue(tx, &officer, &new, at, None, &|_| (201, String::new()))?;
             if let (true, efine_store::IssueOutcome::Issued { challan, .. }) = (pay, out) {
                 let paid_at = at + time::Duration::days(1);
-                payments::pay_at_counter(tx, &challan.number, challan.amount, &cashier, paid_at)?;
+                let (_, due) = payments::payable(
+                    tx,
+                    &challan.number,
+                    efine_core::clock::karachi_date(paid_at),
+                )?;
+                payments::pay_at_counter(tx, &challan.number, due, &cashier, paid_at)?;
             }
             Ok(())
         }));

@@ -25,9 +25,9 @@ CREATE TABLE stats_daily (
     paid_cash       BIGINT NOT NULL DEFAULT 0,   -- paid at a counter in cash
     cancel_requests BIGINT NOT NULL DEFAULT 0,
     reductions      BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (dim, key, department, district, day)
+    -- Day before key: a date range is one contiguous stretch of the table.
+    PRIMARY KEY (dim, day, key, department, district)
 );
-CREATE INDEX stats_daily_day ON stats_daily (dim, day);
 
 -- The same figures per local calendar month ('YYYY-MM'), bumped with the daily rows: a summary
 -- over whole months (or all time) reads at most twelve rows a year per group, whatever the

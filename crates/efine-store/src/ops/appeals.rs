@@ -3,7 +3,7 @@
 //! upholds it, reduces it to an amount, or quashes it.
 
 use crate::ops::cancellations::{must_be_unpaid, must_supervise, scope};
-use crate::ops::{challans, events};
+use crate::ops::{challans, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::auth::Principal;
@@ -274,6 +274,10 @@ pub fn decide(
             "UPDATE challans SET status = $1 WHERE number = $2",
             params![to.as_str(), n.as_str()],
         )?;
+        stats::on_cancelled(tx, &c)?;
+    }
+    if reduced.is_some() {
+        stats::on_reduced(tx, &c)?;
     }
     tx.exec(
         "UPDATE appeals SET status = 'decided', outcome = $1, decided_amount_paisa = $2,

@@ -2,7 +2,7 @@
 //! the challan's department who is someone else approves or rejects. A paid challan is never
 //! cancelled: money taken is returned through a refund.
 
-use crate::ops::{challans, events};
+use crate::ops::{challans, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::auth::{Principal, Role};
@@ -183,6 +183,7 @@ pub fn request(
             ],
         )?
         .i64(0)?;
+    stats::on_cancellation_requested(tx, &c)?;
     events::append(
         tx,
         at,
@@ -234,6 +235,7 @@ pub fn decide(
             "UPDATE challans SET status = $1 WHERE number = $2",
             params![to.as_str(), n.as_str()],
         )?;
+        stats::on_cancelled(tx, &c)?;
     }
     let status = if approve { "approved" } else { "rejected" };
     tx.exec(

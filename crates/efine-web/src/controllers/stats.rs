@@ -2,6 +2,7 @@
 //! stream. Every table is also CSV with `?format=csv`.
 
 use crate::auth::Staff;
+use crate::console::ConsoleSession;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::stats::{
     self, AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint,
@@ -452,28 +453,32 @@ pub async fn stream_changes(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    pub lang: Option<String>,
+/// The staff dashboard, behind the console login (scoped like the statistics API).
+pub async fn dashboard_page(State(state): State<AppState>, session: ConsoleSession) -> Response {
+    match dashboard_data(&state, &session.principal).await {
+        Ok(d) => session.page(
+            "/dashboard",
+            crate::dashboard::dashboard_title(session.lang),
+            &crate::dashboard::dashboard(&d, session.lang),
+        ),
+        Err(e) => e.into_response(),
+    }
 }
 
-/// The staff dashboard (scoped like the statistics API).
-pub async fn dashboard_page(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Query(q): Query<PageQuery>,
-) -> ApiResult<axum::response::Html<String>> {
-    let lang = crate::pages::Lang::parse(q.lang.as_deref());
-    let scope = Scope::for_principal(&who);
+async fn dashboard_data(
+    state: &AppState,
+    who: &efine_core::auth::Principal,
+) -> ApiResult<crate::dashboard::Dashboard> {
+    let scope = Scope::for_principal(who);
     let all = Range::default();
-    let district_rows = stats::summary(&state, Dim::District, scope.clone(), all).await?;
+    let district_rows = stats::summary(state, Dim::District, scope.clone(), all).await?;
     let total = SummaryRowView::new(None, stats::total(&district_rows));
-    let offences = stats::summary(&state, Dim::Offence, scope.clone(), all)
+    let offences = stats::summary(state, Dim::Offence, scope.clone(), all)
         .await?
         .into_iter()
         .map(|r| SummaryRowView::new(Some(Dim::Offence), r))
         .collect();
-    let d = crate::dashboard::Dashboard {
+    Ok(crate::dashboard::Dashboard {
         seq: state.store.read(efine_store::ops::stats::last_seq).await?,
         user: who.username.clone(),
         districts: district_rows
@@ -482,29 +487,30 @@ pub async fn dashboard_page(
             .collect(),
         offences,
         total,
-        daily: stats::trends(&state, scope.clone(), all, false).await?,
-        weekly: stats::trends(&state, scope.clone(), all, true).await?,
-        rails: stats::rails(&state, scope.clone(), all).await?,
-        hotspots: stats::hotspots(&state, scope.clone(), 400).await?,
-        anomalies: stats::anomalies(&state, scope.clone(), all)
+        daily: stats::trends(state, scope.clone(), all, false).await?,
+        weekly: stats::trends(state, scope.clone(), all, true).await?,
+        rails: stats::rails(state, scope.clone(), all).await?,
+        hotspots: stats::hotspots(state, scope.clone(), 400).await?,
+        anomalies: stats::anomalies(state, scope.clone(), all)
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
-        forecast: stats::forecast(&state, scope).await?,
-    };
-    Ok(axum::response::Html(crate::dashboard::dashboard(&d, lang)))
+        forecast: stats::forecast(state, scope).await?,
+    })
 }
 
 /// The public transparency page.
 pub async fn transparency_page(
     State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
+    lang: crate::i18n::Lang,
 ) -> ApiResult<axum::response::Html<String>> {
-    let lang = crate::pages::Lang::parse(q.lang.as_deref());
     let t = transparency(&state).await?;
     let seq = state.store.read(efine_store::ops::stats::last_seq).await?;
-    Ok(axum::response::Html(crate::dashboard::transparency(
-        &t, seq, lang,
+    Ok(axum::response::Html(crate::i18n::page(
+        lang,
+        "/transparency",
+        crate::dashboard::transparency_title(lang),
+        &crate::dashboard::transparency(&t, seq, lang),
     )))
 }
