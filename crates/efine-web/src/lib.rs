@@ -320,6 +320,8 @@ pub fn router(state: AppState) -> Router {
         .route("/search", post(portal::search))
         .route("/search/cnic", post(portal::search_cnic))
         .route("/c/{number}", get(portal::challan))
+        // The design's name for the challan page; `/c/` is the short form printed and linked.
+        .route("/challans/{number}", get(portal::challan))
         .route(
             "/c/{number}/appeal",
             get(portal::appeal_get).post(portal::appeal_post),

@@ -270,6 +270,17 @@ async fn citizen_portal_walkthrough(app: TestApp) {
     assert!(en.contains("Rs 1,000"));
     assert!(en.contains("8 Dec 2026"));
     assert!(!en.contains("Muhammad"), "the name is masked");
+    let long = http
+        .get(app.url(&format!("/challans/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), 200);
+    assert!(long
+        .text()
+        .await
+        .unwrap()
+        .contains("id=amount-due>Rs 500</p>"));
     let ur = http
         .get(app.url(&format!("/c/{number}?lang=ur")))
         .send()
