@@ -111,6 +111,30 @@ where
     }
 }
 
+/// Path parameters with the API's JSON errors: a segment that does not parse (an id that is not
+/// a number) is a 422 naming the path, not axum's plain-text 400.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| {
+                ApiError::invalid("path", format!("the path is not valid: {}", e.body_text()))
+            })
+    }
+}
+
 /// An optional JSON body: no body at all (no content type and no length) is `None`; anything
 /// else must be valid JSON of the type, with the same errors as `ApiJson`.
 impl<S, T> axum::extract::OptionalFromRequest<S> for ApiJson<T>

@@ -431,6 +431,25 @@ async fn bad_input_changes_nothing(app: TestApp) {
     assert_eq!(s, 404);
     let (s, _) = app.post("/api/v1/cancellations/1/approve", json!({})).await;
     assert_eq!(s, 401);
+    // An id that is not a number is the API's JSON error, naming the path.
+    let (s, r) = post_auth(&app, "/api/v1/cancellations/abc/approve", &sup, json!({})).await;
+    assert_eq!(
+        (s, r["error"]["field"].clone()),
+        (422, json!("path")),
+        "{r}"
+    );
+    let (s, r) = post_auth(
+        &app,
+        "/api/v1/appeals/x1/decision",
+        &sup,
+        json!({"outcome": "uphold"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["error"]["field"].clone()),
+        (422, json!("path")),
+        "{r}"
+    );
     // A decision with no body at all is fine; a body that is not JSON is refused first.
     let (s, c) = post_auth(&app, &path, &officer, json!({"reason": "duplicate"})).await;
     assert_eq!(s, 201, "{c}");

@@ -4,7 +4,7 @@
 use crate::auth::Staff;
 use crate::controllers::cancellations::{status_filter, text_field, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
 use axum::extract::{ConnectInfo, Path, State};
@@ -270,7 +270,7 @@ pub async fn list_appeals(
 pub async fn decide_appeal(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: ApiJson<AppealDecisionRequest>,
 ) -> ApiResult<Json<AppealDecisionView>> {
     let AppealDecisionRequest {
@@ -306,7 +306,7 @@ pub async fn decide_appeal(
 pub async fn get_appeal_evidence(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let found = state
         .store

@@ -3,7 +3,7 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -181,7 +181,7 @@ async fn decide(
 pub async fn approve_cancellation(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: Option<ApiJson<DecisionNote>>,
 ) -> ApiResult<Json<CancellationView>> {
     decide(state, who, id, true, body).await
@@ -199,7 +199,7 @@ pub async fn approve_cancellation(
 pub async fn reject_cancellation(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: Option<ApiJson<DecisionNote>>,
 ) -> ApiResult<Json<CancellationView>> {
     decide(state, who, id, false, body).await
