@@ -19,6 +19,7 @@ pub mod ids;
 pub mod ledger;
 pub mod mask;
 pub mod money;
+pub mod notify;
 pub mod payment;
 pub mod penalty;
 pub mod psid;

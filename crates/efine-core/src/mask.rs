@@ -32,6 +32,17 @@ pub fn name(n: &str) -> String {
         .join(" ")
 }
 
+/// `asif.khan@example.pk` becomes `a***@example.pk`.
+pub fn email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((user, domain)) => {
+            let first = user.chars().next().map(String::from).unwrap_or_default();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +55,6 @@ mod tests {
         assert_eq!(mobile(&m), "0300-*****67");
         assert_eq!(name("Muhammad  Asif Khan"), "M******* A*** K***");
         assert_eq!(name("عمران خان"), "ع**** خ**");
+        assert_eq!(email("asif.khan@example.pk"), "a***@example.pk");
     }
 }

@@ -23,6 +23,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0003_enforcement.sql"),
     },
     Migration {
+        version: 4,
+        name: "0004_notifications",
+        sql: include_str!("../migrations/sqlite/0004_notifications.sql"),
+    },
+    Migration {
         version: 5,
         name: "0005_stats",
         sql: include_str!("../migrations/sqlite/0005_stats.sql"),
@@ -49,6 +54,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "0003_enforcement",
         sql: include_str!("../migrations/postgres/0003_enforcement.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_notifications",
+        sql: include_str!("../migrations/postgres/0004_notifications.sql"),
     },
     Migration {
         version: 5,

@@ -45,7 +45,7 @@ fn summary_table(
     total: &SummaryRowView,
 ) -> String {
     let mut s = format!(
-        "<table><thead><tr><th>{first}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th>\
+        "<div class=scroll><table><thead><tr><th>{first}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th>\
 <th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
         t(lang, "Issued", "جاری شدہ"),
         t(lang, "Paid", "ادا شدہ"),
@@ -72,7 +72,7 @@ fn summary_table(
             esc(&r.outstanding_display),
         ));
     }
-    s.push_str("</tbody></table>");
+    s.push_str("</tbody></table></div>");
     s
 }
 
@@ -336,7 +336,7 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
     let mut b = live(seq);
     b.push_str(&format!(
         "<p>{}</p>\
-<table><thead><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
+<div class=scroll><table><thead><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
         t(
             lang,
             "Challans issued and paid in each district, and the money collected. Updated live; no personal data.",
@@ -364,7 +364,7 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
         ));
     }
     b.push_str(
-        "</tbody></table><p><a href=\"/api/v1/public/transparency\">JSON</a> · \
+        "</tbody></table></div><p><a href=\"/api/v1/public/transparency\">JSON</a> · \
 <a href=\"/api/v1/public/transparency?format=csv\">CSV</a></p>",
     );
     b

@@ -28,7 +28,8 @@
 //! and a footer. Every value passed in `title` is escaped; `body` is HTML the caller built with
 //! [`esc`] around every value. `here` is the path (and query) that the language switch reloads
 //! with the other language: pass [`here`]`(&uri)` from a GET handler, or a safe page (e.g. `/`)
-//! from a POST handler. [`page_with`] adds a navigation bar (the staff console uses it).
+//! from a POST handler. [`page_with`] adds a navigation bar (the staff console uses it);
+//! [`page_custom`] also takes extra `<head>` content and a wide layout (dashboard, transparency).
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{COOKIE, SET_COOKIE};
@@ -282,7 +283,7 @@ a{color:#0a4fb3}a:hover{text-decoration-thickness:2px}\
 :focus-visible{outline:3px solid #c25100;outline-offset:2px}\
 label{display:block;font-weight:bold;margin:.75rem 0 .25rem}\
 input,select,textarea{font-size:1rem;padding:.6rem;width:100%;max-width:28rem;border:2px solid #555;border-radius:.3rem;background:#fff;color:#111}\
-button,.button{display:inline-block;font-size:1rem;font-weight:bold;padding:.65rem 1.2rem;margin:.5rem 0;border:0;border-radius:.3rem;background:#0b5d1e;color:#fff;text-decoration:none;cursor:pointer}\
+button,.button{display:inline-block;font-family:inherit;font-size:1rem;font-weight:bold;padding:.65rem 1.2rem;margin:.5rem 0;border:0;border-radius:.3rem;background:#0b5d1e;color:#fff;text-decoration:none;cursor:pointer}\
 button.secondary,.button.secondary{background:#fff;color:#0b5d1e;border:2px solid #0b5d1e}\
 button.danger{background:#a11212}\
 .hint{color:#444;font-size:.9rem;margin:.25rem 0}\
@@ -297,7 +298,7 @@ th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.sr:focus{position:static;width:auto;height:auto;clip-path:none}\
-@media(min-width:48rem){h1{font-size:1.9rem}}";
+@media(min-width:48rem){h1{font-size:1.9rem}.filters{display:grid;grid-template-columns:repeat(3,1fr);gap:0 1rem;align-items:end}}";
 
 /// A whole page in the shared shell. See the module docs.
 pub fn page(lang: Lang, here: &str, title: &str, body: &str) -> String {
@@ -306,6 +307,20 @@ pub fn page(lang: Lang, here: &str, title: &str, body: &str) -> String {
 
 /// [`page`] with extra header navigation (`nav` is trusted HTML, e.g. the console's links).
 pub fn page_with(lang: Lang, here: &str, title: &str, nav: &str, body: &str) -> String {
+    page_custom(lang, here, title, nav, "", body, !nav.is_empty())
+}
+
+/// The shell with everything open: `head` is trusted HTML added to `<head>` (e.g. a page's own
+/// `<style>`), and `wide` lets `<main>` use up to 72 rem (tables, charts) instead of 44.
+pub fn page_custom(
+    lang: Lang,
+    here: &str,
+    title: &str,
+    nav: &str,
+    head: &str,
+    body: &str,
+    wide: bool,
+) -> String {
     let other = lang.other();
     let switch = format!(
         "<a href=\"{}\" lang={} hreflang={}>{}</a>",
@@ -318,10 +333,10 @@ pub fn page_with(lang: Lang, here: &str, title: &str, nav: &str, body: &str) -> 
         "<!doctype html><html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\">\
-         <title>{t} - {site}</title><style>{STYLE}</style></head><body>\
+         <title>{t} - {site}</title><style>{STYLE}</style>{head}</head><body>\
          <a class=sr href=\"#main\">{skip}</a>\
          <header><a href=\"/\">{site}</a><nav>{nav}{switch}</nav></header>\
-         <main id=main><h1>{t}</h1>{body}</main>\
+         <main id=main{wide}><h1>{t}</h1>{body}</main>\
          <footer><p>{footer}</p></footer></body></html>",
         code = lang.code(),
         dir = lang.dir(),
@@ -329,6 +344,7 @@ pub fn page_with(lang: Lang, here: &str, title: &str, nav: &str, body: &str) -> 
         site = tr(lang, "site.name"),
         skip = tr(lang, "site.skip"),
         footer = tr(lang, "site.footer"),
+        wide = if wide { " class=wide" } else { "" },
     )
 }
 

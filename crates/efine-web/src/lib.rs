@@ -19,6 +19,7 @@ pub mod extract;
 pub mod finance;
 pub mod html;
 pub mod i18n;
+pub mod notify;
 pub mod pages;
 pub mod payments;
 pub mod poller;
@@ -91,6 +92,10 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
+    /// The notifications outbox worker (sandbox registry and provider unless replaced).
+    pub notifier: Arc<notify::Notifier>,
+    /// The vehicle registry sandbox served at `/sandbox/registry/owner`.
+    pub registry_sandbox: Arc<notify::registry::SandboxRegistry>,
     pub live: Arc<stats::Live>,
 }
 
@@ -102,6 +107,7 @@ impl AppState {
         keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
+        let store_for_notify = store.clone();
         Ok(AppState {
             store,
             lookup_limiter: Arc::new(ratelimit::RateLimiter::new(
@@ -117,8 +123,16 @@ impl AppState {
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys: Arc::new(keys),
+            notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
+            registry_sandbox: Arc::new(notify::registry::SandboxRegistry::shipped()),
             live: Arc::new(stats::Live::default()),
         })
+    }
+
+    /// Replaces the notifications worker (configured provider, registry or texts).
+    pub fn with_notifier(mut self, notifier: notify::Notifier) -> AppState {
+        self.notifier = Arc::new(notifier);
+        self
     }
 }
 
@@ -140,8 +154,8 @@ impl AppState {
         (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
-        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
         (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
+        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
     )
 )]
 struct ApiDoc;
@@ -184,13 +198,6 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::challan_escpos))
         .routes(routes!(documents::receipt_pdf))
         .routes(routes!(documents::receipt_escpos))
-        .routes(routes!(stats_c::get_summary))
-        .routes(routes!(stats_c::get_trends))
-        .routes(routes!(stats_c::get_rails))
-        .routes(routes!(stats_c::get_hotspots))
-        .routes(routes!(stats_c::get_anomalies))
-        .routes(routes!(stats_c::get_forecast))
-        .routes(routes!(stats_c::get_transparency))
         .routes(routes!(cancellations::request_cancellation))
         .routes(routes!(cancellations::list_cancellations))
         .routes(routes!(cancellations::approve_cancellation))
@@ -206,6 +213,13 @@ fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(appeals::lodge_appeal))
                 .layer(DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
         )
+        .routes(routes!(stats_c::get_summary))
+        .routes(routes!(stats_c::get_trends))
+        .routes(routes!(stats_c::get_rails))
+        .routes(routes!(stats_c::get_hotspots))
+        .routes(routes!(stats_c::get_anomalies))
+        .routes(routes!(stats_c::get_forecast))
+        .routes(routes!(stats_c::get_transparency))
 }
 
 /// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
@@ -268,6 +282,7 @@ pub fn router(state: AppState) -> Router {
             "/sandbox/jazzcash/ApplicationAPI/API/PaymentInquiry/Inquire",
             post(sandbox::jazzcash_inquire),
         )
+        .route("/sandbox/registry/owner", post(sandbox::registry_owner))
         .route("/v/{token}", get(verify_c::verify_page))
         .route(
             "/staff/login",
@@ -305,6 +320,8 @@ pub fn router(state: AppState) -> Router {
         .route("/search", post(portal::search))
         .route("/search/cnic", post(portal::search_cnic))
         .route("/c/{number}", get(portal::challan))
+        // The design's name for the challan page; `/c/` is the short form printed and linked.
+        .route("/challans/{number}", get(portal::challan))
         .route(
             "/c/{number}/appeal",
             get(portal::appeal_get).post(portal::appeal_post),

@@ -109,7 +109,7 @@ fn select(
     options: &[(String, String)],
     any: &str,
 ) -> String {
-    let mut s = format!("<label for={name}>{label}</label><select id={name} name={name}><option value=\"\">{any}</option>");
+    let mut s = format!("<div><label for={name}>{label}</label><select id={name} name={name}><option value=\"\">{any}</option>");
     for (v, text) in options {
         s.push_str(&format!(
             "<option value=\"{}\"{}>{}</option>",
@@ -122,7 +122,7 @@ fn select(
             esc(text)
         ));
     }
-    s.push_str("</select>");
+    s.push_str("</select></div>");
     s
 }
 
@@ -184,7 +184,8 @@ pub async fn search(
         Err(e) => return ApiError::from(e).into_response(),
     };
 
-    let mut body = String::from("<form method=get action=\"/staff/challans\" class=box>");
+    let mut body =
+        String::from("<form method=get action=\"/staff/challans\" class=\"box filters\">");
     let statuses: Vec<(String, String)> = ["unpaid", "paid", "cancelled"]
         .iter()
         .map(|v| (v.to_string(), status_label(l, v).to_string()))
@@ -233,10 +234,10 @@ pub async fn search(
         ));
     }
     body.push_str(&format!(
-        "<label for=vehicle>{}</label><input id=vehicle name=vehicle dir=ltr value=\"{}\">\
-         <label for=offence>{}</label><input id=offence name=offence dir=ltr value=\"{}\">\
-         <label for=from>{}</label><input id=from name=from type=date value=\"{}\">\
-         <label for=to>{}</label><input id=to name=to type=date value=\"{}\">\
+        "<div><label for=vehicle>{}</label><input id=vehicle name=vehicle dir=ltr value=\"{}\"></div>\
+         <div><label for=offence>{}</label><input id=offence name=offence dir=ltr value=\"{}\"></div>\
+         <div><label for=from>{}</label><input id=from name=from type=date value=\"{}\"></div>\
+         <div><label for=to>{}</label><input id=to name=to type=date value=\"{}\"></div>\
          <p><button type=submit>{}</button></p></form>",
         tr(l, "portal.vehicle"),
         esc(q.vehicle.as_deref().unwrap_or("")),

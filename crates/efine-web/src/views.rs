@@ -82,6 +82,9 @@ pub struct OffenceView {
     pub amount_display: String,
     pub days_to_pay: u16,
     pub legal_reference: String,
+    /// Surcharge after the due date, early-payment discount, enforcement stages.
+    #[schema(value_type = Object)]
+    pub penalty: serde_json::Value,
 }
 
 impl From<Offence> for OffenceView {
@@ -97,6 +100,7 @@ impl From<Offence> for OffenceView {
             amount_display: o.amount.to_string(),
             days_to_pay: o.days_to_pay,
             legal_reference: o.legal_reference,
+            penalty: serde_json::to_value(&o.penalty).unwrap_or_default(),
         }
     }
 }
@@ -346,7 +350,18 @@ pub struct ChallanView {
     pub amount_due: i64,
     pub amount_due_display: String,
     pub amount_after_due_date: i64,
+    /// Last local day to pay without surcharge (moved on by days spent under appeal).
     pub due_date: String,
+    /// The penalty terms in force at issue: surcharge, early-payment discount, escalation.
+    #[schema(value_type = Object)]
+    pub penalty: serde_json::Value,
+    pub schedule_text: String,
+    /// An appeal is open: the surcharge clock stands still.
+    pub under_appeal: bool,
+    /// The amount an appeal reduced the challan to, in paisa.
+    pub reduced_amount: Option<i64>,
+    /// The enforcement stage reached today.
+    pub stage: Option<String>,
     pub status: String,
     pub issued_at: String,
     pub officer: String,
@@ -372,7 +387,25 @@ impl ChallanView {
         today: Date,
     ) -> Self {
         let due = due_now(&c, today);
+        let terms = c.terms();
+        let open = c.status == efine_core::ChallanStatus::Unpaid;
         ChallanView {
+            penalty: serde_json::to_value(&c.penalty).unwrap_or_default(),
+            schedule_text: if open {
+                schedule_text(&efine_core::penalty::steps(&terms))
+            } else {
+                format!("nothing to pay: {}", c.status.as_str())
+            },
+            under_appeal: c.adjustments.paused_since.is_some(),
+            reduced_amount: c.adjustments.reduced_amount.map(|m| m.paisa()),
+            stage: if open {
+                terms
+                    .stage_on(today)
+                    .max(c.adjustments.stage)
+                    .map(|s| s.as_str().to_string())
+            } else {
+                None
+            },
             paid: paid.map(Into::into),
             challan_number: c.number.to_string(),
             psid: c.psid.to_string(),
@@ -390,7 +423,7 @@ impl ChallanView {
             amount_due: due.paisa(),
             amount_due_display: due.to_string(),
             amount_after_due_date: after_due(&c).paisa(),
-            due_date: c.due_date.to_string(),
+            due_date: terms.effective_due_date().to_string(),
             status: c.status.as_str().into(),
             issued_at: rfc3339(c.issued_at),
             officer: c.officer.clone(),
@@ -743,17 +776,23 @@ fn genuine_summary(
     match c.status {
         ChallanStatus::Unpaid => {
             let due = c.amount_due(today);
-            if today <= c.due_date {
+            let due_date = c.terms().effective_due_date();
+            if c.adjustments.paused_since.is_some() {
+                format!(
+                    "Genuine {what} {}: unpaid, under appeal, {due} due.",
+                    c.number
+                )
+            } else if today <= due_date {
                 format!(
                     "Genuine {what} {}: unpaid, {due} due by {} ({} from the day after).",
                     c.number,
-                    c.due_date,
+                    due_date,
                     after_due(c)
                 )
             } else {
                 format!(
                     "Genuine {what} {}: unpaid and overdue since {}, {due} due now.",
-                    c.number, c.due_date
+                    c.number, due_date
                 )
             }
         }
@@ -819,10 +858,17 @@ pub fn challan_document(
         offence_en: names.offence_en,
         offence_ur: names.offence_ur,
         kind: c.kind.as_str().into(),
-        amount_by_due_date: c.amount.to_string(),
+        // The base amount (a reduced amount after an appeal); an early-payment discount is
+        // applied at payment, not printed as the amount.
+        amount_by_due_date: c.terms().base().to_string(),
         amount_after_due_date: after_due(c).to_string(),
-        due_date: c.due_date.to_string(),
-        surcharge_from: c.due_date.next_day().unwrap_or(c.due_date).to_string(),
+        due_date: c.terms().effective_due_date().to_string(),
+        surcharge_from: c
+            .terms()
+            .effective_due_date()
+            .next_day()
+            .unwrap_or(c.due_date)
+            .to_string(),
         issued_at,
         status: c.status.as_str().into(),
         vehicle: c.vehicle.as_ref().map(|v| v.to_string()),

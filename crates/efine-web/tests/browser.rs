@@ -73,6 +73,8 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
     // Search by vehicle: a list with the challan, then its page.
     b.find("#q").await.type_text("pes 4321").await;
     b.find("form[action='/search'] button").await.click().await;
+    b.wait_text("the results", |t| t.contains("Total due today"))
+        .await;
     let list = b.text().await;
     assert!(list.contains(&number), "{list}");
     assert!(list.contains("Total due today: Rs 500"), "{list}");
@@ -81,7 +83,8 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
         .await
         .click()
         .await;
-    assert!(b.url().await.ends_with(&format!("/c/{number}")));
+    b.wait_text("the challan", |t| t.contains("Amount due today"))
+        .await;
     let due = b.find("#amount-due").await.text().await;
     assert_eq!(
         due,
@@ -101,9 +104,15 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
 
     // One question: how to pay. Then on to the JazzCash sandbox and back with a receipt.
     b.find("#pay").await.click().await;
+    b.wait_text("the question", |t| t.contains("How do you want to pay?"))
+        .await;
     shots(&b, "pay-en").await;
     b.find("#m-jazzcash").await.click().await;
     b.find("form[action$='/pay'] button").await.click().await;
+    b.wait_text("the way to JazzCash", |t| {
+        t.contains("Continue to JazzCash")
+    })
+    .await;
     shots(&b, "continue-en").await;
     b.find("#go").await.click().await;
     b.wait_url("/sandbox/jazzcash/merchantform").await;
@@ -113,6 +122,8 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
         .await;
     // The sandbox's page posts the signed answer back to E-Fine's return URL.
     b.wait_url("/payments/jazzcash/return").await;
+    b.wait_text("the receipt", |t| t.contains("Receipt number"))
+        .await;
     let receipt = b.find("#receipt-number").await.text().await;
     assert!(
         receipt.starts_with("RCT-2026-"),
@@ -126,6 +137,8 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
         .await
         .click()
         .await;
+    b.wait_text("the paid challan", |t| t.contains("This challan is paid"))
+        .await;
     let page = b.text().await;
     assert!(page.contains("This challan is paid"), "{page}");
     assert!(page.contains(&receipt));
@@ -134,6 +147,13 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
         .await;
     assert_eq!(v["status"], "paid");
     assert_eq!(v["paid"]["receipt_number"], receipt.as_str());
+
+    // The public transparency page, in both languages.
+    b.goto(&app.url("/transparency?lang=ur")).await;
+    assert_eq!(b.script("return document.documentElement.dir").await, "rtl");
+    shots(&b, "transparency-ur").await;
+    b.goto(&app.url("/transparency?lang=en")).await;
+    shots(&b, "transparency-en").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,8 +196,8 @@ async fn supervisor_approves_a_cancellation_in_the_console() {
         .click()
         .await;
     b.wait_url("/staff/queues").await;
-    let page = b.text().await;
-    assert!(page.contains("duplicate of a paper challan"), "{page}");
+    b.wait_text("the queue", |t| t.contains("duplicate of a paper challan"))
+        .await;
     shots(&b, "queues-en").await;
     b.goto(&app.url("/staff/queues?lang=ur")).await;
     assert_eq!(b.script("return document.documentElement.dir").await, "rtl");
@@ -188,9 +208,10 @@ async fn supervisor_approves_a_cancellation_in_the_console() {
         .await
         .click()
         .await;
-    b.wait_url("/staff/queues").await;
-    let page = b.text().await;
-    assert!(!page.contains("duplicate of a paper challan"), "{page}");
+    b.wait_text("the request to leave the queue", |t| {
+        !t.contains("duplicate of a paper challan") && t.contains("Nothing is waiting.")
+    })
+    .await;
     let (_, v) = app
         .get(&format!("/api/v1/public/challans/{number}"), None)
         .await;

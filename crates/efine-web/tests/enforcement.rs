@@ -57,7 +57,10 @@ async fn verify(app: &TestApp) -> Result<u64, audit::Finding> {
     app.store
         .read(|tx| {
             audit::verify_chain(tx, &mut |_| {})?.map_err(|_| unreachable_chain())?;
-            audit::verify_challans(tx, &mut |_| {})
+            Ok(match audit::verify_challans(tx, &mut |_| {})? {
+                Ok(n) => audit::verify_requests(tx)?.map(|r| n + r),
+                Err(f) => Err(f),
+            })
         })
         .await
         .unwrap()
@@ -176,11 +179,12 @@ async fn walkthrough(app: TestApp) {
         &app,
         &format!("/api/v1/cancellations/{id}/approve"),
         &sup_b,
-        json!({}),
+        json!({"note": "checked the photo"}),
     )
     .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["status"], "approved");
+    assert_eq!(r["decision_note"], "checked the photo");
     assert_eq!(r["decided_by"], "sup.b");
     let (_, v) = app
         .get(&format!("/api/v1/public/challans/{bn}"), None)
@@ -373,8 +377,24 @@ async fn walkthrough(app: TestApp) {
     assert_eq!(cl["blocking_challans"][0], en.as_str());
     assert!(cl["reasons"][0].as_str().unwrap().contains(&en));
 
-    // The record verifies; an edited projection column is caught.
+    // The record verifies; an edited appeal decision and an edited projection column are caught.
     assert!(verify(&app).await.is_ok(), "{:?}", verify(&app).await);
+    app.store
+        .write(move |tx| {
+            tx.exec(
+                "UPDATE appeals SET outcome = 'quash' WHERE id = $1",
+                efine_store::params![appeal],
+            )
+        })
+        .await
+        .unwrap();
+    match verify(&app).await {
+        Err(audit::Finding::Challan { number, reason }) => {
+            assert_eq!(number, dn);
+            assert!(reason.contains("appeal"), "{reason}");
+        }
+        other => panic!("the edit was not caught: {other:?}"),
+    }
     let dn2 = dn.clone();
     app.store
         .write(move |tx| {
@@ -411,6 +431,52 @@ async fn bad_input_changes_nothing(app: TestApp) {
     assert_eq!(s, 404);
     let (s, _) = app.post("/api/v1/cancellations/1/approve", json!({})).await;
     assert_eq!(s, 401);
+    // An id that is not a number is the API's JSON error, naming the path.
+    let (s, r) = post_auth(&app, "/api/v1/cancellations/abc/approve", &sup, json!({})).await;
+    assert_eq!(
+        (s, r["error"]["field"].clone()),
+        (422, json!("path")),
+        "{r}"
+    );
+    let (s, r) = post_auth(
+        &app,
+        "/api/v1/appeals/x1/decision",
+        &sup,
+        json!({"outcome": "uphold"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["error"]["field"].clone()),
+        (422, json!("path")),
+        "{r}"
+    );
+    // A decision with no body at all is fine; a body that is not JSON is refused first.
+    let (s, c) = post_auth(&app, &path, &officer, json!({"reason": "duplicate"})).await;
+    assert_eq!(s, 201, "{c}");
+    let reject = app.url(&format!("/api/v1/cancellations/{}/reject", c["id"]));
+    let r = app
+        .http
+        .post(&reject)
+        .bearer_auth(&sup)
+        .header("content-type", "application/json")
+        .body("{note")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = app
+        .http
+        .post(&reject)
+        .bearer_auth(&sup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(
+        (r["status"].clone(), r["decision_note"].clone()),
+        (json!("rejected"), Value::Null)
+    );
     let (s, r) = app
         .get("/api/v1/cancellations?status=maybe", Some(&sup))
         .await;
@@ -475,6 +541,13 @@ async fn bad_input_changes_nothing(app: TestApp) {
         .get(&format!("/api/v1/public/challans/{ln}?on=2026-11-01"), None)
         .await;
     assert_eq!((s, r["error"]["field"].clone()), (422, json!("on")));
+    let (s, r) = app
+        .get(
+            &format!("/api/v1/public/challans/{ln}?on=2026-12-01&on=2026-12-02"),
+            None,
+        )
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("query")));
     assert!(verify(&app).await.is_ok());
 }
 

@@ -38,6 +38,15 @@ fn contract_paths_are_documented() {
         ("get", "/.well-known/efine-keys.json"),
         ("get", "/challans/{challan_number}/receipt.pdf"),
         ("get", "/challans/{challan_number}/receipt.escpos"),
+        ("post", "/api/v1/challans/{challan_number}/cancellation"),
+        ("get", "/api/v1/cancellations"),
+        ("post", "/api/v1/cancellations/{id}/approve"),
+        ("post", "/api/v1/cancellations/{id}/reject"),
+        ("post", "/api/v1/public/challans/{challan_number}/appeals"),
+        ("get", "/api/v1/appeals"),
+        ("post", "/api/v1/appeals/{id}/decision"),
+        ("get", "/api/v1/vehicles/{vehicle}/status"),
+        ("get", "/api/v1/vehicles/{vehicle}/clearance"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

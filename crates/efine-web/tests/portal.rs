@@ -270,6 +270,17 @@ async fn citizen_portal_walkthrough(app: TestApp) {
     assert!(en.contains("Rs 1,000"));
     assert!(en.contains("8 Dec 2026"));
     assert!(!en.contains("Muhammad"), "the name is masked");
+    let long = http
+        .get(app.url(&format!("/challans/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), 200);
+    assert!(long
+        .text()
+        .await
+        .unwrap()
+        .contains("id=amount-due>Rs 500</p>"));
     let ur = http
         .get(app.url(&format!("/c/{number}?lang=ur")))
         .send()
@@ -303,6 +314,45 @@ async fn citizen_portal_walkthrough(app: TestApp) {
         page.contains("name=\"pp_Amount\" value=\"50000\""),
         "{page}"
     );
+    // In Urdu, JazzCash is asked to send the payer back to the Urdu result page.
+    let r = http
+        .post(app.url(&pay))
+        .header("cookie", "efine_lang=ur")
+        .form(&[("method", "jazzcash")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("/payments/jazzcash/return?lang=ur\""),
+        "{page}"
+    );
+
+    let r = http
+        .post(app.url("/payments/jazzcash/return?lang=ur"))
+        .form(&[("pp_TxnRefNo", "T1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("ادائیگی کی تصدیق نہیں ہو سکی"));
+
+    // The public transparency page is on the same shell: the remembered language applies.
+    let t = http
+        .get(app.url("/transparency"))
+        .header("cookie", "efine_lang=ur")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status(), 200);
+    let t = t.text().await.unwrap();
+    assert!(t.contains("<html lang=\"ur\" dir=\"rtl\">"), "{t}");
+    assert!(t.contains("href=\"/transparency?lang=en\""), "{t}");
+    assert!(t.contains("پشاور"));
 }
 
 /// Signs `username` in through the login form; returns the session cookie header value.

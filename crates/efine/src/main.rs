@@ -78,9 +78,17 @@ enum Command {
         /// payment rails send payers back here (default: `http://<listen address>`).
         #[arg(long, env = "EFINE_PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        notify: NotifyArgs,
     },
     /// Apply pending database migrations and load the catalogue, then exit.
     Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Run the escalation job once now (`efine serve` runs it at an interval): record surcharges
+    /// and enforcement stages reached by overdue unpaid challans.
+    Escalate {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -128,6 +136,141 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// The notifications outbox (SMS and e-mail).
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List messages, newest first. Recipients are masked.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// pending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this challan's messages.
+        #[arg(long)]
+        challan: Option<String>,
+        /// issued, reminder, surcharged, escalated, paid or appeal_decided.
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Also print each message's text.
+        #[arg(long)]
+        text: bool,
+    },
+    /// Derive, remind and deliver once now, with the configured provider, then exit.
+    Run {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        notify: NotifyArgs,
+    },
+}
+
+/// Notification settings. Without EFINE_SMS_URL messages go to the sandbox provider, which
+/// records them as sent without sending; without EFINE_REGISTRY_URL owners come from the
+/// registry sandbox.
+#[derive(Args, Clone)]
+struct NotifyArgs {
+    /// The SMS (and e-mail) gateway's URL: messages are POSTed to it as JSON.
+    #[arg(long, env = "EFINE_SMS_URL")]
+    sms_url: Option<String>,
+    #[arg(long, env = "EFINE_SMS_USERNAME")]
+    sms_username: Option<String>,
+    #[arg(long, env = "EFINE_SMS_PASSWORD", hide_env_values = true)]
+    sms_password: Option<String>,
+    /// The sender name (mask) the gateway shows.
+    #[arg(long, env = "EFINE_SMS_SENDER", default_value = "EFINE-KP")]
+    sms_sender: String,
+    /// The vehicle registration authority's owner-lookup URL.
+    #[arg(long, env = "EFINE_REGISTRY_URL")]
+    registry_url: Option<String>,
+    #[arg(long, env = "EFINE_REGISTRY_TOKEN", hide_env_values = true)]
+    registry_token: Option<String>,
+    /// A message texts file to use instead of the shipped one (data/notifications.toml).
+    #[arg(long, env = "EFINE_NOTIFY_TEXTS")]
+    notify_texts: Option<PathBuf>,
+    /// Seconds between notification rounds in `efine serve`.
+    #[arg(long, env = "EFINE_NOTIFY_EVERY_SECONDS", default_value_t = 5)]
+    notify_every_seconds: u64,
+}
+
+impl NotifyArgs {
+    /// Builds the worker, refusing wrong settings by name. Secrets are never printed.
+    fn notifier(&self, store: &Store) -> Result<efine_web::notify::Notifier> {
+        use efine_web::notify::{self, provider, registry};
+        use std::sync::Arc;
+        if self.notify_every_seconds == 0 || self.notify_every_seconds > 3600 {
+            bail!("EFINE_NOTIFY_EVERY_SECONDS must be between 1 and 3600");
+        }
+        let texts = match &self.notify_texts {
+            Some(path) => {
+                let t = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading EFINE_NOTIFY_TEXTS {}", path.display()))?;
+                notify::parse_texts(&t)
+                    .map_err(|e| anyhow::anyhow!("EFINE_NOTIFY_TEXTS {}: {e}", path.display()))?
+            }
+            None => notify::parse_texts(efine_core::notify::DEFAULT_TEXTS)
+                .map_err(|e| anyhow::anyhow!("shipped message texts: {e}"))?,
+        };
+        let provider: Arc<dyn provider::Provider> = match &self.sms_url {
+            Some(url) => Arc::new(
+                provider::HttpProvider::new(
+                    url,
+                    self.sms_username.clone(),
+                    self.sms_password.clone(),
+                    &self.sms_sender,
+                )
+                .map_err(|e| anyhow::anyhow!(e))?,
+            ),
+            None => {
+                if self.sms_username.is_some() || self.sms_password.is_some() {
+                    bail!(
+                        "EFINE_SMS_USERNAME / EFINE_SMS_PASSWORD are set but EFINE_SMS_URL is not"
+                    );
+                }
+                Arc::new(provider::SandboxProvider::default())
+            }
+        };
+        let registry: Arc<dyn registry::Registry> = match &self.registry_url {
+            Some(url) => Arc::new(
+                registry::HttpRegistry::new(url, self.registry_token.clone())
+                    .map_err(|e| anyhow::anyhow!("EFINE_REGISTRY_URL: {}", e.0))?,
+            ),
+            None => {
+                if self.registry_token.is_some() {
+                    bail!("EFINE_REGISTRY_TOKEN is set but EFINE_REGISTRY_URL is not");
+                }
+                Arc::new(registry::SandboxRegistry::shipped())
+            }
+        };
+        tracing::info!(
+            provider = provider.name(),
+            registry = if self.registry_url.is_some() {
+                "http"
+            } else {
+                "sandbox"
+            },
+            "notifications"
+        );
+        Ok(notify::Notifier::new(
+            store.clone(),
+            texts,
+            registry,
+            provider,
+            notify::node_name(),
+            notify::NotifyConfig {
+                every: std::time::Duration::from_secs(self.notify_every_seconds),
+                ..Default::default()
+            },
+        ))
+    }
 }
 
 #[derive(Subcommand)]
@@ -459,6 +602,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             poll_early_minutes,
             poll_min_age_minutes,
             poll_late_hours,
+            notify,
             escalation_minutes,
             appeal_window_days,
         } => {
@@ -495,6 +639,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     .context("QR signing keys")?;
             tracing::info!(key = %keys.signer.key_id(), "QR signing key loaded");
             let store = db.open().await?;
+            let notifier = notify.notifier(&store)?;
             if demo {
                 demo::load(&store, &payments).await?;
             }
@@ -508,7 +653,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 },
                 payments,
                 keys,
-            )?;
+            )?
+            .with_notifier(notifier);
+            state.notifier.clone().spawn();
             efine_web::poller::spawn(
                 state.clone(),
                 efine_web::poller::PollerConfig {
@@ -534,6 +681,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 store.backend()
             );
             efine_web::serve(listener, state, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Escalate { db } => {
+            let store = db.open().await?;
+            let started = std::time::Instant::now();
+            let run = efine_web::escalation::run_once(&store).await?;
+            println!(
+                "escalation: {} overdue challans examined, {} surcharges and {} stages recorded \
+                 in {:.2} s",
+                run.examined,
+                run.surcharged,
+                run.escalated,
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { db } => {
@@ -634,6 +795,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Bank { command } => bank::run(command).await,
         Command::Recon { command } => recon(command).await,
+        Command::Outbox { command } => outbox(command).await,
         Command::Ledger {
             command: LedgerCommand::Balance { db },
         } => {
@@ -708,10 +870,17 @@ async fn audit_verify(store: &Store) -> Result<std::process::ExitCode> {
             audit::verify_challans(tx, &mut |n| b.set_message(format!("{n} challans checked")))
         })
         .await?;
+    let checked = match challans {
+        Ok(c) => store.read(audit::verify_requests).await?.map(|r| (c, r)),
+        Err(f) => Err(f),
+    };
     bar.finish_and_clear();
-    match challans {
-        Ok(c) => {
-            println!("intact: {events} events chained, {c} challans match their events");
+    match checked {
+        Ok((c, r)) => {
+            println!(
+                "intact: {events} events chained, {c} challans match their events, and {r} \
+                 cancellation requests and appeals match theirs"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
@@ -815,6 +984,89 @@ async fn ledger_balance(store: &Store) -> Result<std::process::ExitCode> {
     }
     println!("balanced: debits equal credits in every journal and in total");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox(cmd: OutboxCommand) -> Result<std::process::ExitCode> {
+    use efine_store::ops::notify as ob;
+    match cmd {
+        OutboxCommand::List {
+            db,
+            status,
+            challan,
+            reason,
+            limit,
+            text,
+        } => {
+            if let Some(s) = &status {
+                if !["pending", "sent", "failed"].contains(&s.as_str()) {
+                    bail!("--status is pending, sent or failed, not {s:?}");
+                }
+            }
+            let challan = challan
+                .map(|c| efine_core::ChallanNumber::parse(&c).map(|c| c.to_string()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--challan: {e}"))?;
+            let store = db.open().await?;
+            let f = ob::Filter {
+                status,
+                challan,
+                reason,
+                limit: limit.clamp(1, 10_000),
+            };
+            let rows = store.read(move |tx| ob::list(tx, &f)).await?;
+            println!(
+                "{:>6}  {:<16}  {:<7}  {:>3}  {:<26}  {:<20}  {:<5}  to",
+                "id", "queued (PKT)", "status", "try", "reason", "challan", "via"
+            );
+            let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+            for m in &rows {
+                let to = match m.channel {
+                    efine_core::notify::Channel::Sms => {
+                        efine_core::MobileNumber::parse(&m.recipient)
+                            .map(|n| efine_core::mask::mobile(&n))
+                            .unwrap_or_else(|_| "***".into())
+                    }
+                    efine_core::notify::Channel::Email => efine_core::mask::email(&m.recipient),
+                };
+                println!(
+                    "{:>6}  {:<16}  {:<7}  {:>3}  {:<26}  {:<20}  {:<5}  {}",
+                    m.id,
+                    m.created_at
+                        .to_offset(efine_core::clock::KARACHI)
+                        .format(fmt)
+                        .unwrap_or_default(),
+                    m.status,
+                    m.attempts,
+                    m.reason,
+                    m.challan_number,
+                    m.channel.as_str(),
+                    to
+                );
+                if text {
+                    for line in m.body.lines() {
+                        println!("        {line}");
+                    }
+                }
+            }
+            println!("{} message(s)", rows.len());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        OutboxCommand::Run { db, notify } => {
+            let store = db.open().await?;
+            let n = notify.notifier(&store)?;
+            let r = n.run_once().await?;
+            println!(
+                "queued {}, reminders {}, sent {}, to retry {}, failed {} ({} provider)",
+                r.queued,
+                r.reminders,
+                r.sent,
+                r.retrying,
+                r.failed,
+                n.provider_name()
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -219,6 +219,43 @@ async fn walkthrough(db: Db) {
     drop(server);
     qr_walkthrough(&db, &number, &qr_token, &keys_json);
 
+    // No phone on the challan: the SMS goes to the plate's registered owner, masked in the list.
+    let out = efine(&db, &["outbox", "run"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sent 1"));
+    let owner = efine_web::notify::registry::SandboxRegistry::shipped()
+        .lookup(&efine_core::VehicleNumber::parse("PES-1234").unwrap())
+        .unwrap()
+        .mobile
+        .unwrap();
+    let out = efine(
+        &db,
+        &["outbox", "list", "--status", "sent", "--challan", &number],
+    )
+    .output()
+    .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{list}");
+    assert!(
+        list.contains(&format!("issued                      {number}")),
+        "{list}"
+    );
+    assert!(list.contains(&efine_core::mask::mobile(&owner)), "{list}");
+    assert!(
+        !list.contains(&owner.local()) && !list.contains(owner.e164()),
+        "{list}"
+    );
+    assert!(list.contains("1 message(s)"), "{list}");
+    let out = efine(&db, &["outbox", "list", "--status", "lost"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--status"));
+
     let (code, out) = audit(&db);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("intact"), "{out}");
@@ -366,4 +403,16 @@ fn cli_refuses_bad_settings_clearly() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("EFINE_PUBLIC_URL"));
+    let out = efine(
+        &db,
+        &["serve", "--sms-url", "https://u:secret-pw@sms.example/send"],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("EFINE_SMS_URL") && !err.contains("secret-pw"),
+        "{err}"
+    );
 }

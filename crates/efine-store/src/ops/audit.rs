@@ -194,3 +194,107 @@ pub fn verify_challans(
     }
     Ok(Ok(count))
 }
+
+/// Checks every cancellation request and appeal row against the events that record it: who
+/// asked and why, and the decision (status, who decided, outcome, reduced amount).
+pub fn verify_requests(tx: &mut dyn Tx) -> Result<Result<u64, Finding>, StoreError> {
+    let mut count = 0;
+    let rows = tx.query(
+        "SELECT id, challan_number, reason, requested_by, status, decided_by FROM cancellations
+         ORDER BY id",
+        &[],
+    )?;
+    for r in &rows {
+        count += 1;
+        let (id, number) = (r.i64(0)?, r.text(1)?);
+        let mut expect: (Option<String>, Option<String>, String, Option<String>) =
+            (None, None, "missing".into(), None);
+        for e in events::for_subject(tx, &number)? {
+            let p: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+            if p["cancellation_id"].as_i64() != Some(id) {
+                continue;
+            }
+            match e.kind.as_str() {
+                "cancellation.requested" => {
+                    expect.0 = p["reason"].as_str().map(str::to_string);
+                    expect.1 = Some(e.actor.clone());
+                    expect.2 = "pending".into();
+                }
+                "cancellation.approved" => {
+                    expect.2 = "approved".into();
+                    expect.3 = Some(e.actor.clone());
+                }
+                "cancellation.rejected" => {
+                    expect.2 = "rejected".into();
+                    expect.3 = Some(e.actor.clone());
+                }
+                _ => {}
+            }
+        }
+        let row = (
+            Some(r.text(2)?),
+            Some(r.text(3)?),
+            r.text(4)?,
+            r.opt_text(5)?,
+        );
+        if row != expect {
+            return Ok(Err(Finding::Challan {
+                number,
+                reason: format!("cancellation request {id} differs from its events"),
+            }));
+        }
+    }
+    let rows = tx.query(
+        "SELECT id, challan_number, reason, evidence_sha256, status, outcome,
+                decided_amount_paisa, decided_by
+         FROM appeals ORDER BY id",
+        &[],
+    )?;
+    for r in &rows {
+        count += 1;
+        let (id, number) = (r.i64(0)?, r.text(1)?);
+        let mut expect = (
+            None::<String>,
+            None::<String>,
+            "missing".to_string(),
+            None::<String>,
+            None::<i64>,
+            None::<String>,
+        );
+        for e in events::for_subject(tx, &number)? {
+            let p: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+            if p["appeal_id"].as_i64() != Some(id) {
+                continue;
+            }
+            match e.kind.as_str() {
+                "appeal.lodged" => {
+                    expect.0 = p["reason"].as_str().map(str::to_string);
+                    expect.1 = p["evidence_sha256"].as_str().map(str::to_string);
+                    expect.2 = "pending".into();
+                }
+                "appeal.decided" => {
+                    expect.2 = "decided".into();
+                    expect.3 = p["outcome"].as_str().map(str::to_string);
+                    expect.4 = p["reduced_amount"].as_i64();
+                    expect.5 = Some(e.actor.clone());
+                }
+                _ => {}
+            }
+        }
+        let row = (
+            Some(r.text(2)?),
+            r.opt_text(3)?,
+            r.text(4)?,
+            r.opt_text(5)?,
+            r.opt_i64(6)?,
+            r.opt_text(7)?,
+        );
+        if row != expect {
+            return Ok(Err(Finding::Challan {
+                number,
+                reason: format!("appeal {id} differs from its events"),
+            }));
+        }
+    }
+    Ok(Ok(count))
+}

@@ -9,6 +9,7 @@ pub mod console;
 pub mod enforcement;
 pub mod events;
 pub mod ledger;
+pub mod notify;
 pub mod payments;
 pub mod recon;
 pub mod refunds;

@@ -4,10 +4,10 @@
 use crate::auth::Staff;
 use crate::controllers::cancellations::{status_filter, text_field, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,6 +15,7 @@ use efine_core::penalty::AppealOutcome;
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::appeals::{self, Appeal, Evidence, MAX_EVIDENCE_BYTES};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 /// Evidence file types accepted: photos and PDF documents.
@@ -186,12 +187,23 @@ fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
         (status = 404, body = ErrorBody),
         (status = 409, description = "`appeal_window_closed`, `appeal_exists`, `challan_paid`, `challan_cancelled`", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many requests from this address", body = ErrorBody),
     ))]
 pub async fn lodge_appeal(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
     body: ApiJson<AppealRequest>,
 ) -> ApiResult<(StatusCode, Json<LodgedAppealView>)> {
+    // Anyone may appeal (the challan number is on the paper), and an appeal stops the surcharge
+    // clock: limited per client address like the public lookups.
+    if state.lookup_limiter.check(peer.ip()).is_err() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from your address; please wait a minute",
+        ));
+    }
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
     let AppealRequest {
@@ -230,7 +242,7 @@ pub async fn lodge_appeal(
 pub async fn list_appeals(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<AppealsView>> {
     let status = status_filter(&q, &["pending", "decided"])?;
     let list = state
@@ -258,7 +270,7 @@ pub async fn list_appeals(
 pub async fn decide_appeal(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: ApiJson<AppealDecisionRequest>,
 ) -> ApiResult<Json<AppealDecisionView>> {
     let AppealDecisionRequest {
@@ -294,7 +306,7 @@ pub async fn decide_appeal(
 pub async fn get_appeal_evidence(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let found = state
         .store

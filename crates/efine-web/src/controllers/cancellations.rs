@@ -3,10 +3,10 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use efine_core::auth::Principal;
@@ -61,7 +61,15 @@ pub struct CancellationRequest {
     pub reason: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionNote {
+    /// Recorded with the decision (at most 500 characters).
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `pending`, `approved`, `rejected` (appeals: `pending`, `decided`); all when absent.
     pub status: Option<String>,
@@ -127,7 +135,7 @@ pub async fn request_cancellation(
 pub async fn list_cancellations(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<CancellationsView>> {
     let status = status_filter(&q, &["pending", "approved", "rejected"])?;
     let list = state
@@ -144,8 +152,12 @@ async fn decide(
     who: Principal,
     id: i64,
     approve: bool,
+    body: Option<ApiJson<DecisionNote>>,
 ) -> ApiResult<Json<CancellationView>> {
-    let note: Option<String> = None;
+    let note = body
+        .and_then(|b| b.value.note)
+        .map(|n| text_field("note", &n))
+        .transpose()?;
     let now = state.store.now();
     let c = state
         .store
@@ -158,6 +170,7 @@ async fn decide(
 /// other than the requester; the requester gets 403 `own_request`.
 #[utoipa::path(post, path = "/api/v1/cancellations/{id}/approve", tag = "challans",
     params(("id" = i64, Path)),
+    request_body(content = DecisionNote, description = "optional: a note recorded with the decision"),
     responses(
         (status = 200, body = CancellationView),
         (status = 403, description = "`own_request`, `not_a_supervisor`", body = ErrorBody),
@@ -168,14 +181,16 @@ async fn decide(
 pub async fn approve_cancellation(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<DecisionNote>>,
 ) -> ApiResult<Json<CancellationView>> {
-    decide(state, who, id, true).await
+    decide(state, who, id, true, body).await
 }
 
 /// Rejects a cancellation request (same rules as approving).
 #[utoipa::path(post, path = "/api/v1/cancellations/{id}/reject", tag = "challans",
     params(("id" = i64, Path)),
+    request_body(content = DecisionNote, description = "optional: a note recorded with the decision"),
     responses(
         (status = 200, body = CancellationView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -184,7 +199,8 @@ pub async fn approve_cancellation(
 pub async fn reject_cancellation(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<DecisionNote>>,
 ) -> ApiResult<Json<CancellationView>> {
-    decide(state, who, id, false).await
+    decide(state, who, id, false, body).await
 }

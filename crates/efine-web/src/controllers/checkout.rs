@@ -62,16 +62,19 @@ pub async fn create_checkout(
 ) -> ApiResult<Response> {
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
-    let resp = start(&state, number, &body.value.method).await?;
+    let resp = start(&state, number, &body.value.method, None).await?;
     Ok((StatusCode::CREATED, Json(resp)).into_response())
 }
 
 /// Starts a payment attempt for `number` on `method` (`jazzcash`, `easypaisa`, `card`) and
-/// returns the signed form for the rail's hosted page. The portal's pay page uses it too.
+/// returns the signed form for the rail's hosted page. The portal's pay page uses it too, with
+/// the reader's language: JazzCash's return URL then carries `?lang=ur`, because the payer's
+/// browser comes back in a cross-site POST that carries no language cookie.
 pub async fn start(
     state: &AppState,
     number: ChallanNumber,
     method: &str,
+    lang: Option<Lang>,
 ) -> ApiResult<CheckoutResponse> {
     let rail = match Rail::parse(method.trim()) {
         Some(r @ (Rail::Jazzcash | Rail::Easypaisa | Rail::Card)) => r,
@@ -115,7 +118,14 @@ pub async fn start(
                     amount: attempt.amount,
                     bill_reference: &attempt.challan_number,
                     description: &format!("Challan {}", attempt.challan_number),
-                    return_url: &format!("{public}/payments/jazzcash/return"),
+                    return_url: &format!(
+                        "{public}/payments/jazzcash/return{}",
+                        if lang == Some(Lang::Ur) {
+                            "?lang=ur"
+                        } else {
+                            ""
+                        }
+                    ),
                     at_local,
                     valid_for: time::Duration::hours(1),
                     psid: challan.psid.as_str(),

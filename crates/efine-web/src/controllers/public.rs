@@ -1,8 +1,8 @@
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{today, LookupRequest, LookupResponse, PublicChallanView};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -48,7 +48,7 @@ fn parse_key(s: &str) -> ApiResult<Key> {
 pub async fn get_public_challan(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    Query(q): Query<OnQuery>,
+    ApiQuery(q): ApiQuery<OnQuery>,
 ) -> ApiResult<Json<PublicChallanView>> {
     let key = parse_key(&key)?;
     let on = match q.on.as_deref().map(str::trim) {
@@ -85,6 +85,7 @@ pub async fn get_public_challan(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OnQuery {
     /// A local day, YYYY-MM-DD: the amount due if paid that day (default today).
     pub on: Option<String>,

@@ -3,10 +3,10 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::views::rfc3339;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use efine_core::auth::{Principal, Role};
@@ -207,7 +207,7 @@ pub async fn decide(
 pub async fn approve_refund(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RefundView>> {
     decide(state, who, id, true).await
 }
@@ -223,7 +223,7 @@ pub async fn approve_refund(
 pub async fn reject_refund(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RefundView>> {
     decide(state, who, id, false).await
 }

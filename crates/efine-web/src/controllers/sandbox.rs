@@ -421,3 +421,24 @@ pub async fn jazzcash_inquire(
         Err(e) => (StatusCode::UNAUTHORIZED, e).into_response(),
     }
 }
+
+#[derive(serde::Deserialize)]
+pub struct OwnerQuery {
+    vehicle: String,
+}
+
+/// The vehicle registry sandbox: who owns a plate, in the registry's wire format (made-up
+/// owners only; see `data/vehicle-registry-sandbox.toml`).
+pub async fn registry_owner(
+    State(state): State<AppState>,
+    crate::extract::ApiJson { value: q, .. }: crate::extract::ApiJson<OwnerQuery>,
+) -> Response {
+    let plate = match efine_core::VehicleNumber::parse(&q.vehicle) {
+        Ok(p) => p,
+        Err(e) => return crate::error::ApiError::invalid("vehicle", e.0).into_response(),
+    };
+    match state.registry_sandbox.answer(&plate) {
+        Some(o) => Json(o).into_response(),
+        None => crate::error::ApiError::not_found("vehicle registration").into_response(),
+    }
+}

@@ -154,9 +154,28 @@ impl Browser {
         }
     }
 
-    /// The page's visible text.
+    /// The page's visible text (read by script, so a page being replaced is never "stale").
     pub async fn text(&self) -> String {
-        self.find("body").await.text().await
+        self.script("return document.body ? document.body.innerText : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits (up to 10 s) until `check` holds for the page's text.
+    pub async fn wait_text(&self, what: &str, check: impl Fn(&str) -> bool) {
+        for _ in 0..200 {
+            if check(&self.text().await) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "waited for {what}: at {} showing {}",
+            self.url().await,
+            self.text().await
+        );
     }
 
     pub async fn script(&self, script: &str) -> Value {

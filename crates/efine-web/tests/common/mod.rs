@@ -24,6 +24,8 @@ pub struct TestApp {
     pub state: efine_web::AppState,
     /// Holds the QR signing keys (both backends keep keys in a data directory).
     pub key_dir: tempfile::TempDir,
+    /// The database, for a second node on it.
+    pub location: Location,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -97,7 +99,7 @@ impl TestApp {
     ) -> TestApp {
         // Tuesday 24 November 2026, 10:00 in Peshawar.
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-24 05:00 UTC)));
-        let store = Store::open(loc)
+        let store = Store::open(loc.clone())
             .await
             .expect("open store")
             .with_clock(clock.clone());
@@ -117,6 +119,7 @@ impl TestApp {
             config,
             state,
             key_dir,
+            location: loc,
             _dir: dir,
             shutdown: Some(shutdown),
         }
