@@ -4,11 +4,12 @@
 use crate::auth::Staff;
 use crate::console::ConsoleSession;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
 use crate::stats::{
     self, AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint,
 };
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// district (default), department, offence or officer.
     pub group_by: Option<String>,
@@ -53,7 +55,7 @@ pub struct SummaryView {
 pub async fn get_summary(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<SummaryQuery>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> ApiResult<Response> {
     let dim = match q.group_by.as_deref() {
         None => Dim::District,
@@ -92,6 +94,7 @@ pub async fn get_summary(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrendsQuery {
     /// day (default) or week (weeks start on Monday).
     pub period: Option<String>,
@@ -114,7 +117,7 @@ pub struct TrendsQuery {
 pub async fn get_trends(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<TrendsQuery>,
+    ApiQuery(q): ApiQuery<TrendsQuery>,
 ) -> ApiResult<Response> {
     let weekly = match q.period.as_deref() {
         None | Some("day") => false,
@@ -150,6 +153,7 @@ pub async fn get_trends(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     pub from: Option<String>,
     pub to: Option<String>,
@@ -168,7 +172,7 @@ pub struct RangeQuery {
 pub async fn get_rails(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<RangeQuery>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<Response> {
     let range = stats::parse_range(q.from.as_deref(), q.to.as_deref())?;
     let csv = stats::wants_csv(q.format.as_deref())?;
@@ -187,6 +191,7 @@ pub async fn get_rails(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     pub format: Option<String>,
 }
@@ -203,7 +208,7 @@ pub struct FormatQuery {
 pub async fn get_hotspots(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let csv = stats::wants_csv(q.format.as_deref())?;
     let cells = stats::hotspots(&state, Scope::for_principal(&who), 200).await?;
@@ -242,7 +247,7 @@ pub async fn get_hotspots(
 pub async fn get_anomalies(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<RangeQuery>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<Response> {
     let range = stats::parse_range(q.from.as_deref(), q.to.as_deref())?;
     let csv = stats::wants_csv(q.format.as_deref())?;
@@ -306,7 +311,7 @@ pub async fn get_anomalies(
 pub async fn get_forecast(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let csv = stats::wants_csv(q.format.as_deref())?;
     let f = stats::forecast(&state, Scope::for_principal(&who))
@@ -388,7 +393,7 @@ pub async fn transparency(state: &AppState) -> ApiResult<TransparencyView> {
     ))]
 pub async fn get_transparency(
     State(state): State<AppState>,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let csv = stats::wants_csv(q.format.as_deref())?;
     let t = transparency(&state).await?;
