@@ -12,7 +12,11 @@ use efine_store::ops::{audit, events};
 use serde_json::{json, Value};
 use time::macros::datetime;
 
-both_backends!(walkthrough, bad_input_changes_nothing);
+both_backends!(
+    walkthrough,
+    bad_input_changes_nothing,
+    open_appeal_closes_when_paid_or_cancelled
+);
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
     let (s, c) = app
@@ -548,6 +552,93 @@ async fn bad_input_changes_nothing(app: TestApp) {
         )
         .await;
     assert_eq!((s, r["error"]["field"].clone()), (422, json!("query")));
+    assert!(verify(&app).await.is_ok());
+}
+
+/// A challan paid or cancelled while its appeal is open leaves nothing to decide: the appeal is
+/// closed with an event in the same transaction and leaves the supervisors' queue.
+async fn open_appeal_closes_when_paid_or_cancelled(app: TestApp) {
+    let officer = app.officer().await;
+    let sup = app
+        .user("sup.a", Role::Supervisor, Some("traffic-police"), None)
+        .await;
+    let paid = issue(&app, &officer, "PES-700").await;
+    let cancelled = issue(&app, &officer, "PES-701").await;
+    let (pn, cn) = (number(&paid), number(&cancelled));
+    for n in [&pn, &cn] {
+        let (s, l) = app
+            .post(
+                &format!("/api/v1/public/challans/{n}/appeals"),
+                json!({"reason": "not me"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{l}");
+    }
+    let (_, q) = app.get("/api/v1/appeals?status=pending", Some(&sup)).await;
+    assert_eq!(q["appeals"].as_array().unwrap().len(), 2, "{q}");
+
+    // Paid at the bank while the appeal is open.
+    let r = bank_pay(&app, paid["psid"].as_str().unwrap(), 50_000, 7001).await;
+    assert_eq!(r["response_Code"], "00", "{r}");
+    // Cancelled (four eyes) while the appeal is open.
+    let (s, c) = post_auth(
+        &app,
+        &format!("/api/v1/challans/{cn}/cancellation"),
+        &officer,
+        json!({"reason": "wrong plate"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{c}");
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/cancellations/{}/approve", c["id"]),
+        &sup,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+
+    let (_, q) = app.get("/api/v1/appeals?status=pending", Some(&sup)).await;
+    assert_eq!(q["appeals"], json!([]), "{q}");
+    let (_, q) = app.get("/api/v1/appeals?status=closed", Some(&sup)).await;
+    let mut closed: Vec<(String, String)> = q["appeals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["challan_number"].as_str().unwrap().to_string(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    closed.sort();
+    let mut want = vec![
+        (pn.clone(), "closed".to_string()),
+        (cn.clone(), "closed".to_string()),
+    ];
+    want.sort();
+    assert_eq!(closed, want);
+    for (n, why) in [(&pn, "challan paid"), (&cn, "challan cancelled")] {
+        let ks = kinds(&app, n).await;
+        let (kind, payload) = ks.last().unwrap();
+        assert_eq!(kind, "appeal.closed", "{ks:?}");
+        assert_eq!(payload["reason"], why);
+    }
+    // Nothing is left to decide.
+    let id = q["appeals"][0]["id"].as_i64().unwrap();
+    let (s, r) = post_auth(
+        &app,
+        &format!("/api/v1/appeals/{id}/decision"),
+        &sup,
+        json!({"outcome": "uphold"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (409, json!("appeal_decided")),
+        "{r}"
+    );
     assert!(verify(&app).await.is_ok());
 }
 

@@ -51,7 +51,7 @@ CREATE TABLE appeals (
     evidence_sha256      TEXT,
     evidence_base64      TEXT,
     lodged_at            BIGINT NOT NULL,
-    status               TEXT NOT NULL CHECK (status IN ('pending', 'decided')),
+    status               TEXT NOT NULL CHECK (status IN ('pending', 'decided', 'closed')),  -- closed: paid or cancelled while open
     outcome              TEXT CHECK (outcome IN ('uphold', 'reduce', 'quash')),
     decided_amount_paisa BIGINT,
     decided_by           TEXT,

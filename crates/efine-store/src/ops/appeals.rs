@@ -35,7 +35,7 @@ pub struct Appeal {
     pub evidence_type: Option<String>,
     pub evidence_sha256: Option<String>,
     pub lodged_at: OffsetDateTime,
-    /// `pending` or `decided`.
+    /// `pending`, `decided`, or `closed` (the challan was paid or cancelled while it was open).
     pub status: String,
     pub outcome: Option<AppealOutcome>,
     pub decided_amount: Option<Money>,
@@ -230,7 +230,7 @@ pub fn decide(
     if a.status != "pending" {
         return Err(StoreError::conflict(
             "appeal_decided",
-            format!("appeal {id} was already decided"),
+            format!("appeal {id} is already {}", a.status),
         ));
     }
     must_be_unpaid(&c)?;
@@ -321,4 +321,38 @@ pub fn decide(
     }
     let a = by_id(tx, id)?.ok_or_else(|| StoreError::Corrupt("appeal just written".into()))?;
     Ok((a, due))
+}
+
+/// Closes the challan's open appeal, if any, because the challan was paid or cancelled while it
+/// was open: nothing is left to decide, so it leaves the supervisors' queue. Called in the same
+/// transaction as the payment or cancellation; the challan's own columns are not touched.
+pub fn close_open(
+    tx: &mut dyn Tx,
+    challan_number: &str,
+    why: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let open = tx.query(
+        "SELECT id FROM appeals WHERE challan_number = $1 AND status = 'pending'",
+        params![challan_number],
+    )?;
+    for r in &open {
+        let id = r.i64(0)?;
+        tx.exec(
+            "UPDATE appeals SET status = 'closed', decided_at = $1, decision_note = $2
+             WHERE id = $3",
+            params![to_micros(at), why, id],
+        )?;
+        events::append(
+            tx,
+            at,
+            "appeal.closed",
+            challan_number,
+            "system",
+            &serde_json::json!({
+                "challan_number": challan_number, "appeal_id": id, "reason": why,
+            }),
+        )?;
+    }
+    Ok(())
 }

@@ -272,6 +272,7 @@ pub fn verify_requests(tx: &mut dyn Tx) -> Result<Result<u64, Finding>, StoreErr
                     expect.1 = p["evidence_sha256"].as_str().map(str::to_string);
                     expect.2 = "pending".into();
                 }
+                "appeal.closed" => expect.2 = "closed".into(),
                 "appeal.decided" => {
                     expect.2 = "decided".into();
                     expect.3 = p["outcome"].as_str().map(str::to_string);

@@ -269,6 +269,8 @@ pub fn decide(
                 "challan_number": n, "reason": r.reason, "cancellation_id": id,
             }),
         )?;
+        // An appeal still open has nothing left to decide once the challan is cancelled.
+        crate::ops::appeals::close_open(tx, &n, "challan cancelled", at)?;
     }
     by_id(tx, id)?.ok_or_else(|| StoreError::Corrupt("cancellation just written".into()))
 }

@@ -460,6 +460,8 @@ pub fn credit(
                 "rail_txn_id": rail_txn_id,
             }),
         )?;
+        // An appeal still open has nothing left to decide once the challan is paid.
+        crate::ops::appeals::close_open(tx, &a.challan_number, "challan paid", at)?;
         Ok(Credit::Paid(Receipt {
             number: receipt_no,
             challan_number: a.challan_number.clone(),

@@ -244,7 +244,7 @@ pub async fn list_appeals(
     Staff(who): Staff,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<AppealsView>> {
-    let status = status_filter(&q, &["pending", "decided"])?;
+    let status = status_filter(&q, &["pending", "decided", "closed"])?;
     let list = state
         .store
         .read(move |tx| appeals::list(tx, &who, status.as_deref(), 500))
