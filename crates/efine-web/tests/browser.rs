@@ -67,7 +67,8 @@ async fn citizen_finds_by_vehicle_and_pays_with_jazzcash() {
     b.goto(&app.url("/")).await;
     assert_eq!(b.script("return document.documentElement.lang").await, "ur");
     b.find("header nav a[hreflang=en]").await.click().await;
-    assert_eq!(b.script("return document.documentElement.dir").await, "ltr");
+    b.wait_script("return document.documentElement.dir", "ltr")
+        .await;
     shots(&b, "home-en").await;
 
     // Search by vehicle: a list with the challan, then its page.

@@ -99,7 +99,12 @@ impl Browser {
         }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    async fn try_cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut rq = self.http.request(method, url);
         if let Some(b) = body {
@@ -107,9 +112,15 @@ impl Browser {
         }
         let v: Value = rq.send().await.unwrap().json().await.unwrap();
         if v["value"].get("error").is_some() {
-            panic!("WebDriver {path}: {}", v["value"]);
+            return Err(v["value"].clone());
         }
-        v["value"].clone()
+        Ok(v["value"].clone())
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_cmd(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
     }
 
     pub async fn goto(&self, url: &str) {
@@ -140,27 +151,71 @@ impl Browser {
         );
     }
 
+    /// Finds an element, waiting (up to 10 s) for it to appear: after a click that navigates, the
+    /// next page may still be loading.
     pub async fn find(&self, css: &str) -> Element<'_> {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        Element {
-            b: self,
-            id: v[ELEMENT].as_str().unwrap().to_string(),
+        for _ in 0..200 {
+            match self
+                .try_cmd(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await
+            {
+                Ok(v) => {
+                    return Element {
+                        b: self,
+                        id: v[ELEMENT].as_str().unwrap().to_string(),
+                    }
+                }
+                Err(e) if e["error"] == "no such element" => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("WebDriver /element {css}: {e}"),
+            }
         }
+        panic!(
+            "never found {css}: at {} showing {}",
+            self.url().await,
+            self.text().await
+        );
+    }
+
+    /// Waits (up to 10 s) until a script returns `want` (e.g. the page's direction after a click).
+    pub async fn wait_script(&self, script: &str, want: &str) {
+        for _ in 0..200 {
+            let got = self
+                .try_cmd(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    Some(json!({"script": script, "args": []})),
+                )
+                .await;
+            if got.is_ok_and(|v| v == want) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{script} never returned {want}: at {} showing {}",
+            self.url().await,
+            self.text().await
+        );
     }
 
     /// The page's visible text (read by script, so a page being replaced is never "stale").
     pub async fn text(&self) -> String {
-        self.script("return document.body ? document.body.innerText : ''")
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        // A page being replaced can refuse scripts for a moment; that reads as no text yet.
+        self.try_cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.body ? document.body.innerText : ''", "args": []})),
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
     }
 
     /// Waits (up to 10 s) until `check` holds for the page's text.
