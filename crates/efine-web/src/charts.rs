@@ -94,7 +94,7 @@ pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(labels.len().min(12))
+            .x_labels(labels.len().clamp(1, 12))
             .y_labels(5)
             .x_label_formatter(&|x| label_at(labels, *x))
             .draw()?;
@@ -113,6 +113,7 @@ pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
 /// History and a forecast with its interval band (whole rupees per day).
 pub fn forecast(
     title: &str,
+    (collected, forecast): (&str, &str),
     labels: &[String],
     history: &[i64],
     estimate: &[(i64, i64, i64)],
@@ -160,7 +161,7 @@ pub fn forecast(
                 history.iter().enumerate().map(|(x, y)| (x as i64, *y)),
                 BLUE.stroke_width(2),
             ))?
-            .label("collected")
+            .label(collected)
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
         chart
             .draw_series(LineSeries::new(
@@ -170,7 +171,7 @@ pub fn forecast(
                     .map(|(i, e)| (h + i as i64, e.0)),
                 GREEN.stroke_width(2),
             ))?
-            .label("forecast (95% band)")
+            .label(forecast)
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN));
         chart
             .configure_series_labels()
@@ -242,5 +243,19 @@ mod tests {
         assert!(bars.contains("1bill") && bars.contains("<rect"));
         let grid = super::hotspots("Hotspots", &[(34_000_000, 71_500_000, 4)]);
         assert!(grid.contains("<rect"));
+    }
+
+    /// A new installation has no payments: empty charts still draw (no labels once made the
+    /// axis code loop until it overflowed).
+    #[test]
+    fn empty_data_draws_empty_charts() {
+        let bars = super::bars("Rails", &[], &[]);
+        assert!(bars.starts_with("<svg") && bars.contains("Rails"), "{bars}");
+        let lines = super::lines("Issued", &[], &[("issued", vec![])]);
+        assert!(lines.starts_with("<svg"), "{lines}");
+        let f = super::forecast("Forecast", ("collected", "forecast"), &[], &[], &[]);
+        assert!(f.starts_with("<svg"), "{f}");
+        let grid = super::hotspots("Hotspots", &[]);
+        assert!(grid.starts_with("<svg"), "{grid}");
     }
 }

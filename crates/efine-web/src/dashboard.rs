@@ -5,15 +5,8 @@
 use crate::charts;
 use crate::controllers::stats::TransparencyView;
 use crate::html::escape as esc;
-use crate::i18n::Lang;
+use crate::i18n::{tr, Lang};
 use crate::stats::{AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint};
-
-fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Ur => ur,
-    }
-}
 
 // Beside the shared stylesheet: cards, charts and flags, and the wide main area.
 const STYLE: &str = "main{max-width:72rem}\
@@ -47,12 +40,12 @@ fn summary_table(
     let mut s = format!(
         "<div class=scroll><table><thead><tr><th>{first}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th>\
 <th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
-        t(lang, "Issued", "جاری شدہ"),
-        t(lang, "Paid", "ادا شدہ"),
-        t(lang, "Compliance", "ادائیگی کی شرح"),
-        t(lang, "Amount issued", "جاری رقم"),
-        t(lang, "Collected", "وصول شدہ"),
-        t(lang, "Outstanding", "واجب الادا"),
+        tr(lang, "dashboard.issued"),
+        tr(lang, "dashboard.paid"),
+        tr(lang, "dashboard.compliance"),
+        tr(lang, "dashboard.amount_issued"),
+        tr(lang, "dashboard.collected"),
+        tr(lang, "dashboard.outstanding"),
     );
     for r in rows.iter().chain(std::iter::once(total)) {
         let name = match lang {
@@ -97,7 +90,7 @@ fn rupees(paisa: i64) -> i64 {
 
 /// The dashboard's title.
 pub fn dashboard_title(lang: Lang) -> &'static str {
-    t(lang, "Dashboard", "ڈیش بورڈ")
+    tr(lang, "dashboard.dashboard")
 }
 
 /// The dashboard's body, for the console's page shell.
@@ -105,28 +98,24 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
     let mut b = live(d.seq);
     b.push_str(&format!(
         "<p class=live>{} · <a href=\"/transparency\">{}</a></p>",
-        t(
-            lang,
-            "Live: the figures update as challans are issued and paid.",
-            "براہِ راست: چالان جاری اور ادا ہوتے ہی اعداد تازہ ہوتے ہیں۔"
-        ),
-        t(lang, "Public figures", "عوامی اعداد و شمار"),
+        tr(lang, "dashboard.live_the_figures_update"),
+        tr(lang, "dashboard.public_figures"),
     ));
     let tot = &d.total;
     b.push_str("<div class=cards>");
     for (label, value) in [
-        (t(lang, "Issued", "جاری شدہ"), tot.issued.to_string()),
-        (t(lang, "Paid", "ادا شدہ"), tot.paid.to_string()),
+        (tr(lang, "dashboard.issued"), tot.issued.to_string()),
+        (tr(lang, "dashboard.paid"), tot.paid.to_string()),
         (
-            t(lang, "Compliance", "ادائیگی کی شرح"),
+            tr(lang, "dashboard.compliance"),
             pct(tot.compliance_percent),
         ),
         (
-            t(lang, "Collected", "وصول شدہ"),
+            tr(lang, "dashboard.collected"),
             tot.collected_display.clone(),
         ),
         (
-            t(lang, "Outstanding", "واجب الادا"),
+            tr(lang, "dashboard.outstanding"),
             tot.outstanding_display.clone(),
         ),
     ] {
@@ -140,28 +129,28 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
 
     b.push_str(&format!(
         "<h2>{}</h2>{}<p><a href=\"/api/v1/stats/summary?group_by=district&amp;format=csv\">CSV</a></p>",
-        t(lang, "By district", "ضلع وار"),
-        summary_table(lang, t(lang, "District", "ضلع"), &d.districts, tot)
+        tr(lang, "dashboard.by_district"),
+        summary_table(lang, tr(lang, "dashboard.district"), &d.districts, tot)
     ));
 
     let labels: Vec<String> = d.daily.iter().map(|p| p.start[5..].to_string()).collect();
     let daily_chart = charts::lines(
-        t(lang, "Challans per day", "روزانہ چالان"),
+        tr(lang, "dashboard.challans_per_day"),
         &labels,
         &[
             (
-                t(lang, "issued", "جاری"),
+                tr(lang, "dashboard.issued_2"),
                 d.daily.iter().map(|p| p.issued).collect(),
             ),
             (
-                t(lang, "paid since", "ادا شدہ"),
+                tr(lang, "dashboard.paid_since"),
                 d.daily.iter().map(|p| p.paid).collect(),
             ),
         ],
     );
     let wlabels: Vec<String> = d.weekly.iter().map(|p| p.start[5..].to_string()).collect();
     let weekly_chart = charts::bars(
-        t(lang, "Collections per week (Rs)", "ہفتہ وار وصولی (روپے)"),
+        tr(lang, "dashboard.collections_per_week_rs"),
         &wlabels,
         &d.weekly
             .iter()
@@ -169,11 +158,7 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
             .collect::<Vec<_>>(),
     );
     let rail_chart = charts::bars(
-        t(
-            lang,
-            "Collections by rail (Rs)",
-            "ادائیگی کے ذریعے کے لحاظ سے وصولی (روپے)",
-        ),
+        tr(lang, "dashboard.collections_by_rail_rs"),
         &d.rails.iter().map(|r| r.rail.clone()).collect::<Vec<_>>(),
         &d.rails.iter().map(|r| rupees(r.amount)).collect::<Vec<_>>(),
     );
@@ -200,10 +185,7 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
             format!(
                 "<figure>{}</figure>",
                 charts::hotspots(
-                    &format!(
-                        "{}: {name}",
-                        t(lang, "Challans per 1 km cell", "فی مربع کلومیٹر چالان")
-                    ),
+                    &format!("{}: {name}", tr(lang, "dashboard.challans_per_1_km")),
                     &d.hotspots
                         .iter()
                         .filter(|h| h.district_code == *code)
@@ -218,16 +200,16 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
 <figure>{rail_chart}</figure>{grid}</div>\
 <p><a href=\"/api/v1/stats/trends?format=csv\">{}</a> · <a href=\"/api/v1/stats/trends?period=week&amp;format=csv\">{}</a> · \
 <a href=\"/api/v1/stats/rails?format=csv\">{}</a> · <a href=\"/api/v1/stats/hotspots?format=csv\">{}</a></p>",
-        t(lang, "Trends", "رجحانات"),
-        t(lang, "Daily CSV", "روزانہ CSV"),
-        t(lang, "Weekly CSV", "ہفتہ وار CSV"),
-        t(lang, "Rails CSV", "ذرائع CSV"),
-        t(lang, "Hotspots CSV", "ہاٹ اسپاٹ CSV"),
+        tr(lang, "dashboard.trends"),
+        tr(lang, "dashboard.daily_csv"),
+        tr(lang, "dashboard.weekly_csv"),
+        tr(lang, "dashboard.rails_csv"),
+        tr(lang, "dashboard.hotspots_csv"),
     ));
 
     b.push_str(&format!(
         "<h2>{}</h2>",
-        t(lang, "Forecast: next 30 days", "پیش گوئی: اگلے 30 دن")
+        tr(lang, "dashboard.forecast_next_30_days")
     ));
     match &d.forecast {
         Some(f) => {
@@ -240,64 +222,58 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
                 .map(|p| (rupees(p.estimate), rupees(p.low), rupees(p.high)))
                 .collect();
             b.push_str(&format!(
-                "<figure>{}</figure><p id=forecast>{} <b>{}</b>. {} {} {}: {} {}.</p>\
+                "<figure>{}</figure><p id=forecast>{}</p>\
 <p><a href=\"/api/v1/stats/forecast?format=csv\">CSV</a></p>",
                 charts::forecast(
-                    t(lang, "Collections per day (Rs)", "روزانہ وصولی (روپے)"),
+                    tr(lang, "dashboard.collections_per_day_rs"),
+                    (
+                        tr(lang, "dashboard.legend_collected"),
+                        tr(lang, "dashboard.legend_forecast")
+                    ),
                     &labels,
                     &hist,
                     &est
                 ),
-                t(
+                crate::i18n::trf(
                     lang,
-                    "Expected collections over the next 30 days:",
-                    "اگلے 30 دن میں متوقع وصولی:"
-                ),
-                esc(&f.total_estimate_display),
-                t(
-                    lang,
-                    "Backtest (the same method without the last",
-                    "جانچ (آخری"
-                ),
-                f.backtest_days,
-                t(
-                    lang,
-                    "days, then compared with them): mean absolute percentage error",
-                    "دن کے بغیر، پھر ان سے موازنہ): اوسط فیصد غلطی"
-                ),
-                f.backtest_mape_percent
-                    .map(pct)
-                    .unwrap_or_else(|| "-".into()),
-                t(
-                    lang,
-                    "(Holt-Winters, weekly seasonality)",
-                    "(ہولٹ ونٹرز، ہفتہ وار موسمیت)"
+                    "dashboard.forecast_text",
+                    &[
+                        (
+                            "total",
+                            &format!("<b>{}</b>", esc(&f.total_estimate_display))
+                        ),
+                        (
+                            "days",
+                            &crate::i18n::digits(lang, &f.backtest_days.to_string())
+                        ),
+                        (
+                            "mape",
+                            &crate::i18n::digits(
+                                lang,
+                                &f.backtest_mape_percent
+                                    .map(pct)
+                                    .unwrap_or_else(|| "-".into())
+                            )
+                        ),
+                    ]
                 ),
             ));
         }
         None => b.push_str(&format!(
             "<p>{}</p>",
-            t(
-                lang,
-                "Not enough days of collections yet (16 needed).",
-                "ابھی کافی دن کی وصولی نہیں (16 درکار)۔"
-            )
+            tr(lang, "dashboard.not_enough_days_of")
         )),
     }
 
     b.push_str(&format!(
         "<h2>{}</h2><p>{}</p>",
-        t(lang, "Anomalies", "غیر معمولی رجحانات"),
-        t(
-            lang,
-            "Robust z-score: 0.6745 × (value − median) ÷ MAD among peers; flagged above 3.5. A flag is a question to look into, not a finding.",
-            "مضبوط z اسکور: ساتھیوں کے میڈین اور MAD سے موازنہ؛ 3.5 سے اوپر نشان زد۔ نشان ایک سوال ہے، فیصلہ نہیں۔"
-        )
+        tr(lang, "dashboard.anomalies"),
+        tr(lang, "dashboard.robust_z_score_0")
     ));
     if d.anomalies.is_empty() {
         b.push_str(&format!(
             "<p>{}</p>",
-            t(lang, "Nothing stands out.", "کچھ غیر معمولی نہیں۔")
+            tr(lang, "dashboard.nothing_stands_out")
         ));
     }
     for a in &d.anomalies {
@@ -305,7 +281,7 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
             "<div class=flag data-metric=\"{}\"><b>{}</b> · {} <br><span class=n>value {:.4}, median {:.4}, MAD {:.4}, z {:.2}</span></div>",
             esc(&a.metric),
             esc(&a.subject),
-            esc(&a.explanation),
+            esc(&explain(lang, a)),
             a.value,
             a.median,
             a.mad,
@@ -318,17 +294,17 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> String {
         "<h2>{}</h2>{}<p><a href=\"/api/v1/stats/summary?group_by=offence&amp;format=csv\">CSV</a> · \
 <a href=\"/api/v1/stats/summary?group_by=officer&amp;format=csv\">{}</a> · \
 <a href=\"/api/v1/stats/summary?group_by=department&amp;format=csv\">{}</a></p>",
-        t(lang, "By offence", "جرم وار"),
-        summary_table(lang, t(lang, "Offence", "جرم"), &d.offences, tot),
-        t(lang, "By officer (CSV)", "افسر وار (CSV)"),
-        t(lang, "By department (CSV)", "محکمہ وار (CSV)"),
+        tr(lang, "dashboard.by_offence"),
+        summary_table(lang, tr(lang, "dashboard.offence"), &d.offences, tot),
+        tr(lang, "dashboard.by_officer_csv"),
+        tr(lang, "dashboard.by_department_csv"),
     ));
     b
 }
 
 /// The public page's title.
 pub fn transparency_title(lang: Lang) -> &'static str {
-    t(lang, "Fines and fees by district", "ضلع وار جرمانے اور فیس")
+    tr(lang, "dashboard.fines_and_fees_by")
 }
 
 /// The public page's body: per district, counts and money only.
@@ -337,16 +313,12 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
     b.push_str(&format!(
         "<p>{}</p>\
 <div class=scroll><table><thead><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr></thead><tbody>",
-        t(
-            lang,
-            "Challans issued and paid in each district, and the money collected. Updated live; no personal data.",
-            "ہر ضلع میں جاری اور ادا شدہ چالان اور وصول شدہ رقم۔ براہِ راست؛ کوئی ذاتی معلومات نہیں۔"
-        ),
-        t(lang, "District", "ضلع"),
-        t(lang, "Issued", "جاری شدہ"),
-        t(lang, "Paid", "ادا شدہ"),
-        t(lang, "Compliance", "ادائیگی کی شرح"),
-        t(lang, "Collected", "وصول شدہ"),
+        tr(lang, "dashboard.challans_issued_and_paid"),
+        tr(lang, "dashboard.district"),
+        tr(lang, "dashboard.issued"),
+        tr(lang, "dashboard.paid"),
+        tr(lang, "dashboard.compliance"),
+        tr(lang, "dashboard.collected"),
     ));
     for r in v.rows.iter().chain(std::iter::once(&v.total)) {
         let name = match lang {
@@ -368,4 +340,53 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> String {
 <a href=\"/api/v1/public/transparency?format=csv\">CSV</a></p>",
     );
     b
+}
+
+/// A flag's sentence in the reader's language, from its figures (the API's `explanation` is the
+/// English one, built in core).
+fn explain(lang: Lang, a: &AnomalyView) -> String {
+    let num = |x: String| crate::i18n::digits(lang, &x);
+    if a.subject_kind == "district" {
+        let money = |paisa: f64| {
+            crate::i18n::money(
+                lang,
+                efine_core::Money::from_paisa(paisa.round() as i64)
+                    .unwrap_or(efine_core::Money::ZERO),
+            )
+        };
+        return crate::i18n::trf(
+            lang,
+            "dashboard.flag_district",
+            &[
+                ("subject", &a.subject),
+                ("value", &money(a.value)),
+                ("median", &money(a.median)),
+                ("peers", &num(a.peers.to_string())),
+                ("z", &num(format!("{:.1}", a.z))),
+            ],
+        );
+    }
+    let what = match a.metric.as_str() {
+        "cancellation_requests" => tr(lang, "dashboard.metric_cancellation_requests"),
+        "reductions" => tr(lang, "dashboard.metric_reductions"),
+        "cash_share" => tr(lang, "dashboard.metric_cash_share"),
+        "off_hours" => tr(lang, "dashboard.metric_off_hours"),
+        "repeat_plate" => tr(lang, "dashboard.metric_repeat_plate"),
+        _ => return a.explanation.clone(),
+    };
+    crate::i18n::trf(
+        lang,
+        "dashboard.flag_officer",
+        &[
+            ("subject", &a.subject),
+            ("what", what),
+            ("value", &num(format!("{:.1}", a.value * 100.0))),
+            ("numerator", &num(a.numerator.to_string())),
+            ("denominator", &num(a.denominator.to_string())),
+            ("median", &num(format!("{:.1}", a.median * 100.0))),
+            ("peers", &num(a.peers.to_string())),
+            ("mad", &num(format!("{:.1}", a.mad * 100.0))),
+            ("z", &num(format!("{:.1}", a.z))),
+        ],
+    )
 }

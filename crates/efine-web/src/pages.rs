@@ -3,17 +3,10 @@
 
 use crate::views::VerificationView;
 
-use crate::i18n;
 pub use crate::i18n::Lang;
+use crate::i18n::{self, tr};
 
 pub use crate::html::escape as esc;
-
-fn t(lang: Lang, en: &'static str, ur: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Ur => ur,
-    }
-}
 
 fn reason_ur(code: &str) -> &'static str {
     match code {
@@ -41,19 +34,11 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
     if v.genuine {
         body.push_str(&format!(
             "<div class=\"verdict ok\">&#10004; {}</div>",
-            t(lang, "GENUINE", "اصلی")
+            tr(lang, "verify.genuine")
         ));
         let what = match v.kind.as_deref() {
-            Some("receipt") => t(
-                lang,
-                "This receipt was issued by E-Fine.",
-                "یہ رسید ای-فائن نے جاری کی ہے۔",
-            ),
-            _ => t(
-                lang,
-                "This challan was issued by E-Fine.",
-                "یہ چالان ای-فائن نے جاری کیا ہے۔",
-            ),
+            Some("receipt") => tr(lang, "verify.this_receipt_was_issued"),
+            _ => tr(lang, "verify.this_challan_was_issued"),
         };
         body.push_str(&format!("<p>{what}</p>"));
         if lang == Lang::En {
@@ -62,7 +47,7 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
     } else {
         body.push_str(&format!(
             "<div class=\"verdict bad\">&#10008; {}</div>",
-            t(lang, "NOT GENUINE", "اصلی نہیں")
+            tr(lang, "verify.not_genuine")
         ));
         let reason = match lang {
             Lang::En => esc(v.reason.as_deref().unwrap_or("not genuine")),
@@ -70,49 +55,43 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
         };
         body.push_str(&format!(
             "<p><strong>{}</strong> {reason}</p><p>{}</p>",
-            t(lang, "Reason:", "وجہ:"),
-            t(
-                lang,
-                "Do not pay through any link or person that gave you this document. Pay only with \
-                 the PSID at a bank, ATM, internet banking, JazzCash or Easypaisa.",
-                "اس دستاویز کے ساتھ دیے گئے کسی لنک یا شخص کو ادائیگی نہ کریں۔ صرف بینک، اے ٹی ایم، \
-                 انٹرنیٹ بینکنگ، جاز کیش یا ایزی پیسہ سے پی ایس آئی ڈی کے ذریعے ادائیگی کریں۔"
-            )
+            tr(lang, "verify.reason"),
+            tr(lang, "verify.do_not_pay_through")
         ));
     }
     if let Some(c) = &v.challan {
         let rows: Vec<(&str, String)> = vec![
             (
-                t(lang, "Challan number", "چالان نمبر"),
+                tr(lang, "verify.challan_number"),
                 format!("<span class=num>{}</span>", esc(&c.challan_number)),
             ),
             (
-                t(lang, "PSID", "پی ایس آئی ڈی"),
+                tr(lang, "verify.psid"),
                 format!("<span class=num>{}</span>", esc(&c.psid)),
             ),
             (
-                t(lang, "Status", "حیثیت"),
+                tr(lang, "verify.status"),
                 match lang {
                     Lang::En => esc(&c.status),
                     Lang::Ur => status_ur(&c.status).to_string(),
                 },
             ),
             (
-                t(lang, "Department", "محکمہ"),
+                tr(lang, "verify.department"),
                 esc(match lang {
                     Lang::En => &c.department_name_en,
                     Lang::Ur => &c.department_name_ur,
                 }),
             ),
             (
-                t(lang, "District", "ضلع"),
+                tr(lang, "verify.district"),
                 esc(match lang {
                     Lang::En => &c.district_name_en,
                     Lang::Ur => &c.district_name_ur,
                 }),
             ),
             (
-                t(lang, "Offence", "خلاف ورزی"),
+                tr(lang, "verify.offence"),
                 esc(match lang {
                     Lang::En => &c.offence_name_en,
                     Lang::Ur => &c.offence_name_ur,
@@ -124,16 +103,16 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
             // Paid: what was paid, when, how and the receipt; nothing is due.
             Some(p) => {
                 rows.push((
-                    t(lang, "Amount paid", "ادا شدہ رقم"),
+                    tr(lang, "verify.amount_paid"),
                     format!("<span class=num>{}</span>", esc(&p.amount_display)),
                 ));
                 rows.push((
-                    t(lang, "Paid on", "تاریخ ادائیگی"),
+                    tr(lang, "verify.paid_on"),
                     format!("<span class=num>{}</span>", esc(&p.paid_on)),
                 ));
-                rows.push((t(lang, "Paid by", "ذریعہ ادائیگی"), esc(&p.rail_label)));
+                rows.push((tr(lang, "verify.paid_by"), esc(&p.rail_label)));
                 rows.push((
-                    t(lang, "Receipt", "رسید"),
+                    tr(lang, "verify.receipt"),
                     format!(
                         "<a href=\"/payments/{r}/receipt.pdf\"><span class=num>{r}</span></a>",
                         r = esc(&p.receipt_number)
@@ -142,15 +121,15 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
             }
             None if c.status == "unpaid" => {
                 rows.push((
-                    t(lang, "Amount due today", "آج واجب الادا رقم"),
+                    tr(lang, "verify.amount_due_today"),
                     format!("<span class=num>{}</span>", esc(&c.amount_due_display)),
                 ));
                 rows.push((
-                    t(lang, "Due date", "آخری تاریخ"),
+                    tr(lang, "verify.due_date"),
                     format!("<span class=num>{}</span>", esc(&c.due_date)),
                 ));
                 rows.push((
-                    t(lang, "Amount after the due date", "آخری تاریخ کے بعد رقم"),
+                    tr(lang, "verify.amount_after_the_due"),
                     format!(
                         "<span class=num>{}</span>",
                         esc(&c.amount_after_due_date_display)
@@ -160,7 +139,7 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
             None => {}
         }
         rows.push((
-            t(lang, "Vehicle", "گاڑی نمبر"),
+            tr(lang, "verify.vehicle"),
             format!(
                 "<span class=num>{}</span>",
                 esc(c.vehicle_number.as_deref().unwrap_or("-"))
@@ -174,15 +153,15 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
         body.push_str(&format!(
             "<p><a href=\"/challans/{n}/receipt.pdf\">{}</a> &middot; \
              <a href=\"/challans/{n}/receipt.pdf?paper=58mm\">{}</a></p>",
-            t(lang, "Challan (PDF, A4)", "چالان (پی ڈی ایف)"),
-            t(lang, "58 mm slip (PDF)", "۵۸ ملی میٹر پرچی"),
+            tr(lang, "verify.challan_pdf_a4"),
+            tr(lang, "verify.n_58_mm_slip_pdf"),
             n = esc(&c.challan_number),
         ));
     }
     if let Some(kid) = &v.key_id {
         body.push_str(&format!(
             "<p><small>{} <span class=num>{}</span></small></p>",
-            t(lang, "Signing key:", "دستخطی کلید:"),
+            tr(lang, "verify.signing_key"),
             esc(kid)
         ));
     }
@@ -196,12 +175,7 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> String {
     } else {
         "/".to_string()
     };
-    i18n::page(
-        lang,
-        &here,
-        t(lang, "E-Fine verification", "ای-فائن تصدیق"),
-        &body,
-    )
+    i18n::page(lang, &here, tr(lang, "verify.e_fine_verification"), &body)
 }
 
 #[cfg(test)]

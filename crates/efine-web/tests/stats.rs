@@ -421,6 +421,44 @@ async fn anomalies_find_planted_officers(app: TestApp) {
     assert!(night["median"].as_f64().unwrap() < 0.1);
     assert!(night["explanation"].as_str().unwrap().contains("18 of 30"));
 
+    // The dashboard explains the flag in the reader's language, from the same figures.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let session = console_session(&app, &http, "auditor.one").await;
+    let page = |lang: &'static str| {
+        let (http, session, url) = (
+            http.clone(),
+            session.clone(),
+            app.url(&format!("/dashboard?lang={lang}")),
+        );
+        async move {
+            http.get(url)
+                .header("cookie", format!("efine_staff={session}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let en = page("en").await;
+    assert!(
+        en.contains(
+            "officer.7: share of challans issued 22:00-06:00 60.0% (18 of 30) against a median of"
+        ),
+        "{en}"
+    );
+    let ur = page("ur").await;
+    assert!(
+        ur.contains(
+            "officer.7: رات ۱۰ سے صبح ۶ بجے کے درمیان جاری چالانوں کا حصہ ۶۰٫۰٪ (۳۰ میں سے ۱۸)"
+        ),
+        "{ur}"
+    );
+
     let r = app
         .http
         .get(app.url("/api/v1/stats/anomalies?format=csv"))
