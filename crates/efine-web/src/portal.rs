@@ -800,9 +800,10 @@ async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
         });
     let mut sub = AppealSubmission::default();
     if !multipart {
+        // The page's textarea holds 500 characters: a larger plain form is not from it.
         let body = axum::body::to_bytes(req.into_body(), PLAIN_FORM_MAX_BYTES)
             .await
-            .map_err(|_| Unreadable::TooLarge)?;
+            .map_err(|_| Unreadable::Malformed)?;
         let f: AppealForm =
             serde_urlencoded::from_bytes(&body).map_err(|_| Unreadable::Malformed)?;
         sub.reason = f.reason;
