@@ -32,6 +32,7 @@ pub mod verify;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::rails;
@@ -322,9 +323,12 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{number}", get(portal::challan))
         // The design's name for the challan page; `/c/` is the short form printed and linked.
         .route("/challans/{number}", get(portal::challan))
+        // The appeal form may carry an evidence file: a larger body limit on this route only.
         .route(
             "/c/{number}/appeal",
-            get(portal::appeal_get).post(portal::appeal_post),
+            get(portal::appeal_get).post(
+                portal::appeal_post.layer(DefaultBodyLimit::max(portal::APPEAL_FORM_BODY_LIMIT)),
+            ),
         )
         .route(
             "/c/{number}/pay",

@@ -816,15 +816,52 @@ async fn finance_pages_walkthrough(app: TestApp) {
     assert_eq!(r.status(), 409);
 }
 
+/// A `multipart/form-data` body as a browser sends the appeal form: text fields, then file
+/// fields as (name, file name, content type, bytes). Returns the content type and the body.
+fn multipart(text: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----efine-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in text {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A small real PNG (4 x 4 pixels).
+fn small_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(4, 4, |x, y| image::Rgb([x as u8 * 60, y as u8 * 60, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 async fn queues_walkthrough(app: TestApp) {
     let token = app.officer().await;
-    app.user(
-        "super.psh",
-        Role::Supervisor,
-        Some("traffic-police"),
-        Some("peshawar"),
-    )
-    .await;
+    let sup_token = app
+        .user(
+            "super.psh",
+            Role::Supervisor,
+            Some("traffic-police"),
+            Some("peshawar"),
+        )
+        .await;
     let issue = |plate: &'static str| {
         let token = token.clone();
         let app = &app;
@@ -843,7 +880,27 @@ async fn queues_walkthrough(app: TestApp) {
     let wrong = issue("PES-62").await;
     let http = client();
 
-    // A citizen contests a challan from its page (no account needed).
+    // A citizen contests a challan from its page (no account needed), attaching a photo.
+    let form = http
+        .get(app.url(&format!("/c/{contested}/appeal?lang=ur")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
+    assert!(form.contains("<label for=evidence>ثبوت (اختیاری)</label>"));
+    assert!(form.contains(
+        "<input type=file id=evidence name=evidence accept=\"image/jpeg,image/png,application/pdf,"
+    ));
+    let appeal = |ct: String, body: Vec<u8>| {
+        http.post(app.url(&format!("/c/{contested}/appeal")))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let reason = "I was not riding; the plate was misread.";
     let r = http
         .post(app.url(&format!("/c/{contested}/appeal")))
         .form(&[("reason", "")])
@@ -851,20 +908,74 @@ async fn queues_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    let r = http
-        .post(app.url(&format!("/c/{contested}/appeal")))
-        .form(&[("reason", "I was not riding; the plate was misread.")])
-        .send()
-        .await
-        .unwrap();
+    // A file of the wrong type, and one over 1 MiB: the form again, the reason kept, nothing
+    // lodged.
+    let (ct, body) = multipart(
+        &[("reason", reason)],
+        &[("evidence", "notes.txt", "text/plain", b"not a photo")],
+    );
+    let r = appeal(ct, body).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("choose a photo (JPEG or PNG) or a PDF document"),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "aria-describedby=reason-hint>{}</textarea>",
+        "I was not riding; the plate was misread."
+    )));
+    let big = vec![0x89u8; 1024 * 1024 + 1];
+    let (ct, body) = multipart(
+        &[("reason", reason)],
+        &[("evidence", "helmet.png", "image/png", &big)],
+    );
+    let r = appeal(ct, body).await.unwrap();
+    assert_eq!(r.status(), 422, "a file over 1 MiB is refused on the form");
+    assert!(r.text().await.unwrap().contains("larger than 1 MB"));
+    let (_, list) = app.get("/api/v1/appeals", Some(&sup_token)).await;
+    assert_eq!(list["appeals"], json!([]), "nothing lodged: {list}");
+    // Now with a real PNG.
+    let png = small_png();
+    let (ct, body) = multipart(
+        &[("reason", reason)],
+        &[("evidence", "plate.png", "image/png", &png)],
+    );
+    let r = appeal(ct, body).await.unwrap();
     assert_eq!(r.status(), 201);
-    assert!(r.text().await.unwrap().contains("id=appeal-lodged"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=appeal-lodged"), "{page}");
+    let sha: String = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&png))
+    };
+    assert!(
+        page.contains(&sha),
+        "the page shows the file's SHA-256: {page}"
+    );
+    let (_, list) = app.get("/api/v1/appeals", Some(&sup_token)).await;
+    assert_eq!(list["appeals"].as_array().unwrap().len(), 1, "{list}");
+    let a = &list["appeals"][0];
+    assert_eq!(a["reason"], reason);
+    assert_eq!(a["evidence"]["file_name"], "plate.png");
+    assert_eq!(a["evidence"]["content_type"], "image/png");
+    assert_eq!(a["evidence"]["sha256"], sha.as_str());
     let r = http
-        .post(app.url(&format!("/c/{contested}/appeal")))
-        .form(&[("reason", "again")])
+        .get(app.url(&format!("/api/v1/appeals/{}/evidence", a["id"])))
+        .bearer_auth(&sup_token)
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png, "the stored file");
+    // The form without a file (the empty part a browser sends) reaches the store: one appeal
+    // per challan.
+    let (ct, body) = multipart(
+        &[("reason", "again")],
+        &[("evidence", "", "application/octet-stream", b"")],
+    );
+    let r = appeal(ct, body).await.unwrap();
     assert_eq!(r.status(), 409, "one appeal per challan");
 
     // The officer asks for the other one to be cancelled from its console page.

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 /// Evidence file types accepted: photos and PDF documents.
-const EVIDENCE_TYPES: &[&str] = &["image/jpeg", "image/png", "application/pdf"];
+pub const EVIDENCE_TYPES: &[&str] = &["image/jpeg", "image/png", "application/pdf"];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvidenceView {
@@ -145,36 +145,81 @@ impl From<Outcome> for AppealOutcome {
     }
 }
 
-fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
-    use base64::Engine;
-    let file_name = e.file_name.trim().to_string();
+/// Why an evidence file is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceProblem {
+    /// The file name is empty, longer than 200 characters, or has a slash.
+    FileName,
+    /// Not one of [`EVIDENCE_TYPES`].
+    ContentType,
+    /// Empty, or larger than [`MAX_EVIDENCE_BYTES`].
+    Size,
+}
+
+impl EvidenceProblem {
+    /// The JSON API's error for this problem (fields named as in [`EvidenceUpload`]).
+    fn api_error(self) -> ApiError {
+        match self {
+            EvidenceProblem::FileName => ApiError::invalid(
+                "evidence.file_name",
+                "give a file name of 1 to 200 characters, without slashes",
+            ),
+            EvidenceProblem::ContentType => ApiError::invalid(
+                "evidence.content_type",
+                format!("evidence must be one of {}", EVIDENCE_TYPES.join(", ")),
+            ),
+            EvidenceProblem::Size => ApiError::invalid(
+                "evidence.data_base64",
+                "the evidence file must be between 1 byte and 1 MiB",
+            ),
+        }
+    }
+}
+
+/// The file name (trimmed) and content type (trimmed, lower case) of an evidence file, if
+/// acceptable.
+pub fn evidence_meta(
+    file_name: &str,
+    content_type: &str,
+) -> Result<(String, String), EvidenceProblem> {
+    let file_name = file_name.trim().to_string();
     if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
-        return Err(ApiError::invalid(
-            "evidence.file_name",
-            "give a file name of 1 to 200 characters, without slashes",
-        ));
+        return Err(EvidenceProblem::FileName);
     }
-    let content_type = e.content_type.trim().to_ascii_lowercase();
+    let content_type = content_type.trim().to_ascii_lowercase();
     if !EVIDENCE_TYPES.contains(&content_type.as_str()) {
-        return Err(ApiError::invalid(
-            "evidence.content_type",
-            format!("evidence must be one of {}", EVIDENCE_TYPES.join(", ")),
-        ));
+        return Err(EvidenceProblem::ContentType);
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(e.data_base64.trim())
-        .map_err(|_| ApiError::invalid("evidence.data_base64", "not valid base64"))?;
+    Ok((file_name, content_type))
+}
+
+/// The checks every evidence file passes, whether it comes base64 in the JSON API or as a file
+/// from the portal's appeal form: name, type ([`EVIDENCE_TYPES`]) and size (1 byte to
+/// [`MAX_EVIDENCE_BYTES`]).
+pub fn check_evidence(
+    file_name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<Evidence, EvidenceProblem> {
+    let (file_name, content_type) = evidence_meta(file_name, content_type)?;
     if bytes.is_empty() || bytes.len() > MAX_EVIDENCE_BYTES {
-        return Err(ApiError::invalid(
-            "evidence.data_base64",
-            "the evidence file must be between 1 byte and 1 MiB",
-        ));
+        return Err(EvidenceProblem::Size);
     }
     Ok(Evidence {
         file_name,
         content_type,
         bytes,
     })
+}
+
+fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
+    use base64::Engine;
+    // Name and type first, so a wrong type is reported before the data is decoded.
+    evidence_meta(&e.file_name, &e.content_type).map_err(EvidenceProblem::api_error)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(e.data_base64.trim())
+        .map_err(|_| ApiError::invalid("evidence.data_base64", "not valid base64"))?;
+    check_evidence(&e.file_name, &e.content_type, bytes).map_err(EvidenceProblem::api_error)
 }
 
 /// Contests a challan (citizen), within the appeal window counted from the issue day. While the
