@@ -775,12 +775,14 @@ pub fn rebuild(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64, u64)) -> Result<Re
     let offset_micros = i64::from(KARACHI.whole_seconds()) * 1_000_000;
     let day_micros: i64 = 86_400 * 1_000_000;
     let n = challans::NCOLS;
+    // `+ 0` on `d.id` and `d.issued_at`: the plate's few rows are found by `challans_vehicle` and
+    // filtered; an index range on either would read every earlier challan for each (quadratic).
     let sql = format!(
         "SELECT {}, c.id,
                 CASE WHEN c.vehicle IS NOT NULL AND EXISTS (
                     SELECT 1 FROM challans d
-                    WHERE d.vehicle = c.vehicle AND d.officer = c.officer AND d.id < c.id
-                      AND d.issued_at >= c.issued_at - ((c.issued_at + $1) % $2))
+                    WHERE d.vehicle = c.vehicle AND d.officer = c.officer AND d.id + 0 < c.id
+                      AND d.issued_at + 0 >= c.issued_at - ((c.issued_at + $1) % $2))
                 THEN 1 ELSE 0 END,
                 r.rail, r.amount_paisa, r.paid_at
          FROM challans c LEFT JOIN receipts r ON r.challan_number = c.number
