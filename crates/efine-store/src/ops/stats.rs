@@ -1,7 +1,9 @@
 //! Statistics kept as events land: every issuance and payment bumps the aggregate rows in
 //! `stats_daily`, `stats_collections` and `stats_cells` inside the transaction that records it,
 //! so the summary, dashboard and transparency figures read aggregates, never every challan, and
-//! are exactly as current as the event log on every node sharing the database.
+//! are exactly as current as the event log on every node sharing the database. [`rebuild`]
+//! recounts them all from the record with the same counting code, for a database that held
+//! challans before these tables existed or whenever the figures are in doubt.
 
 use crate::ops::challans;
 use crate::sql::{Tx, Value};
