@@ -52,6 +52,8 @@ conformance! {
     tamper_detection => sqlite_tamper_detection, postgres_tamper_detection;
     acknowledged_writes_survive_reopen =>
         sqlite_acknowledged_writes_survive_reopen, postgres_acknowledged_writes_survive_reopen;
+    stats_rebuild_equals_live =>
+        sqlite_stats_rebuild_equals_live, postgres_stats_rebuild_equals_live;
 }
 
 const TRF: &str = "traffic-police";
@@ -1078,4 +1080,230 @@ async fn acknowledged_writes_survive_reopen(db: TestDb) {
     assert_eq!(c2.number.to_string(), "TRF-PSH-2026-000002");
     assert_eq!(verify_chain(&store).await, Ok(head_before.0 as u64 + 1));
     assert_eq!(verify_challans(&store).await, Ok(2));
+}
+
+/// Every statistics row and every figure the API reads, as text to compare.
+async fn stats_snapshot(store: &efine_store::Store) -> String {
+    use efine_store::ops::stats::{self, Dim, Range, Scope};
+    store
+        .read(|tx| {
+            let mut out = String::new();
+            for t in stats::TABLES {
+                let rows = tx.query(&format!("SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5"), &[])?;
+                out.push_str(&format!("{t}: {rows:?}\n"));
+            }
+            let day = Range {
+                from: Some(date!(2026 - 11 - 24)),
+                to: Some(date!(2026 - 11 - 24)),
+            };
+            let psh = Scope {
+                department: Some(TRF.into()),
+                district: Some(PSH.into()),
+            };
+            for dim in Dim::ALL {
+                for (scope, range) in [
+                    (Scope::all(), Range::default()),
+                    (Scope::all(), day),
+                    (psh.clone(), Range::default()),
+                ] {
+                    let rows = stats::summary(tx, dim, &scope, range)?;
+                    out.push_str(&format!("summary {dim:?} {scope:?} {range:?}: {rows:?}\n"));
+                }
+            }
+            let all = Scope::all();
+            let r = Range::default();
+            out.push_str(&format!(
+                "trends: {:?}\ncollections: {:?}\nby district: {:?}\nrails: {:?}\n\
+                 hotspots: {:?}\nofficers: {:?}\n",
+                stats::issued_daily(tx, &all, r)?,
+                stats::collections_daily(tx, &all, r)?,
+                stats::collections_by_district_daily(tx, &all, r)?,
+                stats::collections_by_rail(tx, &all, r)?,
+                stats::hotspots(tx, &all, 20)?,
+                stats::officer_figures(tx, &all, r)?,
+            ));
+            Ok(out)
+        })
+        .await
+        .unwrap()
+}
+
+async fn wipe_stats(db: &TestDb) {
+    for t in efine_store::ops::stats::TABLES {
+        db.raw(&format!("DELETE FROM {t}")).await.unwrap();
+    }
+}
+
+// 11. Statistics recounted from the record equal those kept as each write landed: after issuing
+//     (across a local midnight, with repeated plates), paying on two rails (one at a reduced
+//     amount), cancelling, rejecting a cancellation, and appeals reduced, quashed and upheld.
+async fn stats_rebuild_equals_live(db: TestDb) {
+    use efine_core::penalty::AppealOutcome;
+    use efine_store::ops::{appeals, cancellations, payments, stats};
+    // 18:30 UTC is 23:30 in Karachi: off hours, and the local day turns an hour later.
+    let (store, clock) = db.open_at(datetime!(2026-11-23 18:30 UTC)).await;
+    load_kp(&store).await;
+    let psh = add_officer(&store, "officer.psh", TRF, PSH).await;
+    let swat = add_officer(&store, "officer.swt", TRF, SWAT).await;
+    let sup_a = add_user(&store, "sup.a", Role::Supervisor, Some(TRF), None)
+        .await
+        .unwrap();
+    let sup_b = add_user(&store, "sup.b", Role::Supervisor, Some(TRF), None)
+        .await
+        .unwrap();
+    let ticket = |district: &str, plate: Option<&str>, cell: i64| {
+        let mut n = request(TRF, district, "no-helmet");
+        n.vehicle = plate.map(|p| VehicleNumber::parse(p).unwrap());
+        n.location.lat_micro = Some(34_010_000 + cell * 10_000);
+        n.location.lon_micro = Some(71_520_000);
+        n
+    };
+    let mut c = vec![issue_ok(&store, &psh, ticket(PSH, Some("PES-1"), 0)).await];
+    clock.advance(Duration::hours(1)); // 00:30 on the 24th: PES-1 again is a new day
+    for (plate, cell) in [
+        (Some("PES-1"), 0),
+        (Some("PES-1"), 1),
+        (Some("PES-2"), 1),
+        (None, 2),
+        (Some("PES-3"), 0),
+        (Some("PES-4"), 0),
+    ] {
+        c.push(issue_ok(&store, &psh, ticket(PSH, plate, cell)).await);
+    }
+    for _ in 0..2 {
+        c.push(issue_ok(&store, &swat, ticket(SWAT, Some("SWT-9"), 5)).await);
+    }
+    clock.advance(Duration::hours(8));
+
+    // Paid at a counter and through 1Bill.
+    let at = store.now();
+    let n0 = c[0].number.clone();
+    store
+        .write(move |tx| {
+            let (_, due) = payments::payable(tx, &n0, efine_core::clock::karachi_date(at))?;
+            payments::pay_at_counter(tx, &n0, due, "cashier.one", at)
+        })
+        .await
+        .unwrap();
+    let (n7, p7) = (c[7].number.clone(), c[7].psid.clone());
+    store
+        .write(move |tx| {
+            let day = efine_core::clock::karachi_date(at);
+            let (_, due) = payments::payable(tx, &n7, day)?;
+            payments::pay_bill(tx, &p7, due, day, "HBL-000123", "HBL", at)
+        })
+        .await
+        .unwrap();
+
+    // One cancellation approved, one rejected.
+    for (i, approve) in [(2, true), (3, false)] {
+        let (n, a, b) = (c[i].number.clone(), sup_a.clone(), sup_b.clone());
+        store
+            .write(move |tx| {
+                let r = cancellations::request(tx, &a, &n, "wrong vehicle", at)?;
+                cancellations::decide(tx, &b, r.id, approve, None, at)
+            })
+            .await
+            .unwrap();
+    }
+    // Appeals: reduced (then paid at the reduced amount), quashed, upheld.
+    for (i, outcome, amount) in [
+        (
+            4,
+            AppealOutcome::Reduce,
+            Some(Money::from_paisa(30_000).unwrap()),
+        ),
+        (5, AppealOutcome::Quash, None),
+        (6, AppealOutcome::Uphold, None),
+    ] {
+        let (n, b) = (c[i].number.clone(), sup_b.clone());
+        store
+            .write(move |tx| {
+                let a = appeals::lodge(tx, &n, "I was wearing a helmet", None, 30, at)?;
+                appeals::decide(tx, &b, a.id, outcome, amount, None, at)
+            })
+            .await
+            .unwrap();
+    }
+    clock.advance(Duration::days(1));
+    let at = store.now();
+    let n4 = c[4].number.clone();
+    store
+        .write(move |tx| {
+            let (_, due) = payments::payable(tx, &n4, efine_core::clock::karachi_date(at))?;
+            assert_eq!(due.paisa(), 30_000);
+            payments::pay_at_counter(tx, &n4, due, "cashier.one", at)
+        })
+        .await
+        .unwrap();
+
+    // The live figures say what happened.
+    let officers = store
+        .read(|tx| stats::officer_figures(tx, &stats::Scope::all(), stats::Range::default()))
+        .await
+        .unwrap();
+    let f = |name: &str| officers.iter().find(|o| o.officer == name).unwrap().clone();
+    let (p, s) = (f("officer.psh"), f("officer.swt"));
+    assert_eq!((p.issued, p.paid, p.paid_cash), (7, 2, 2));
+    assert_eq!((p.off_hours, p.repeat_plate), (7, 1), "{p:?}");
+    assert_eq!((p.cancel_requests, p.reductions), (2, 1));
+    assert_eq!(
+        (s.issued, s.paid, s.paid_cash, s.repeat_plate),
+        (2, 1, 0, 1)
+    );
+    let live = stats_snapshot(&store).await;
+    assert!(live.contains("code: \"peshawar\""), "{live}");
+
+    // A rebuild over live figures replaces them: the same, not doubled.
+    let r = store
+        .write(|tx| stats::rebuild(tx, &mut |_, _| {}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r.challans,
+            r.payments,
+            r.cancellation_requests,
+            r.cancelled,
+            r.reductions
+        ),
+        (9, 3, 2, 2, 1)
+    );
+    assert_eq!(stats_snapshot(&store).await, live);
+    assert_eq!(
+        store
+            .write(|tx| stats::rebuild_if_empty(tx, &mut |_, _| {}))
+            .await
+            .unwrap(),
+        None,
+        "figures present: nothing to do"
+    );
+
+    // As if the statistics tables had just been added to this database.
+    wipe_stats(&db).await;
+    let empty = stats_snapshot(&store).await;
+    assert_ne!(empty, live);
+    assert!(!empty.contains("code: \"peshawar\""), "{empty}");
+    assert!(store.read(stats::need_rebuild).await.unwrap());
+    let mut seen = Vec::new();
+    let r = store
+        .write(move |tx| {
+            let r = stats::rebuild_if_empty(tx, &mut |done, total| seen.push((done, total)))?;
+            Ok((r, seen))
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.0.map(|r| r.challans), Some(9));
+    assert_eq!(r.1.last(), Some(&(9, 9)), "progress reaches the total");
+    assert_eq!(stats_snapshot(&store).await, live);
+    assert!(!store.read(stats::need_rebuild).await.unwrap());
+
+    // Live writes go on counting on top of the rebuilt figures.
+    issue_ok(&store, &psh, ticket(PSH, Some("PES-1"), 0)).await;
+    let after = stats_snapshot(&store).await;
+    store
+        .write(|tx| stats::rebuild(tx, &mut |_, _| {}))
+        .await
+        .unwrap();
+    assert_eq!(stats_snapshot(&store).await, after);
 }

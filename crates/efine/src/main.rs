@@ -141,6 +141,23 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// The statistics behind the dashboard and the transparency page.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recount every statistics table from the record (challans, receipts, cancellations,
+    /// appeals) in one transaction, replacing what is there. Servers keep running; their writes
+    /// wait for it. `serve` and `migrate` do this by themselves when the statistics are empty
+    /// but challans exist (a database upgraded from before the statistics were added).
+    Rebuild {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -639,6 +656,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     .context("QR signing keys")?;
             tracing::info!(key = %keys.signer.key_id(), "QR signing key loaded");
             let store = db.open().await?;
+            rebuild_stats_if_empty(&store).await?;
             let notifier = notify.notifier(&store)?;
             if demo {
                 demo::load(&store, &payments).await?;
@@ -699,6 +717,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Migrate { db } => {
             let store = db.open().await?;
+            rebuild_stats_if_empty(&store).await?;
             println!("database is up to date ({} backend)", store.backend());
             Ok(ExitCode::SUCCESS)
         }
@@ -796,6 +815,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Bank { command } => bank::run(command).await,
         Command::Recon { command } => recon(command).await,
         Command::Outbox { command } => outbox(command).await,
+        Command::Stats {
+            command: StatsCommand::Rebuild { db },
+        } => {
+            let store = db.open().await?;
+            stats_rebuild(&store).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ledger {
             command: LedgerCommand::Balance { db },
         } => {
@@ -803,6 +829,65 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             ledger_balance(&store).await
         }
     }
+}
+
+/// A database that held challans before the statistics tables were added starts with empty
+/// statistics: count them once from the record, so its dashboard and transparency page are right
+/// without an operator step.
+async fn rebuild_stats_if_empty(store: &Store) -> Result<()> {
+    use efine_store::ops::stats;
+    if !store.read(stats::need_rebuild).await? {
+        return Ok(());
+    }
+    tracing::info!(
+        "the statistics are empty but challans exist (a database from before they were added): \
+         rebuilding them from the record, once"
+    );
+    let started = std::time::Instant::now();
+    let rebuilt = store
+        .write(|tx| stats::rebuild_if_empty(tx, &mut |_, _| {}))
+        .await
+        .context("rebuilding the statistics")?;
+    if let Some(r) = rebuilt {
+        tracing::info!(
+            challans = r.challans,
+            payments = r.payments,
+            rows = r.rows,
+            seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+            "statistics rebuilt from the record"
+        );
+    }
+    Ok(())
+}
+
+async fn stats_rebuild(store: &Store) -> Result<()> {
+    use efine_store::ops::stats;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_message("counting challans");
+    let b = bar.clone();
+    let started = std::time::Instant::now();
+    let r = store
+        .write(move |tx| {
+            stats::rebuild(tx, &mut |done, total| {
+                b.set_length(total);
+                b.set_position(done);
+            })
+        })
+        .await
+        .context("rebuilding the statistics (nothing was changed)")?;
+    bar.finish_and_clear();
+    println!(
+        "statistics rebuilt from {} challans, {} payments, {} cancellation requests, {} \
+         cancellations and {} reductions: {} rows in {:.2} s",
+        r.challans,
+        r.payments,
+        r.cancellation_requests,
+        r.cancelled,
+        r.reductions,
+        r.rows,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn qr_verify(token: &str, keys: &std::path::Path) -> Result<std::process::ExitCode> {

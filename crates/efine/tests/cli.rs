@@ -261,6 +261,49 @@ async fn walkthrough(db: Db) {
     assert!(out.contains("intact"), "{out}");
     assert!(out.contains("1 challans match"), "{out}");
 
+    // Statistics emptied, as in a database from before they existed: `serve` and `migrate`
+    // recount them once from the record, saying so; `stats rebuild` recounts on demand.
+    let wipe = "DELETE FROM stats_daily; DELETE FROM stats_monthly; \
+                DELETE FROM stats_collections; DELETE FROM stats_cells;";
+    db.raw_sql(wipe);
+    let (server, base) = serve(&db);
+    let t: Value = http
+        .get(format!("{base}/api/v1/public/transparency"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["total"]["issued"], 1, "{t}");
+    assert_eq!(t["rows"][0]["district_code"], "peshawar", "{t}");
+    drop(server);
+    db.raw_sql(wipe);
+    let migrate = || {
+        efine(&db, &["migrate"])
+            .env("EFINE_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("statistics rebuilt from the record"), "{log}");
+    let out = migrate();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !log.contains("rebuil"), "{log}");
+    let out = efine(&db, &["stats", "rebuild"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("statistics rebuilt from 1 challans, 0 payments"),
+        "{text}"
+    );
+
     // Edit the challan's amount behind the application's back: the row no longer matches the
     // event that recorded it.
     db.raw_sql(&format!(

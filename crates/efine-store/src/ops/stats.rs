@@ -1,16 +1,20 @@
 //! Statistics kept as events land: every issuance and payment bumps the aggregate rows in
 //! `stats_daily`, `stats_collections` and `stats_cells` inside the transaction that records it,
 //! so the summary, dashboard and transparency figures read aggregates, never every challan, and
-//! are exactly as current as the event log on every node sharing the database.
+//! are exactly as current as the event log on every node sharing the database. [`rebuild`]
+//! recounts them all from the record with the same counting code, for a database that held
+//! challans before these tables existed or whenever the figures are in doubt.
 
+use crate::ops::challans;
 use crate::sql::{Tx, Value};
 use crate::{params, StoreError};
 use efine_core::auth::{Principal, Role};
 use efine_core::challan::Challan;
-use efine_core::clock::{karachi_date, to_micros, KARACHI};
+use efine_core::clock::{from_micros, karachi_date, to_micros, KARACHI};
 use efine_core::payment::Rail;
 use efine_core::stats::OfficerFigures;
 use efine_core::Money;
+use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime, Time};
 
 /// The dimensions a summary can be grouped by.
@@ -125,55 +129,139 @@ impl Filter {
     }
 }
 
-fn bump_daily(
-    tx: &mut dyn Tx,
-    c: &Challan,
-    cols: &[(&str, i64)],
-    dims: &[Dim],
-) -> Result<(), StoreError> {
-    let date = karachi_date(c.issued_at);
-    let day = date.to_string();
-    let month = day[..7].to_string();
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-    let values: Vec<String> = (0..cols.len()).map(|i| format!("${}", i + 6)).collect();
-    for (table, period_col, period) in [
-        ("stats_daily", "day", &day),
-        ("stats_monthly", "month", &month),
-    ] {
-        let updates: Vec<String> = names
-            .iter()
-            .map(|n| format!("{n} = {table}.{n} + excluded.{n}"))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {table} (dim, key, department, district, {period_col}, {})
-             VALUES ($1, $2, $3, $4, $5, {})
-             ON CONFLICT (dim, key, department, district, {period_col}) DO UPDATE SET {}",
-            names.join(", "),
-            values.join(", "),
-            updates.join(", ")
-        );
-        for dim in dims {
-            // Offences also get a province-wide row (district `*`): a summary by offence for
-            // someone who sees every district reads 38 times fewer rows.
-            let districts: &[&str] = if *dim == Dim::Offence {
-                &[c.district.as_str(), ALL_DISTRICTS]
-            } else {
-                &[c.district.as_str()]
-            };
-            for district in districts {
-                let mut p: Vec<Value> = vec![
-                    dim.as_str().into(),
-                    dim.key(c).into(),
-                    c.department.to_string().into(),
-                    (*district).into(),
-                    period.clone().into(),
-                ];
-                p.extend(cols.iter().map(|(_, v)| Value::from(*v)));
-                tx.exec(&sql, &p)?;
-            }
+/// The `stats_daily` / `stats_monthly` rows a challan's figures count in: (dimension, key,
+/// department, district), one per dimension, plus the province-wide row for offences.
+fn daily_rows(c: &Challan, dims: &[Dim]) -> Vec<(&'static str, String, String, String)> {
+    let mut rows = Vec::with_capacity(dims.len() + 1);
+    for dim in dims {
+        // Offences also get a province-wide row (district `*`): a summary by offence for someone
+        // who sees every district reads 38 times fewer rows.
+        let districts: &[&str] = if *dim == Dim::Offence {
+            &[c.district.as_str(), ALL_DISTRICTS]
+        } else {
+            &[c.district.as_str()]
+        };
+        for district in districts {
+            rows.push((
+                dim.as_str(),
+                dim.key(c),
+                c.department.to_string(),
+                (*district).to_string(),
+            ));
         }
     }
-    Ok(())
+    rows
+}
+
+/// The local issue day (`YYYY-MM-DD`) and month (`YYYY-MM`) a challan's figures count against.
+fn periods(c: &Challan) -> (String, String) {
+    let day = karachi_date(c.issued_at).to_string();
+    let month = day[..7].to_string();
+    (day, month)
+}
+
+/// The local cell of a challan's location, if it has one.
+fn cell(c: &Challan) -> Option<(i64, i64)> {
+    match (c.location.lat_micro, c.location.lon_micro) {
+        (Some(lat), Some(lon)) => Some((lat.div_euclid(10_000), lon.div_euclid(10_000))),
+        _ => None,
+    }
+}
+
+/// Where figures go: straight into the tables as each write lands ([`Live`]), or into memory
+/// while the whole record is recounted ([`Tally`]). The `count_*` functions below say what each
+/// event counts, once, for both.
+trait Sink {
+    fn daily(&mut self, c: &Challan, cols: &[(&str, i64)], dims: &[Dim]) -> Result<(), StoreError>;
+    fn collection(
+        &mut self,
+        c: &Challan,
+        rail: Rail,
+        amount: Money,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    fn cell(&mut self, c: &Challan, lat_cell: i64, lon_cell: i64) -> Result<(), StoreError>;
+}
+
+/// Bumps the rows inside the caller's transaction.
+struct Live<'a>(&'a mut dyn Tx);
+
+impl Sink for Live<'_> {
+    fn daily(&mut self, c: &Challan, cols: &[(&str, i64)], dims: &[Dim]) -> Result<(), StoreError> {
+        let (day, month) = periods(c);
+        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        let values: Vec<String> = (0..cols.len()).map(|i| format!("${}", i + 6)).collect();
+        let rows = daily_rows(c, dims);
+        for (table, period_col, period) in [
+            ("stats_daily", "day", &day),
+            ("stats_monthly", "month", &month),
+        ] {
+            let updates: Vec<String> = names
+                .iter()
+                .map(|n| format!("{n} = {table}.{n} + excluded.{n}"))
+                .collect();
+            let sql = format!(
+                "INSERT INTO {table} (dim, key, department, district, {period_col}, {})
+                 VALUES ($1, $2, $3, $4, $5, {})
+                 ON CONFLICT (dim, key, department, district, {period_col}) DO UPDATE SET {}",
+                names.join(", "),
+                values.join(", "),
+                updates.join(", ")
+            );
+            for (dim, key, department, district) in &rows {
+                let mut p: Vec<Value> = vec![
+                    (*dim).into(),
+                    key.into(),
+                    department.into(),
+                    district.into(),
+                    period.into(),
+                ];
+                p.extend(cols.iter().map(|(_, v)| Value::from(*v)));
+                self.0.exec(&sql, &p)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn collection(
+        &mut self,
+        c: &Challan,
+        rail: Rail,
+        amount: Money,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.0.exec(
+            "INSERT INTO stats_collections (day, department, district, rail, payments, amount)
+             VALUES ($1, $2, $3, $4, 1, $5)
+             ON CONFLICT (day, department, district, rail)
+             DO UPDATE SET payments = stats_collections.payments + 1,
+                           amount = stats_collections.amount + excluded.amount",
+            params![
+                karachi_date(at).to_string(),
+                c.department.to_string(),
+                c.district.to_string(),
+                rail.as_str(),
+                amount.paisa()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn cell(&mut self, c: &Challan, lat_cell: i64, lon_cell: i64) -> Result<(), StoreError> {
+        self.0.exec(
+            "INSERT INTO stats_cells (department, district, lat_cell, lon_cell, issued)
+             VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (department, district, lat_cell, lon_cell)
+             DO UPDATE SET issued = stats_cells.issued + 1",
+            params![
+                c.department.to_string(),
+                c.district.to_string(),
+                lat_cell,
+                lon_cell
+            ],
+        )?;
+        Ok(())
+    }
 }
 
 /// The district of the province-wide rows kept for the offence dimension.
@@ -314,29 +402,31 @@ pub fn off_hours(at: OffsetDateTime) -> bool {
     !(6..22).contains(&h)
 }
 
-/// Counts a newly issued challan. Call after its row is inserted, in the same transaction.
-pub fn on_issued(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
+/// Whether an earlier challan (one already in the table) has the same plate and officer and
+/// was issued on or after the local day `c` was issued.
+fn repeat_plate(tx: &mut dyn Tx, c: &Challan) -> Result<bool, StoreError> {
+    let Some(v) = &c.vehicle else {
+        return Ok(false);
+    };
     let local = karachi_date(c.issued_at);
     let day_start = to_micros(local.with_time(Time::MIDNIGHT).assume_offset(KARACHI));
-    let repeat = match &c.vehicle {
-        Some(v) => {
-            tx.query_one(
-                "SELECT COUNT(*) FROM challans
-                 WHERE vehicle = $1 AND officer = $2 AND issued_at >= $3 AND number <> $4",
-                params![
-                    v.as_str(),
-                    c.officer.as_str(),
-                    day_start,
-                    c.number.to_string()
-                ],
-            )?
-            .i64(0)?
-                > 0
-        }
-        None => false,
-    };
-    bump_daily(
-        tx,
+    Ok(tx
+        .query_one(
+            "SELECT COUNT(*) FROM challans
+             WHERE vehicle = $1 AND officer = $2 AND issued_at >= $3 AND number <> $4",
+            params![
+                v.as_str(),
+                c.officer.as_str(),
+                day_start,
+                c.number.to_string()
+            ],
+        )?
+        .i64(0)?
+        > 0)
+}
+
+fn count_issued(s: &mut dyn Sink, c: &Challan, repeat: bool) -> Result<(), StoreError> {
+    s.daily(
         c,
         &[
             ("issued", 1),
@@ -346,21 +436,52 @@ pub fn on_issued(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
         ],
         &Dim::ALL,
     )?;
-    if let (Some(lat), Some(lon)) = (c.location.lat_micro, c.location.lon_micro) {
-        tx.exec(
-            "INSERT INTO stats_cells (department, district, lat_cell, lon_cell, issued)
-             VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (department, district, lat_cell, lon_cell)
-             DO UPDATE SET issued = stats_cells.issued + 1",
-            params![
-                c.department.to_string(),
-                c.district.to_string(),
-                lat.div_euclid(10_000),
-                lon.div_euclid(10_000)
-            ],
-        )?;
+    if let Some((lat, lon)) = cell(c) {
+        s.cell(c, lat, lon)?;
     }
     Ok(())
+}
+
+fn count_paid(
+    s: &mut dyn Sink,
+    c: &Challan,
+    rail: Rail,
+    amount: Money,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    s.daily(
+        c,
+        &[
+            ("paid", 1),
+            ("paid_face", c.amount.paisa()),
+            ("collected", amount.paisa()),
+            ("paid_cash", i64::from(rail == Rail::Counter)),
+        ],
+        &Dim::ALL,
+    )?;
+    s.collection(c, rail, amount, at)
+}
+
+fn count_cancellation_requested(s: &mut dyn Sink, c: &Challan) -> Result<(), StoreError> {
+    s.daily(c, &[("cancel_requests", 1)], &Dim::ALL)
+}
+
+fn count_reduced(s: &mut dyn Sink, c: &Challan) -> Result<(), StoreError> {
+    s.daily(c, &[("reductions", 1)], &Dim::ALL)
+}
+
+fn count_cancelled(s: &mut dyn Sink, c: &Challan) -> Result<(), StoreError> {
+    s.daily(
+        c,
+        &[("cancelled", 1), ("cancelled_face", c.amount.paisa())],
+        &Dim::ALL,
+    )
+}
+
+/// Counts a newly issued challan. Call after its row is inserted, in the same transaction.
+pub fn on_issued(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
+    let repeat = repeat_plate(tx, c)?;
+    count_issued(&mut Live(tx), c, repeat)
 }
 
 /// Counts a payment that settled a challan. Call in the crediting transaction.
@@ -371,53 +492,397 @@ pub fn on_paid(
     amount: Money,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    bump_daily(
-        tx,
-        c,
-        &[
-            ("paid", 1),
-            ("paid_face", c.amount.paisa()),
-            ("collected", amount.paisa()),
-            ("paid_cash", i64::from(rail == Rail::Counter)),
-        ],
-        &Dim::ALL,
-    )?;
-    tx.exec(
-        "INSERT INTO stats_collections (day, department, district, rail, payments, amount)
-         VALUES ($1, $2, $3, $4, 1, $5)
-         ON CONFLICT (day, department, district, rail)
-         DO UPDATE SET payments = stats_collections.payments + 1,
-                       amount = stats_collections.amount + excluded.amount",
-        params![
-            karachi_date(at).to_string(),
-            c.department.to_string(),
-            c.district.to_string(),
-            rail.as_str(),
-            amount.paisa()
-        ],
-    )?;
-    Ok(())
+    count_paid(&mut Live(tx), c, rail, amount, at)
 }
 
 /// Counts a cancellation request against the officer who issued the challan (for the anomaly
 /// figures). The cancellation and appeal workflow calls this in its own transaction.
 pub fn on_cancellation_requested(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    bump_daily(tx, c, &[("cancel_requests", 1)], &Dim::ALL)
+    count_cancellation_requested(&mut Live(tx), c)
 }
 
 /// Counts a reduction decided on appeal against the issuing officer.
 pub fn on_reduced(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    bump_daily(tx, c, &[("reductions", 1)], &Dim::ALL)
+    count_reduced(&mut Live(tx), c)
 }
 
 /// Counts a cancelled challan: it no longer counts as outstanding.
 pub fn on_cancelled(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    bump_daily(
-        tx,
-        c,
-        &[("cancelled", 1), ("cancelled_face", c.amount.paisa())],
-        &Dim::ALL,
-    )
+    count_cancelled(&mut Live(tx), c)
+}
+
+/// The counters of `stats_daily` and `stats_monthly`, in their order in a [`Tally`] row.
+const COUNTERS: [&str; 12] = [
+    "issued",
+    "amount_issued",
+    "paid",
+    "paid_face",
+    "collected",
+    "cancelled",
+    "cancelled_face",
+    "off_hours",
+    "repeat_plate",
+    "paid_cash",
+    "cancel_requests",
+    "reductions",
+];
+
+/// Every statistics table: projections, deleted and rewritten whole by [`rebuild`].
+pub const TABLES: [&str; 4] = [
+    "stats_daily",
+    "stats_monthly",
+    "stats_collections",
+    "stats_cells",
+];
+
+/// (dimension, key, department, district, day or month).
+type PeriodRow = (&'static str, String, String, String, String);
+
+/// The statistics of the whole record, counted in memory by the same `count_*` functions as the
+/// live writes, then written once.
+#[derive(Default)]
+struct Tally {
+    daily: BTreeMap<PeriodRow, [i64; 12]>,
+    monthly: BTreeMap<PeriodRow, [i64; 12]>,
+    /// (day, department, district, rail) -> (payments, amount).
+    collections: BTreeMap<(String, String, String, &'static str), (i64, i64)>,
+    /// (department, district, lat cell, lon cell) -> issued.
+    cells: BTreeMap<(String, String, i64, i64), i64>,
+}
+
+impl Sink for Tally {
+    fn daily(&mut self, c: &Challan, cols: &[(&str, i64)], dims: &[Dim]) -> Result<(), StoreError> {
+        let (day, month) = periods(c);
+        let cols = cols
+            .iter()
+            .map(|(n, v)| {
+                COUNTERS
+                    .iter()
+                    .position(|k| k == n)
+                    .map(|i| (i, *v))
+                    .ok_or_else(|| StoreError::Corrupt(format!("no statistics column {n}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (dim, key, department, district) in daily_rows(c, dims) {
+            for (map, period) in [(&mut self.daily, &day), (&mut self.monthly, &month)] {
+                let row = map
+                    .entry((
+                        dim,
+                        key.clone(),
+                        department.clone(),
+                        district.clone(),
+                        period.clone(),
+                    ))
+                    .or_insert([0; 12]);
+                for (i, v) in &cols {
+                    row[*i] += v;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn collection(
+        &mut self,
+        c: &Challan,
+        rail: Rail,
+        amount: Money,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let row = self
+            .collections
+            .entry((
+                karachi_date(at).to_string(),
+                c.department.to_string(),
+                c.district.to_string(),
+                rail.as_str(),
+            ))
+            .or_insert((0, 0));
+        row.0 += 1;
+        row.1 += amount.paisa();
+        Ok(())
+    }
+
+    fn cell(&mut self, c: &Challan, lat_cell: i64, lon_cell: i64) -> Result<(), StoreError> {
+        *self
+            .cells
+            .entry((
+                c.department.to_string(),
+                c.district.to_string(),
+                lat_cell,
+                lon_cell,
+            ))
+            .or_insert(0) += 1;
+        Ok(())
+    }
+}
+
+/// Inserts `rows` (each `width` values) into `into` ("table (columns)"), many rows a statement.
+fn insert_rows(
+    tx: &mut dyn Tx,
+    into: &str,
+    width: usize,
+    rows: impl Iterator<Item = Vec<Value>>,
+) -> Result<u64, StoreError> {
+    const ROWS_PER_STATEMENT: usize = 200;
+    fn flush(
+        tx: &mut dyn Tx,
+        into: &str,
+        width: usize,
+        chunk: &mut Vec<Value>,
+    ) -> Result<u64, StoreError> {
+        let n = chunk.len() / width;
+        if n == 0 {
+            return Ok(0);
+        }
+        let tuples: Vec<String> = (0..n)
+            .map(|r| {
+                let ps: Vec<String> = (0..width)
+                    .map(|i| format!("${}", r * width + i + 1))
+                    .collect();
+                format!("({})", ps.join(", "))
+            })
+            .collect();
+        tx.exec(
+            &format!("INSERT INTO {into} VALUES {}", tuples.join(", ")),
+            chunk,
+        )?;
+        chunk.clear();
+        Ok(n as u64)
+    }
+    let mut written = 0;
+    let mut chunk: Vec<Value> = Vec::with_capacity(width * ROWS_PER_STATEMENT);
+    for row in rows {
+        debug_assert_eq!(row.len(), width);
+        chunk.extend(row);
+        if chunk.len() >= width * ROWS_PER_STATEMENT {
+            written += flush(tx, into, width, &mut chunk)?;
+        }
+    }
+    written += flush(tx, into, width, &mut chunk)?;
+    Ok(written)
+}
+
+impl Tally {
+    /// Writes every row; returns how many.
+    fn write(&self, tx: &mut dyn Tx) -> Result<u64, StoreError> {
+        let mut written = 0;
+        for (table, period_col, map) in [
+            ("stats_daily", "day", &self.daily),
+            ("stats_monthly", "month", &self.monthly),
+        ] {
+            written += insert_rows(
+                tx,
+                &format!(
+                    "{table} (dim, key, department, district, {period_col}, {})",
+                    COUNTERS.join(", ")
+                ),
+                5 + COUNTERS.len(),
+                map.iter()
+                    .map(|((dim, key, department, district, period), v)| {
+                        let mut row: Vec<Value> = vec![
+                            (*dim).into(),
+                            key.into(),
+                            department.into(),
+                            district.into(),
+                            period.into(),
+                        ];
+                        row.extend(v.iter().map(|n| Value::from(*n)));
+                        row
+                    }),
+            )?;
+        }
+        written += insert_rows(
+            tx,
+            "stats_collections (day, department, district, rail, payments, amount)",
+            6,
+            self.collections
+                .iter()
+                .map(|((day, department, district, rail), (n, amount))| {
+                    vec![
+                        day.into(),
+                        department.into(),
+                        district.into(),
+                        (*rail).into(),
+                        (*n).into(),
+                        (*amount).into(),
+                    ]
+                }),
+        )?;
+        written += insert_rows(
+            tx,
+            "stats_cells (department, district, lat_cell, lon_cell, issued)",
+            5,
+            self.cells
+                .iter()
+                .map(|((department, district, lat, lon), n)| {
+                    vec![
+                        department.into(),
+                        district.into(),
+                        (*lat).into(),
+                        (*lon).into(),
+                        (*n).into(),
+                    ]
+                }),
+        )?;
+        Ok(written)
+    }
+}
+
+/// What a rebuild counted and wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub challans: u64,
+    pub payments: u64,
+    pub cancellation_requests: u64,
+    /// Cancellations approved and appeals quashed.
+    pub cancelled: u64,
+    pub reductions: u64,
+    /// Statistics rows written.
+    pub rows: u64,
+}
+
+/// Challans read per query while rebuilding.
+const PAGE: i64 = 5_000;
+
+/// `challans::COLS` qualified with a table alias, for joins.
+fn challan_cols(alias: &str) -> String {
+    challans::COLS
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Recounts every statistics table from the record (challans, receipts, cancellation requests,
+/// decided appeals) with the same `count_*` functions the live writes use, so the figures equal
+/// what they would be had every write been counted as it landed. The statistics tables are
+/// projections: their rows are deleted and written anew, in the caller's transaction (all or
+/// nothing). `progress` is told (challans read, challans in all) as the work goes on.
+///
+/// Repeated plates follow the order the challans were written in (their `id`): a challan is a
+/// repeat when an earlier-written one has the same plate and officer and was issued on or after
+/// its local issue day, exactly as `on_issued` decides when the challan is written.
+pub fn rebuild(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuilt, StoreError> {
+    let total =
+        u64::try_from(tx.query_one("SELECT COUNT(*) FROM challans", &[])?.i64(0)?).unwrap_or(0);
+    for t in TABLES {
+        tx.exec(&format!("DELETE FROM {t}"), &[])?;
+    }
+    let mut tally = Tally::default();
+    let mut done = Rebuilt::default();
+    progress(0, total);
+
+    // Issued and paid, a page of challans at a time with their receipts.
+    let offset_micros = i64::from(KARACHI.whole_seconds()) * 1_000_000;
+    let day_micros: i64 = 86_400 * 1_000_000;
+    let n = challans::NCOLS;
+    // `+ 0` on `d.id` and `d.issued_at`: the plate's few rows are found by `challans_vehicle` and
+    // filtered; an index range on either would read every earlier challan for each (quadratic).
+    let sql = format!(
+        "SELECT {}, c.id,
+                CASE WHEN c.vehicle IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM challans d
+                    WHERE d.vehicle = c.vehicle AND d.officer = c.officer AND d.id + 0 < c.id
+                      AND d.issued_at + 0 >= c.issued_at - ((c.issued_at + $1) % $2))
+                THEN 1 ELSE 0 END,
+                r.rail, r.amount_paisa, r.paid_at
+         FROM challans c LEFT JOIN receipts r ON r.challan_number = c.number
+         WHERE c.id > $3 ORDER BY c.id LIMIT $4",
+        challan_cols("c")
+    );
+    let mut after = i64::MIN;
+    loop {
+        let rows = tx.query(&sql, params![offset_micros, day_micros, after, PAGE])?;
+        let Some(last) = rows.last() else { break };
+        after = last.i64(n)?;
+        for r in &rows {
+            let c = challans::row(r)?;
+            count_issued(&mut tally, &c, r.i64(n + 1)? != 0)?;
+            if let Some(rail) = r.opt_text(n + 2)? {
+                let rail = Rail::parse(&rail)
+                    .ok_or_else(|| StoreError::Corrupt(format!("receipt rail {rail}")))?;
+                let amount = Money::from_paisa(r.i64(n + 3)?)?;
+                count_paid(&mut tally, &c, rail, amount, from_micros(r.i64(n + 4)?))?;
+                done.payments += 1;
+            }
+        }
+        done.challans += rows.len() as u64;
+        progress(done.challans, total.max(done.challans));
+    }
+
+    // Cancellation requests (and the approved ones), then appeals reduced or quashed.
+    let sql = format!(
+        "SELECT {}, x.id, x.status FROM cancellations x
+         JOIN challans c ON c.number = x.challan_number
+         WHERE x.id > $1 ORDER BY x.id LIMIT $2",
+        challan_cols("c")
+    );
+    let mut after = i64::MIN;
+    loop {
+        let rows = tx.query(&sql, params![after, PAGE])?;
+        let Some(last) = rows.last() else { break };
+        after = last.i64(n)?;
+        for r in &rows {
+            let c = challans::row(r)?;
+            count_cancellation_requested(&mut tally, &c)?;
+            done.cancellation_requests += 1;
+            if r.text(n + 1)? == "approved" {
+                count_cancelled(&mut tally, &c)?;
+                done.cancelled += 1;
+            }
+        }
+    }
+    let sql = format!(
+        "SELECT {}, a.id, a.outcome FROM appeals a
+         JOIN challans c ON c.number = a.challan_number
+         WHERE a.id > $1 AND a.outcome IN ('reduce', 'quash') ORDER BY a.id LIMIT $2",
+        challan_cols("c")
+    );
+    let mut after = i64::MIN;
+    loop {
+        let rows = tx.query(&sql, params![after, PAGE])?;
+        let Some(last) = rows.last() else { break };
+        after = last.i64(n)?;
+        for r in &rows {
+            let c = challans::row(r)?;
+            if r.text(n + 1)? == "quash" {
+                count_cancelled(&mut tally, &c)?;
+                done.cancelled += 1;
+            } else {
+                count_reduced(&mut tally, &c)?;
+                done.reductions += 1;
+            }
+        }
+    }
+
+    done.rows = tally.write(tx)?;
+    Ok(done)
+}
+
+/// Whether the statistics are empty while challans exist: a database that held challans before
+/// the statistics tables were added (migration 0005), whose figures would all read zero.
+pub fn need_rebuild(tx: &mut dyn Tx) -> Result<bool, StoreError> {
+    let has_stats = tx
+        .query_opt("SELECT 1 FROM stats_daily LIMIT 1", &[])?
+        .is_some();
+    let has_challans = tx
+        .query_opt("SELECT 1 FROM challans LIMIT 1", &[])?
+        .is_some();
+    Ok(has_challans && !has_stats)
+}
+
+/// [`rebuild`] when [`need_rebuild`]; `None` when there was nothing to do. Start-up runs this
+/// through the writer: a second node starting at the same time waits for the first's batch (the
+/// chain-head lock) and then finds the statistics filled.
+pub fn rebuild_if_empty(
+    tx: &mut dyn Tx,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Option<Rebuilt>, StoreError> {
+    if !need_rebuild(tx)? {
+        return Ok(None);
+    }
+    rebuild(tx, progress).map(Some)
 }
 
 /// One group's figures.
