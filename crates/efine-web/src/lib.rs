@@ -20,9 +20,9 @@ pub mod finance;
 pub mod html;
 pub mod i18n;
 pub mod notify;
+/// The rails' settings, where the binary and the tests have always found them.
+pub use efine_service::rails as payments;
 pub mod pages;
-pub mod payments;
-pub mod poller;
 pub mod portal;
 pub mod queues;
 pub mod ratelimit;
@@ -84,9 +84,9 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
-    pub payments: Arc<payments::PaymentsConfig>,
-    /// Outgoing calls to the rails (status inquiries).
-    pub http: reqwest::Client,
+    /// What the service layer needs (the same store and keys, the rails, the HTTP client).
+    pub ctx: efine_service::Context,
+    pub payments: Arc<efine_service::rails::PaymentsConfig>,
     /// What payers chose on the sandboxes' hosted pages, for the sandboxes' inquiry answers.
     pub sandbox_orders: Arc<std::sync::Mutex<SandboxOrders>>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
@@ -104,26 +104,34 @@ impl AppState {
     pub fn new(
         store: Store,
         config: WebConfig,
-        payments: payments::PaymentsConfig,
+        payments: efine_service::rails::PaymentsConfig,
         keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
         let store_for_notify = store.clone();
+        let keys = Arc::new(keys);
+        let payments = Arc::new(payments);
+        let ctx = efine_service::Context {
+            store: store.clone(),
+            keys: keys.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .map_err(|e| efine_store::StoreError::Db(format!("HTTP client: {e}")))?,
+            payments: payments.clone(),
+        };
         Ok(AppState {
+            ctx,
             store,
             lookup_limiter: Arc::new(ratelimit::RateLimiter::new(
                 config.lookups_per_minute,
                 Duration::from_secs(60),
             )),
             config: Arc::new(config),
-            payments: Arc::new(payments),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .map_err(|e| efine_store::StoreError::Db(format!("HTTP client: {e}")))?,
+            payments,
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
-            keys: Arc::new(keys),
+            keys,
             notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
             registry_sandbox: Arc::new(notify::registry::SandboxRegistry::shipped()),
             live: Arc::new(stats::Live::default()),

@@ -674,9 +674,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             )?
             .with_notifier(notifier);
             state.notifier.clone().spawn();
-            efine_web::poller::spawn(
-                state.clone(),
-                efine_web::poller::PollerConfig {
+            let jobs_stop = tokio_util::sync::CancellationToken::new();
+            efine_service::poller::spawn(
+                state.ctx.clone(),
+                efine_service::poller::PollerConfig {
                     early_every: std::time::Duration::from_secs(poll_early_minutes * 60),
                     early_window: (
                         time::Duration::minutes(poll_min_age_minutes),
@@ -684,6 +685,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     ),
                     late_every: std::time::Duration::from_secs(poll_late_hours * 3600),
                 },
+                jobs_stop.clone(),
             );
             efine_web::escalation::spawn(
                 store.clone(),
@@ -699,6 +701,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 store.backend()
             );
             efine_web::serve(listener, state, shutdown_signal()).await?;
+            jobs_stop.cancel();
             Ok(ExitCode::SUCCESS)
         }
         Command::Escalate { db } => {

@@ -8,10 +8,10 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use efine_core::auth::Role;
 use efine_core::clock::karachi_date;
 use efine_core::{ChallanNumber, Money};
-use efine_store::ops::payments::{self, Receipt};
+use efine_service::cash;
+use efine_store::ops::payments::Receipt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -65,18 +65,11 @@ pub async fn create_cash_payment(
     Path(number): Path<String>,
     body: ApiJson<CashPaymentRequest>,
 ) -> ApiResult<(StatusCode, Json<ReceiptView>)> {
-    if who.role != Role::Finance {
-        return Err(ApiError::forbidden("only finance records counter cash"));
-    }
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
     let amount =
         Money::from_paisa(body.value.amount).map_err(|e| ApiError::invalid("amount", e.0))?;
-    let now = state.store.now();
-    let r = state
-        .store
-        .write(move |tx| payments::pay_at_counter(tx, &number, amount, &who.username, now))
-        .await?;
+    let r = cash::record(&state.ctx, &who, number, amount).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
@@ -118,20 +111,12 @@ pub async fn get_cash_up(
     Staff(who): Staff,
     Query(q): Query<CashUpQuery>,
 ) -> ApiResult<Json<CashUpView>> {
-    if !matches!(who.role, Role::Finance | Role::Auditor | Role::Admin) {
-        return Err(ApiError::forbidden(
-            "the cash-up is for finance, auditors and admins",
-        ));
-    }
     let day = match q.date.as_deref() {
         Some(d) => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
             .map_err(|_| ApiError::invalid("date", "a date is YYYY-MM-DD"))?,
         None => karachi_date(state.store.now()),
     };
-    let (totals, receipts) = state
-        .store
-        .read(move |tx| payments::cash_up(tx, day))
-        .await?;
+    let (totals, receipts) = cash::cash_up(&state.ctx, &who, day).await?;
     let total: i64 = totals.iter().map(|t| t.total.paisa()).sum();
     let total_m = Money::from_paisa(total).map_err(|e| ApiError::internal(e.0))?;
     Ok(Json(CashUpView {

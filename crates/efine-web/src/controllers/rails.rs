@@ -3,7 +3,6 @@
 //! notifications are verified (timestamped HMAC, 300 s tolerance, several secrets during a
 //! rotation) before anything is read.
 
-use crate::html::escape;
 use crate::i18n::{self, tr, Lang};
 use crate::AppState;
 use axum::body::Bytes;
@@ -11,132 +10,28 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use efine_core::payment::{AttemptEvent, AttemptState, Rail};
-use efine_pay::{card, easypaisa, RailOutcome};
-use efine_store::ops::payments::{self, Attempt, Credit};
-use efine_store::sql::nested;
+use efine_core::payment::{AttemptState, Rail};
+use efine_pay::{card, easypaisa};
+use efine_service::outcome::{self, Applied, RailMessage, NO_SUCH_PAYMENT};
+use efine_service::rails::inquiry;
+use efine_store::ops::payments;
 use efine_store::StoreError;
+use maud::html;
 use std::collections::BTreeMap;
 
-/// What applying a rail's verified word to an attempt did, for the payer's page.
-pub enum Applied {
-    Paid(String),
-    RefundOwed,
-    Pending,
-    Failed,
-    Refused(&'static str),
-}
-
-/// Applies a verified outcome for `reference` on `rail`: checks the attempt and amount, then
-/// credits, marks pending or failed; records the raw message with the verdict. Shared by the
-/// rails' callbacks and the pending poller.
-pub async fn apply_outcome(
-    state: &AppState,
-    rail: Rail,
-    kind: &'static str,
-    reference: String,
-    outcome: RailOutcome,
-    raw: String,
-    actor: &'static str,
-) -> Result<Applied, StoreError> {
-    let now = state.store.now();
-    state
-        .store
-        .write(move |tx| {
-            let record = |tx: &mut dyn efine_store::sql::Tx, verdict: &str| {
-                payments::record_message(tx, rail, kind, Some(&reference), &raw, verdict, now)
-            };
-            let Some(a): Option<Attempt> = payments::attempt_by_reference(tx, &reference)? else {
-                record(tx, "refused: unknown reference")?;
-                return Ok(Applied::Refused("We have no payment with this reference."));
-            };
-            if a.rail != rail {
-                record(tx, "refused: the reference belongs to another rail")?;
-                return Ok(Applied::Refused("We have no payment with this reference."));
-            }
-            let applied = match &outcome {
-                RailOutcome::Confirmed {
-                    amount,
-                    rail_txn_id,
-                } => {
-                    if *amount != a.amount {
-                        record(
-                            tx,
-                            &format!(
-                                "refused: amount {amount} differs from the attempt's {}",
-                                a.amount
-                            ),
-                        )?;
-                        return Ok(Applied::Refused(
-                            "The amount does not match the payment we started.",
-                        ));
-                    }
-                    match nested(tx, |tx| payments::credit(tx, &a, rail_txn_id, actor, now))? {
-                        Ok(c) => match c {
-                            Credit::Paid(r) => Applied::Paid(r.number),
-                            Credit::Replayed(inner) => match *inner {
-                                Credit::Paid(r) => Applied::Paid(r.number),
-                                _ => Applied::RefundOwed,
-                            },
-                            Credit::RefundOwed { .. } => Applied::RefundOwed,
-                        },
-                        Err(StoreError::Conflict { message, .. }) => {
-                            record(tx, &format!("refused: {message}"))?;
-                            return Ok(Applied::Refused(
-                                "This payment message conflicts with one already credited.",
-                            ));
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                RailOutcome::Pending => {
-                    if a.state != AttemptState::Confirmed {
-                        payments::mark(
-                            tx,
-                            &a,
-                            AttemptEvent::MarkedPending,
-                            serde_json::Value::Null,
-                            actor,
-                            now,
-                        )?;
-                    }
-                    Applied::Pending
-                }
-                RailOutcome::Failed { reason } => {
-                    if !a.state.is_terminal() {
-                        payments::mark(
-                            tx,
-                            &a,
-                            AttemptEvent::Failed,
-                            serde_json::json!({"reason": reason}),
-                            actor,
-                            now,
-                        )?;
-                    }
-                    Applied::Failed
-                }
-            };
-            let verdict = match &applied {
-                Applied::Paid(r) => format!("paid, receipt {r}"),
-                Applied::RefundOwed => "refund owed".to_string(),
-                Applied::Pending => "pending".to_string(),
-                Applied::Failed => "failed".to_string(),
-                Applied::Refused(w) => format!("refused: {w}"),
-            };
-            record(tx, &verdict)?;
-            Ok(applied)
-        })
-        .await
-}
-
 /// The page the payer's browser lands on after a rail: what happened, in the reader's language.
+/// Every rail's return ends here, so a payer sees the same words whichever way they paid.
 pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
-    let p = |key| format!("<p>{}</p>", tr(lang, key));
+    let p = |key| html! { p { (tr(lang, key)) } };
     let (status, title, body) = match a {
         Ok(Applied::Paid(r)) => (
             StatusCode::OK,
             "pay.received",
-            crate::portal::paid_body(lang, &r, None),
+            maud::PreEscaped(crate::portal::paid_body(
+                lang,
+                &r.number,
+                Some((r.amount, &r.challan_number)),
+            )),
         ),
         Ok(Applied::RefundOwed) => (
             StatusCode::OK,
@@ -148,7 +43,7 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
         Ok(Applied::Refused(why)) => (
             StatusCode::BAD_REQUEST,
             "pay.not_credited",
-            format!("<p>{}</p>", escape(why)),
+            html! { p { (why) } },
         ),
         Err(e) => {
             tracing::error!(error = %e, "applying a rail outcome failed");
@@ -159,75 +54,16 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
             )
         }
     };
-    (status, Html(i18n::page(lang, "/", tr(lang, title), &body))).into_response()
+    page(lang, status, title, body)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum InquiryFailed {
-    #[error("the rail did not answer: {0}")]
-    Transport(String),
-    #[error("the rail's answer is not usable: {0}")]
-    Answer(String),
-}
-
-/// Asks Easypaisa what happened to an order (`inquire-transaction`).
-pub async fn easypaisa_inquiry(
-    state: &AppState,
-    cfg: &crate::payments::EasypaisaConfig,
-    order_ref: &str,
-) -> Result<(RailOutcome, String), InquiryFailed> {
-    let req = easypaisa::inquiry_request(&cfg.store, order_ref);
-    let resp = state
-        .http
-        .post(format!(
-            "{}{}",
-            cfg.api_base.trim_end_matches('/'),
-            easypaisa::INQUIRE_PATH
-        ))
-        .header(
-            easypaisa::CREDENTIALS_HEADER,
-            easypaisa::credentials_header(&cfg.store),
-        )
-        .json(&req)
-        .send()
-        .await
-        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
-    let inquiry = easypaisa::parse_inquiry(&cfg.store, order_ref, &body)
-        .map_err(|e| InquiryFailed::Answer(e.to_string()))?;
-    Ok((inquiry.outcome, String::from_utf8_lossy(&body).into_owned()))
-}
-
-/// Asks JazzCash what happened to one of our references (status inquiry).
-pub async fn jazzcash_inquiry(
-    state: &AppState,
-    cfg: &crate::payments::JazzcashConfig,
-    reference: &str,
-) -> Result<(RailOutcome, String), InquiryFailed> {
-    let req = efine_pay::jazzcash::inquiry_request(&cfg.merchant, reference);
-    let resp = state
-        .http
-        .post(format!(
-            "{}{}",
-            cfg.api_base.trim_end_matches('/'),
-            efine_pay::jazzcash::INQUIRY_PATH
-        ))
-        .json(&req)
-        .send()
-        .await
-        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
-    let fields: efine_pay::jazzcash::Fields =
-        serde_json::from_slice(&body).map_err(|e| InquiryFailed::Answer(e.to_string()))?;
-    let outcome = efine_pay::jazzcash::parse_inquiry(&cfg.merchant, reference, &fields)
-        .map_err(|e| InquiryFailed::Answer(e.to_string()))?;
-    Ok((outcome, String::from_utf8_lossy(&body).into_owned()))
+/// A result page in the shared shell.
+pub fn page(lang: Lang, status: StatusCode, title: &'static str, body: maud::Markup) -> Response {
+    (
+        status,
+        Html(i18n::page(lang, "/", tr(lang, title), &body.into_string())),
+    )
+        .into_response()
 }
 
 /// Easypaisa sends the payer's browser back here (query or form). The message only names the
@@ -254,19 +90,18 @@ pub async fn easypaisa_postback(
             )
         }
     };
-    match easypaisa_inquiry(&state, &cfg, &postback.order_ref).await {
+    match inquiry::easypaisa(&state.ctx.http, &cfg, &postback.order_ref).await {
         Ok((outcome, raw)) => {
-            let a = apply_outcome(
-                &state,
-                Rail::Easypaisa,
-                "inquiry",
-                postback.order_ref,
+            let msg = RailMessage {
+                rail: Rail::Easypaisa,
+                kind: "inquiry",
+                reference: postback.order_ref,
                 outcome,
+                claims: None,
                 raw,
-                "easypaisa",
-            )
-            .await;
-            applied_page(lang, a)
+                actor: "easypaisa",
+            };
+            applied_page(lang, outcome::apply(&state.ctx, msg).await)
         }
         Err(e) => {
             tracing::warn!(error = %e, "Easypaisa inquiry failed; the poller will retry");
@@ -305,16 +140,16 @@ pub async fn card_notify(
     let raw = String::from_utf8_lossy(&body).into_owned();
     match card::verify_notification(&cfg.gateway, &body, header, now) {
         Ok(n) => {
-            let applied = apply_outcome(
-                &state,
-                Rail::Card,
-                "notification",
-                n.order_ref,
-                n.outcome,
+            let msg = RailMessage {
+                rail: Rail::Card,
+                kind: "notification",
+                reference: n.order_ref,
+                outcome: n.outcome,
+                claims: None,
                 raw,
-                "card",
-            )
-            .await;
+                actor: "card",
+            };
+            let applied = outcome::apply(&state.ctx, msg).await;
             match applied {
                 Ok(Applied::Refused(why)) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -326,22 +161,18 @@ pub async fn card_notify(
             }
         }
         Err(e) => {
-            let verdict = format!("refused: {e}");
-            let now_t = state.store.now();
-            let _ = state
-                .store
-                .write(move |tx| {
-                    payments::record_message(
-                        tx,
-                        Rail::Card,
-                        "notification",
-                        None,
-                        &raw,
-                        &verdict,
-                        now_t,
-                    )
-                })
-                .await;
+            if let Err(err) = outcome::record_unverified(
+                &state.ctx,
+                Rail::Card,
+                "notification",
+                None,
+                raw,
+                e.to_string(),
+            )
+            .await
+            {
+                tracing::error!(error = %err, "could not record a card notification");
+            }
             (
                 StatusCode::BAD_REQUEST,
                 Json(serde_json::json!({"error": {"code": "bad_signature", "message": e.to_string()}})),
@@ -374,7 +205,7 @@ pub async fn card_return(
         })
         .await;
     match found {
-        Ok((Some(_), Some(r))) => applied_page(lang, Ok(Applied::Paid(r.number))),
+        Ok((Some(_), Some(r))) => applied_page(lang, Ok(Applied::Paid(r))),
         Ok((Some(a), None)) if a.state == AttemptState::Failed => {
             applied_page(lang, Ok(Applied::Failed))
         }
@@ -382,10 +213,7 @@ pub async fn card_return(
             applied_page(lang, Ok(Applied::RefundOwed))
         }
         Ok((Some(_), None)) => applied_page(lang, Ok(Applied::Pending)),
-        Ok((None, _)) => applied_page(
-            lang,
-            Ok(Applied::Refused("We have no payment with this reference.")),
-        ),
+        Ok((None, _)) => applied_page(lang, Ok(Applied::Refused(NO_SUCH_PAYMENT))),
         Err(e) => applied_page(lang, Err(e)),
     }
 }

@@ -2,16 +2,17 @@
 //! one person and approved by another.
 
 use crate::auth::Staff;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::views::rfc3339;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use efine_core::auth::{Principal, Role};
-use efine_store::ops::payments::{self, Liability};
-use efine_store::ops::refunds::{self, Refund};
+use efine_core::auth::Principal;
+use efine_service::refunds;
+use efine_store::ops::payments::Liability;
+use efine_store::ops::refunds::Refund;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -87,11 +88,7 @@ pub struct RefundsView {
 }
 
 pub fn finance_only(p: &Principal) -> ApiResult<()> {
-    if matches!(p.role, Role::Finance | Role::Admin) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("refunds are handled by finance"))
-    }
+    Ok(refunds::may_handle(p)?)
 }
 
 /// Refund liabilities and refunds (finance, auditor, admin).
@@ -102,15 +99,7 @@ pub async fn list_refunds(
     State(state): State<AppState>,
     Staff(who): Staff,
 ) -> ApiResult<Json<RefundsView>> {
-    if !matches!(who.role, Role::Finance | Role::Admin | Role::Auditor) {
-        return Err(ApiError::forbidden(
-            "refunds are for finance, auditors and admins",
-        ));
-    }
-    let (l, r) = state
-        .store
-        .read(|tx| Ok((payments::liabilities(tx, 500)?, refunds::list(tx, 500)?)))
-        .await?;
+    let (l, r) = refunds::list(&state.ctx, &who).await?;
     Ok(Json(RefundsView {
         liabilities: l.into_iter().map(Into::into).collect(),
         refunds: r.into_iter().map(Into::into).collect(),
@@ -138,23 +127,13 @@ pub async fn create_refund(
     Staff(who): Staff,
     body: ApiJson<RefundRequest>,
 ) -> ApiResult<(StatusCode, Json<RefundView>)> {
-    finance_only(&who)?;
-    let RefundRequest {
-        liability_id,
-        reason,
-    } = body.value;
-    let reason = reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid(
-            "reason",
-            "give a reason (at most 500 characters)",
-        ));
-    }
-    let now = state.store.now();
-    let f = state
-        .store
-        .write(move |tx| refunds::request(tx, liability_id, &reason, &who.username, now))
-        .await?;
+    let f = refunds::request(
+        &state.ctx,
+        &who,
+        body.value.liability_id,
+        &body.value.reason,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(f.into())))
 }
 
@@ -164,35 +143,9 @@ pub async fn decide(
     id: i64,
     approve: bool,
 ) -> ApiResult<Json<RefundView>> {
-    finance_only(&who)?;
-    let now = state.store.now();
-    let sandbox = state.payments.sandbox;
-    let f = state
-        .store
-        .write(move |tx| {
-            // With the sandboxes on, the refund is sent to the rail's sandbox, which acknowledges
-            // it with its own reference; the message is kept like every rail message.
-            let rail_ref = (approve && sandbox).then(|| format!("SBX-RF-{id:08}"));
-            let f = refunds::decide(tx, id, approve, &who.username, rail_ref.as_deref(), now)?;
-            if approve {
-                let verdict = match &rail_ref {
-                    Some(r) => format!("sent to the {} sandbox: {r}", f.rail.as_str()),
-                    None => "approved: to be sent through the rail's merchant portal".to_string(),
-                };
-                payments::record_message(
-                    tx,
-                    f.rail,
-                    "refund",
-                    Some(&format!("refund:{id}")),
-                    &serde_json::json!({"refund": id, "amount": f.amount.paisa(), "challan": f.challan_number}).to_string(),
-                    &verdict,
-                    now,
-                )?;
-            }
-            Ok(f)
-        })
-        .await?;
-    Ok(Json(f.into()))
+    Ok(Json(
+        refunds::decide(&state.ctx, &who, id, approve).await?.into(),
+    ))
 }
 
 /// Approves a refund (finance or admin, not the requester): posts the ledger and sends it.

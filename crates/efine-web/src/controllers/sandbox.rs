@@ -367,6 +367,7 @@ pub async fn card_complete(
         state.store.now().unix_timestamp(),
     );
     let sent = state
+        .ctx
         .http
         .post(format!(
             "{}/payments/card/notify",

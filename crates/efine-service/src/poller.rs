@@ -3,11 +3,13 @@
 //! old), then daily; what the rail says is applied as its own event through the same path as a
 //! callback. Safe on several nodes at once: applying an outcome twice changes nothing.
 
-use crate::controllers::rails::{apply_outcome, easypaisa_inquiry, jazzcash_inquiry, Applied};
-use crate::AppState;
+use crate::outcome::{self, Applied, RailMessage};
+use crate::rails::inquiry;
+use crate::Context;
 use efine_core::payment::{AttemptEvent, AttemptState, Rail};
 use efine_store::ops::payments;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
 pub struct PollerConfig {
@@ -42,12 +44,12 @@ pub struct PollReport {
 
 /// Polls open attempts whose age is within `[min_age, max_age)`.
 pub async fn poll_once(
-    state: &AppState,
+    ctx: &Context,
     min_age: time::Duration,
     max_age: Option<time::Duration>,
 ) -> Result<PollReport, efine_store::StoreError> {
-    let now = state.store.now();
-    let open = state
+    let now = ctx.store.now();
+    let open = ctx
         .store
         .read(|tx| {
             let mut v = Vec::new();
@@ -68,12 +70,12 @@ pub async fn poll_once(
             continue;
         }
         let answer = match a.rail {
-            Rail::Easypaisa => match state.payments.easypaisa.clone() {
-                Some(cfg) => Some(easypaisa_inquiry(state, &cfg, &a.reference).await),
+            Rail::Easypaisa => match &ctx.payments.easypaisa {
+                Some(cfg) => Some(inquiry::easypaisa(&ctx.http, cfg, &a.reference).await),
                 None => None,
             },
-            Rail::Jazzcash => match state.payments.jazzcash.clone() {
-                Some(cfg) => Some(jazzcash_inquiry(state, &cfg, &a.reference).await),
+            Rail::Jazzcash => match &ctx.payments.jazzcash {
+                Some(cfg) => Some(inquiry::jazzcash(&ctx.http, cfg, &a.reference).await),
                 None => None,
             },
             // The card gateway has no status inquiry: its notifications are retried by the
@@ -87,17 +89,16 @@ pub async fn poll_once(
         report.asked += 1;
         match answer {
             Ok((outcome, raw)) => {
-                match apply_outcome(
-                    state,
-                    a.rail,
-                    "inquiry",
-                    a.reference.clone(),
+                let msg = RailMessage {
+                    rail: a.rail,
+                    kind: "inquiry",
+                    reference: a.reference.clone(),
                     outcome,
+                    claims: None,
                     raw,
-                    "poller",
-                )
-                .await?
-                {
+                    actor: "poller",
+                };
+                match outcome::apply(ctx, msg).await? {
                     Applied::Paid(_) | Applied::RefundOwed => report.paid += 1,
                     Applied::Failed => report.failed += 1,
                     Applied::Pending => report.still_pending += 1,
@@ -107,10 +108,9 @@ pub async fn poll_once(
             Err(e) => {
                 report.unanswered += 1;
                 tracing::warn!(reference = %a.reference, error = %e, "status inquiry failed");
-                let at = state.store.now();
+                let at = ctx.store.now();
                 let why = e.to_string();
-                state
-                    .store
+                ctx.store
                     .write(move |tx| {
                         let Some(a) = payments::attempt_by_reference(tx, &a.reference)? else {
                             return Ok(());
@@ -134,26 +134,47 @@ pub async fn poll_once(
     Ok(report)
 }
 
-/// Runs the poller until the process stops.
-pub fn spawn(state: AppState, config: PollerConfig) {
-    let early = state.clone();
-    let c = config.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(c.early_every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = poll_once(&early, c.early_window.0, Some(c.early_window.1)).await {
-                tracing::error!(error = %e, "early poll failed");
-            }
+/// Runs the poller until `shutdown` is cancelled: young attempts at `early_every`, older ones at
+/// `late_every`. A round in progress when the token is cancelled finishes (each attempt's outcome
+/// is one write); no new round starts after it.
+pub fn spawn(
+    ctx: Context,
+    config: PollerConfig,
+    shutdown: CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let early = (ctx.clone(), config.clone(), shutdown.clone());
+    vec![
+        tokio::spawn(async move {
+            let (ctx, c, shutdown) = early;
+            every(c.early_every, &shutdown, || async {
+                if let Err(e) = poll_once(&ctx, c.early_window.0, Some(c.early_window.1)).await {
+                    tracing::error!(error = %e, "early poll failed");
+                }
+            })
+            .await
+        }),
+        tokio::spawn(async move {
+            every(config.late_every, &shutdown, || async {
+                if let Err(e) = poll_once(&ctx, config.early_window.1, None).await {
+                    tracing::error!(error = %e, "daily poll failed");
+                }
+            })
+            .await
+        }),
+    ]
+}
+
+/// Runs `round` at once and then every `period`, until `shutdown` is cancelled between rounds.
+async fn every<F, Fut>(period: Duration, shutdown: &CancellationToken, mut round: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => round().await,
         }
-    });
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(config.late_every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = poll_once(&state, config.early_window.1, None).await {
-                tracing::error!(error = %e, "daily poll failed");
-            }
-        }
-    });
+    }
 }

@@ -1,4 +1,7 @@
-//! Payment rail settings, from configuration (`EFINE_1BILL_*`, `EFINE_JAZZCASH_*`).
+//! The payment rails as this server talks to them: their settings (from configuration), and the
+//! HTTP clients that ask a rail what happened to a payment (`inquiry`).
+
+pub mod inquiry;
 
 use efine_pay::jazzcash::Merchant;
 use std::net::IpAddr;
