@@ -26,6 +26,7 @@ pub mod pages;
 pub mod portal;
 pub mod queues;
 pub mod ratelimit;
+pub mod sandbox;
 pub mod staff;
 pub mod stats;
 pub mod verify;
@@ -38,7 +39,7 @@ use axum::{Json, Router};
 use controllers::rails;
 use controllers::{
     appeals, auth as auth_c, cancellations, cash, catalogue, challans, checkout, documents, health,
-    onebill, public, recon, refunds, sandbox, stats as stats_c, vehicles, verify as verify_c,
+    onebill, public, recon, refunds, stats as stats_c, vehicles, verify as verify_c,
 };
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -75,10 +76,6 @@ impl Default for WebConfig {
     }
 }
 
-/// Order reference -> (the payer's choice, amount, the rail's transaction id).
-pub type SandboxOrders =
-    std::collections::HashMap<String, (efine_pay::sandbox::Choice, efine_core::Money, String)>;
-
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -87,16 +84,12 @@ pub struct AppState {
     /// What the service layer needs (the same store and keys, the rails, the HTTP client).
     pub ctx: efine_service::Context,
     pub payments: Arc<efine_service::rails::PaymentsConfig>,
-    /// What payers chose on the sandboxes' hosted pages, for the sandboxes' inquiry answers.
-    pub sandbox_orders: Arc<std::sync::Mutex<SandboxOrders>>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
     /// The notifications outbox worker (sandbox registry and provider unless replaced).
     pub notifier: Arc<notify::Notifier>,
-    /// The vehicle registry sandbox served at `/sandbox/registry/owner`.
-    pub registry_sandbox: Arc<notify::registry::SandboxRegistry>,
     pub live: Arc<stats::Live>,
 }
 
@@ -129,11 +122,9 @@ impl AppState {
             )),
             config: Arc::new(config),
             payments,
-            sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys,
             notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
-            registry_sandbox: Arc::new(notify::registry::SandboxRegistry::shipped()),
             live: Arc::new(stats::Live::default()),
         })
     }
@@ -247,7 +238,17 @@ async fn not_found() -> error::ApiError {
 pub fn router(state: AppState) -> Router {
     let (router, doc) = api().split_for_parts();
     let doc = Arc::new(doc);
-    router
+    // The sandboxes exist only when they are on: their routes and state are nowhere else.
+    let sandbox = state.payments.sandbox.then(|| {
+        sandbox::router(sandbox::SandboxState {
+            payments: state.payments.clone(),
+            http: state.ctx.http.clone(),
+            clock: state.store.clock(),
+            orders: Default::default(),
+            registry: Arc::new(notify::registry::SandboxRegistry::shipped()),
+        })
+    });
+    let app = router
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -260,38 +261,11 @@ pub fn router(state: AppState) -> Router {
         .route("/transparency", get(stats_c::transparency_page))
         .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
         .route(
-            "/sandbox/jazzcash/merchantform",
-            post(sandbox::jazzcash_form),
-        )
-        .route(
-            "/sandbox/jazzcash/complete",
-            post(sandbox::jazzcash_complete),
-        )
-        .route(
             "/payments/easypaisa/postback",
             get(rails::easypaisa_postback).post(rails::easypaisa_postback),
         )
         .route("/payments/card/notify", post(rails::card_notify))
         .route("/payments/card/return", get(rails::card_return))
-        .route(
-            "/sandbox/easypaisa/checkout",
-            post(sandbox::easypaisa_checkout),
-        )
-        .route(
-            "/sandbox/easypaisa/complete",
-            post(sandbox::easypaisa_complete),
-        )
-        .route(
-            "/sandbox/easypaisa/easypay-service/rest/v4/inquire-transaction",
-            post(sandbox::easypaisa_inquire),
-        )
-        .route("/sandbox/card/pay", get(sandbox::card_pay))
-        .route("/sandbox/card/complete", post(sandbox::card_complete))
-        .route(
-            "/sandbox/jazzcash/ApplicationAPI/API/PaymentInquiry/Inquire",
-            post(sandbox::jazzcash_inquire),
-        )
-        .route("/sandbox/registry/owner", post(sandbox::registry_owner))
         .route("/v/{token}", get(verify_c::verify_page))
         .route(
             "/staff/login",
@@ -342,11 +316,12 @@ pub fn router(state: AppState) -> Router {
             "/c/{number}/pay",
             get(portal::pay_get).post(portal::pay_post),
         )
+        .with_state(state);
+    app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.

@@ -14,7 +14,6 @@ pub mod public;
 pub mod rails;
 pub mod recon;
 pub mod refunds;
-pub mod sandbox;
 pub mod stats;
 pub mod vehicles;
 pub mod verify;
