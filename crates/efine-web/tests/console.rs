@@ -103,7 +103,10 @@ async fn record_and_request_text_is_escaped_in_the_console(app: TestApp) {
     assert_eq!(s, 200);
     let cell = format!("<td>{SCRIPT_ESCAPED}</td>");
     assert_eq!(page.matches(&cell).count(), 2, "{page}");
-    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
     assert!(page.contains("&lt;b&gt;wrong&lt;/b&gt; vehicle"), "{page}");
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<img src=x"), "{page}");

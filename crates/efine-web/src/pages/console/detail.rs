@@ -95,7 +95,10 @@ pub async fn detail(
         (tr(l, "portal.department"), html! { (v.department_name) }),
         (tr(l, "portal.district"), html! { (v.district_name) }),
         (tr(l, "console.amount"), html! { (m(v.amount)) }),
-        (tr(l, "portal.amount_due_today"), html! { (m(v.amount_due)) }),
+        (
+            tr(l, "portal.amount_due_today"),
+            html! { (m(v.amount_due)) },
+        ),
         (
             tr(l, "portal.due_date"),
             html! { (i18n::date(l, due_date)) },
@@ -155,10 +158,6 @@ pub async fn detail(
             (request_form(&s, &v.challan_number))
         }
     };
-    let title = format!(
-        "{} {}",
-        tr(l, "portal.challan"),
-        isolate(&v.challan_number)
-    );
+    let title = format!("{} {}", tr(l, "portal.challan"), isolate(&v.challan_number));
     s.page(&here, &title, body)
 }

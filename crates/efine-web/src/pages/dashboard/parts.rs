@@ -13,7 +13,8 @@ padding:.5rem .8rem;min-width:9rem}.card b{display:block;font-size:1.4rem}\
 .live{font-size:.85rem;color:#444}";
 
 // Listens to the change stream and reloads once the log has moved past the page's `seq`.
-const SCRIPT: &str = "(function(){var s=+document.getElementById('live').dataset.seq;if(!window.EventSource)return;\
+const SCRIPT: &str =
+    "(function(){var s=+document.getElementById('live').dataset.seq;if(!window.EventSource)return;\
 var es=new EventSource('/api/v1/stats/stream');es.addEventListener('change',function(e){\
 var n=JSON.parse(e.data).seq;if(n>s){es.close();location.reload();}});})();";
 
