@@ -7,16 +7,11 @@
 //!
 //! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
 
-pub mod admin;
 pub mod auth;
-pub mod charts;
-pub mod console;
 pub mod controllers;
-pub mod dashboard;
 pub mod error;
 pub mod escalation;
 pub mod extract;
-pub mod finance;
 pub mod html;
 pub mod i18n;
 pub mod notify;
@@ -24,10 +19,8 @@ pub mod notify;
 pub use efine_service::rails as payments;
 pub mod pages;
 pub mod portal;
-pub mod queues;
 pub mod ratelimit;
 pub mod sandbox;
-pub mod staff;
 pub mod stats;
 pub mod verify;
 pub mod views;
@@ -257,8 +250,6 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/api/v1/stats/stream", get(stats_c::stream_changes))
-        .route("/dashboard", get(stats_c::dashboard_page))
-        .route("/transparency", get(stats_c::transparency_page))
         .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
         .route(
             "/payments/easypaisa/postback",
@@ -267,38 +258,8 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/card/notify", post(rails::card_notify))
         .route("/payments/card/return", get(rails::card_return))
         .route("/v/{token}", get(verify_c::verify_page))
-        .route(
-            "/staff/login",
-            get(console::login_get).post(console::login_post),
-        )
-        .route("/staff/logout", post(console::logout))
-        .route("/staff", get(staff::home))
-        .route("/staff/challans", get(staff::search))
-        .route(
-            "/staff/challans/new",
-            get(staff::new_get).post(staff::new_post),
-        )
-        .route("/staff/challans/{number}", get(staff::detail))
-        .route("/staff/users", get(admin::page).post(admin::add))
-        .route("/staff/queues", get(queues::page))
-        .route(
-            "/staff/cancellations/{id}",
-            post(queues::decide_cancellation),
-        )
-        .route("/staff/appeals/{id}", post(queues::decide_appeal))
-        .route("/staff/appeals/{id}/evidence", get(queues::evidence))
-        .route(
-            "/staff/challans/{number}/cancellation",
-            post(queues::request_cancellation),
-        )
-        .route("/staff/finance", get(finance::page))
-        .route("/staff/finance/refunds", post(finance::request))
-        .route("/staff/finance/refunds/decide", post(finance::decide))
-        .route("/staff/finance/recon", post(finance::reconcile))
-        .route(
-            "/staff/schedule",
-            get(staff::schedule).post(staff::schedule_post),
-        )
+        .merge(pages::console::router())
+        .merge(pages::dashboard::router())
         .route("/", get(portal::home))
         .route("/search", post(portal::search))
         .route("/search/cnic", post(portal::search_cnic))

@@ -1,6 +1,9 @@
 //! Server-rendered HTML pages: small, no JavaScript, English and Urdu (`?lang=ur`, right to
 //! left). Every value is escaped on the way in.
 
+pub mod console;
+pub mod dashboard;
+
 use crate::views::VerificationView;
 
 pub use crate::i18n::Lang;

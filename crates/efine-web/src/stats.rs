@@ -1,5 +1,7 @@
-//! Dashboard figures: views of the store's aggregates, the anomaly and forecast calculations from
-//! core, CSV rendering, and the live-update watcher behind the server-sent events.
+//! Dashboard figures: views of the store's aggregates (the staff statistics and the public
+//! transparency figures, which the JSON API and the pages both read), the anomaly and forecast
+//! calculations from core, CSV rendering, and the live-update watcher behind the server-sent
+//! events.
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -492,6 +494,54 @@ pub async fn forecast(state: &AppState, scope: Scope) -> ApiResult<Option<Foreca
         total_estimate: total,
         total_estimate_display: Money::from_paisa(total).unwrap_or(Money::ZERO).to_string(),
     }))
+}
+
+/// One district's public figures: counts and money only, nothing about any person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransparencyRow {
+    pub district_code: String,
+    pub name: String,
+    pub name_ur: String,
+    pub issued: i64,
+    pub paid: i64,
+    pub compliance_percent: f64,
+    /// Paisa.
+    pub collected: i64,
+    pub collected_display: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransparencyView {
+    pub rows: Vec<TransparencyRow>,
+    pub total: TransparencyRow,
+}
+
+impl From<SummaryRowView> for TransparencyRow {
+    fn from(r: SummaryRowView) -> Self {
+        TransparencyRow {
+            district_code: r.code,
+            name: r.name,
+            name_ur: r.name_ur,
+            issued: r.issued,
+            paid: r.paid,
+            compliance_percent: r.compliance_percent,
+            collected: r.collected,
+            collected_display: r.collected_display,
+        }
+    }
+}
+
+/// The public figures per district, and their total.
+pub async fn transparency(state: &AppState) -> ApiResult<TransparencyView> {
+    let rows = summary(state, Dim::District, Scope::all(), Range::default()).await?;
+    let total = SummaryRowView::new(None, total(&rows)).into();
+    Ok(TransparencyView {
+        rows: rows
+            .into_iter()
+            .map(|r| SummaryRowView::new(Some(Dim::District), r).into())
+            .collect(),
+        total,
+    })
 }
 
 /// The event log's last sequence number as this node last saw it. One task per process polls the

@@ -87,10 +87,6 @@ pub struct RefundsView {
     pub refunds: Vec<RefundView>,
 }
 
-pub fn finance_only(p: &Principal) -> ApiResult<()> {
-    Ok(refunds::may_handle(p)?)
-}
-
 /// Refund liabilities and refunds (finance, auditor, admin).
 #[utoipa::path(get, path = "/api/v1/refunds", tag = "payments",
     responses((status = 200, body = RefundsView), (status = 403, body = ErrorBody)),

@@ -2,18 +2,18 @@
 //! stream. Every table is also CSV with `?format=csv`.
 
 use crate::auth::Staff;
-use crate::console::ConsoleSession;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::stats::{
-    self, AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint,
+    self, AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TransparencyView,
+    TrendPoint,
 };
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use efine_store::ops::stats::{Dim, Range, Scope};
+use efine_store::ops::stats::{Dim, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -337,53 +337,6 @@ pub async fn get_forecast(
     Ok(Json(f).into_response())
 }
 
-/// One district's public figures: counts and money only, nothing about any person.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TransparencyRow {
-    pub district_code: String,
-    pub name: String,
-    pub name_ur: String,
-    pub issued: i64,
-    pub paid: i64,
-    pub compliance_percent: f64,
-    /// Paisa.
-    pub collected: i64,
-    pub collected_display: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TransparencyView {
-    pub rows: Vec<TransparencyRow>,
-    pub total: TransparencyRow,
-}
-
-impl From<SummaryRowView> for TransparencyRow {
-    fn from(r: SummaryRowView) -> Self {
-        TransparencyRow {
-            district_code: r.code,
-            name: r.name,
-            name_ur: r.name_ur,
-            issued: r.issued,
-            paid: r.paid,
-            compliance_percent: r.compliance_percent,
-            collected: r.collected,
-            collected_display: r.collected_display,
-        }
-    }
-}
-
-pub async fn transparency(state: &AppState) -> ApiResult<TransparencyView> {
-    let rows = stats::summary(state, Dim::District, Scope::all(), Range::default()).await?;
-    let total = SummaryRowView::new(None, stats::total(&rows)).into();
-    Ok(TransparencyView {
-        rows: rows
-            .into_iter()
-            .map(|r| SummaryRowView::new(Some(Dim::District), r).into())
-            .collect(),
-        total,
-    })
-}
-
 /// Public: challans issued and paid, compliance and money collected per district, for anyone.
 #[utoipa::path(get, path = "/api/v1/public/transparency", tag = "public",
     params(FormatQuery),
@@ -396,7 +349,7 @@ pub async fn get_transparency(
     ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let csv = stats::wants_csv(q.format.as_deref())?;
-    let t = transparency(&state).await?;
+    let t = stats::transparency(&state).await?;
     if csv {
         return Ok(stats::csv(
             "transparency",
@@ -456,66 +409,4 @@ pub async fn stream_changes(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-/// The staff dashboard, behind the console login (scoped like the statistics API).
-pub async fn dashboard_page(State(state): State<AppState>, session: ConsoleSession) -> Response {
-    match dashboard_data(&state, &session.principal).await {
-        Ok(d) => session.page(
-            "/dashboard",
-            crate::dashboard::dashboard_title(session.lang),
-            &crate::dashboard::dashboard(&d, session.lang),
-        ),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn dashboard_data(
-    state: &AppState,
-    who: &efine_core::auth::Principal,
-) -> ApiResult<crate::dashboard::Dashboard> {
-    let scope = Scope::for_principal(who);
-    let all = Range::default();
-    let district_rows = stats::summary(state, Dim::District, scope.clone(), all).await?;
-    let total = SummaryRowView::new(None, stats::total(&district_rows));
-    let offences = stats::summary(state, Dim::Offence, scope.clone(), all)
-        .await?
-        .into_iter()
-        .map(|r| SummaryRowView::new(Some(Dim::Offence), r))
-        .collect();
-    Ok(crate::dashboard::Dashboard {
-        seq: state.store.read(efine_store::ops::stats::last_seq).await?,
-        user: who.username.clone(),
-        districts: district_rows
-            .into_iter()
-            .map(|r| SummaryRowView::new(Some(Dim::District), r))
-            .collect(),
-        offences,
-        total,
-        daily: stats::trends(state, scope.clone(), all, false).await?,
-        weekly: stats::trends(state, scope.clone(), all, true).await?,
-        rails: stats::rails(state, scope.clone(), all).await?,
-        hotspots: stats::hotspots(state, scope.clone(), 400).await?,
-        anomalies: stats::anomalies(state, scope.clone(), all)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        forecast: stats::forecast(state, scope).await?,
-    })
-}
-
-/// The public transparency page.
-pub async fn transparency_page(
-    State(state): State<AppState>,
-    lang: crate::i18n::Lang,
-) -> ApiResult<axum::response::Html<String>> {
-    let t = transparency(&state).await?;
-    let seq = state.store.read(efine_store::ops::stats::last_seq).await?;
-    Ok(axum::response::Html(crate::i18n::page(
-        lang,
-        "/transparency",
-        crate::dashboard::transparency_title(lang),
-        &crate::dashboard::transparency(&t, seq, lang),
-    )))
 }

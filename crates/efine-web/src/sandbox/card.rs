@@ -28,7 +28,10 @@ pub async fn pay(State(state): State<SandboxState>, RawQuery(query): RawQuery) -
         }
         Err(e) => (
             StatusCode::BAD_REQUEST,
-            Html(page("Card sandbox", html! { p { "Refused: " (e.to_string()) } })),
+            Html(page(
+                "Card sandbox",
+                html! { p { "Refused: " (e.to_string()) } },
+            )),
         )
             .into_response(),
     }

@@ -16,7 +16,11 @@ pub async fn form(State(state): State<SandboxState>, Form(fields): Form<Fields>)
     };
     if !efine_pay::jazzcash::verify(&jc.merchant.integrity_salt, &fields) {
         let body = html! { p { "The request's pp_SecureHash does not match: refused." } };
-        return (StatusCode::BAD_REQUEST, Html(page("JazzCash sandbox", body))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(page("JazzCash sandbox", body)),
+        )
+            .into_response();
     }
     let amount = fields
         .get("pp_Amount")

@@ -1,18 +1,25 @@
 //! The admin's console page: staff accounts with their open devices (bearer tokens) and browser
 //! sessions, and a form to add an account (the same rules as `efine user add`).
 
-use crate::console::{ConsoleForm, ConsoleSession};
+use super::parts::{blank, ident, see_other};
+use super::session::{ConsoleForm, ConsoleSession};
 use crate::error::ApiError;
-use crate::i18n::{self, esc, ltr, tr};
+use crate::i18n::{self, tr};
 use crate::AppState;
 use axum::extract::State;
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use efine_core::auth::Role;
 use efine_core::{DepartmentCode, DistrictCode};
 use efine_store::ops::{console as store_console, users};
+use maud::{html, Markup};
 use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/staff/users", get(page).post(add))
+}
 
 /// `GET /staff/users`
 pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
@@ -28,76 +35,69 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
         Ok(list) => s.page(
             &i18n::here(&uri),
             tr(s.lang, "admin.title"),
-            &body(&s, &list, None),
+            body(&s, &list, None),
         ),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
-fn body(s: &ConsoleSession, list: &[store_console::UserRow], error: Option<&str>) -> String {
+fn body(s: &ConsoleSession, list: &[store_console::UserRow], error: Option<&str>) -> Markup {
     let l = s.lang;
-    let mut b = format!(
-        "<div class=scroll><table id=users><thead><tr><th scope=col>{}</th><th scope=col>{}</th><th scope=col>{}</th><th scope=col>{}</th><th scope=col>{}</th><th scope=col>{}</th></tr></thead><tbody>",
-        tr(l, "staff.username"),
-        tr(l, "admin.role"),
-        tr(l, "portal.department"),
-        tr(l, "portal.district"),
-        tr(l, "admin.devices"),
-        tr(l, "admin.sessions"),
-    );
-    for u in list {
-        let p = &u.principal;
-        b.push_str(&format!(
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ltr(&p.username),
-            if u.active {
-                String::new()
-            } else {
-                format!(" ({})", tr(l, "admin.inactive"))
-            },
-            esc(p.role.as_str()),
-            p.department
-                .as_ref()
-                .map(|d| ltr(d.as_str()))
-                .unwrap_or_default(),
-            p.district
-                .as_ref()
-                .map(|d| ltr(d.as_str()))
-                .unwrap_or_default(),
-            u.devices,
-            u.sessions,
-        ));
+    html! {
+        div.scroll {
+            table id="users" {
+                thead {
+                    tr {
+                        th scope="col" { (tr(l, "staff.username")) }
+                        th scope="col" { (tr(l, "admin.role")) }
+                        th scope="col" { (tr(l, "portal.department")) }
+                        th scope="col" { (tr(l, "portal.district")) }
+                        th scope="col" { (tr(l, "admin.devices")) }
+                        th scope="col" { (tr(l, "admin.sessions")) }
+                    }
+                }
+                tbody {
+                    @for u in list {
+                        @let p = &u.principal;
+                        tr {
+                            td {
+                                (ident(&p.username))
+                                @if !u.active { " (" (tr(l, "admin.inactive")) ")" }
+                            }
+                            td { (p.role.as_str()) }
+                            td { @if let Some(d) = &p.department { (ident(d.as_str())) } }
+                            td { @if let Some(d) = &p.district { (ident(d.as_str())) } }
+                            td { (u.devices) }
+                            td { (u.sessions) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(e) = error {
+            p.bad role="alert" id="form-error" { (e) }
+        }
+        h2 { (tr(l, "admin.add")) }
+        form method="post" action="/staff/users" class="box" {
+            (s.csrf_field())
+            label for="username" { (tr(l, "staff.username")) }
+            input id="username" name="username" dir="ltr" required maxlength="64" autocomplete="off";
+            label for="role" { (tr(l, "admin.role")) }
+            select id="role" name="role" {
+                @for r in Role::ALL {
+                    option value=(r.as_str()) { (r.as_str()) }
+                }
+            }
+            label for="department" { (tr(l, "admin.department_code")) }
+            input id="department" name="department" dir="ltr" maxlength="64";
+            label for="district" { (tr(l, "admin.district_code")) }
+            input id="district" name="district" dir="ltr" maxlength="64";
+            label for="password" { (tr(l, "staff.password")) }
+            input id="password" name="password" type="password" required minlength="12" autocomplete="new-password";
+            p.hint { (tr(l, "admin.password_hint")) }
+            p { button type="submit" { (tr(l, "admin.add")) } }
+        }
     }
-    b.push_str("</tbody></table></div>");
-    if let Some(e) = error {
-        b.push_str(&format!(
-            "<p class=bad role=alert id=form-error>{}</p>",
-            esc(e)
-        ));
-    }
-    let roles: String = Role::ALL
-        .iter()
-        .map(|r| format!("<option value=\"{0}\">{0}</option>", r.as_str()))
-        .collect();
-    b.push_str(&format!(
-        "<h2>{}</h2><form method=post action=\"/staff/users\" class=box>{}\
-         <label for=username>{}</label><input id=username name=username dir=ltr required maxlength=64 autocomplete=off>\
-         <label for=role>{}</label><select id=role name=role>{roles}</select>\
-         <label for=department>{}</label><input id=department name=department dir=ltr maxlength=64>\
-         <label for=district>{}</label><input id=district name=district dir=ltr maxlength=64>\
-         <label for=password>{}</label><input id=password name=password type=password required minlength=12 autocomplete=new-password>\
-         <p class=hint>{}</p><p><button type=submit>{}</button></p></form>",
-        tr(l, "admin.add"),
-        s.csrf_field(),
-        tr(l, "staff.username"),
-        tr(l, "admin.role"),
-        tr(l, "admin.department_code"),
-        tr(l, "admin.district_code"),
-        tr(l, "staff.password"),
-        tr(l, "admin.password_hint"),
-        tr(l, "admin.add"),
-    ));
-    b
 }
 
 async fn fail(
@@ -115,7 +115,7 @@ async fn fail(
         StatusCode::UNPROCESSABLE_ENTITY,
         "/staff/users",
         tr(s.lang, "admin.title"),
-        &body(s, &list, Some(&msg)),
+        body(s, &list, Some(&msg)),
     )
 }
 
@@ -139,12 +139,6 @@ pub async fn add(State(state): State<AppState>, f: ConsoleForm<AddForm>) -> Resp
     }
     let form = f.form;
     let now = state.store.now();
-    let blank = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
     let Some(role) = Role::parse(form.role.trim()) else {
         return fail(&s, &state, now, "role".into()).await;
     };
@@ -179,12 +173,7 @@ pub async fn add(State(state): State<AppState>, f: ConsoleForm<AddForm>) -> Resp
         .write(move |tx| users::add(tx, &new, &actor, now))
         .await
     {
-        Ok(_) => {
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            r.headers_mut()
-                .insert(LOCATION, HeaderValue::from_static("/staff/users"));
-            r
-        }
+        Ok(_) => see_other("/staff/users"),
         Err(e) => {
             let e = ApiError::from(e);
             if e.status.is_server_error() {

@@ -6,8 +6,8 @@
 //! // GET: any signed-in staff member; redirects to /staff/login when there is no session.
 //! async fn queue(s: ConsoleSession, uri: Uri) -> Response {
 //!     if let Err(r) = s.require(&[Role::Supervisor, Role::Admin]) { return r; }
-//!     let body = format!("<form method=post action=\"/staff/x\">{}...</form>", s.csrf_field());
-//!     s.page(&i18n::here(&uri), "Title", &body)
+//!     let body = html! { form method="post" action="/staff/x" { (s.csrf_field()) ... } };
+//!     s.page(&i18n::here(&uri), "Title", body)
 //! }
 //! // POST: the form's `csrf` field is checked before the handler runs (403 when it is wrong).
 //! async fn act(f: ConsoleForm<MyForm>) -> Response { let s = f.session; let form = f.form; ... }
@@ -24,22 +24,33 @@
 //! `SameSite=Strict` cookie and a hidden field that must match). Logging out appends to
 //! `console_logouts`; login and logout are events in the hash-chained log.
 
-use crate::i18n::{self, esc, tr, trf, Lang};
+use super::parts::see_other;
+use crate::i18n::{self, tr, trf, Lang};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
 use efine_core::auth::{Principal, Role};
 use efine_store::ops::{console, users};
+use maud::{html, Markup};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "efine_staff";
 const LOGIN_COOKIE: &str = "efine_login";
+
+/// Login and logout.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/login", get(login_get).post(login_post))
+        .route("/staff/logout", post(logout))
+}
 
 /// A signed-in staff member's browser session.
 pub struct ConsoleSession {
@@ -92,14 +103,6 @@ fn local_next(next: Option<&str>) -> String {
     }
 }
 
-fn see_other(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
-}
-
 fn encode(s: &str) -> String {
     serde_urlencoded::to_string([("next", s)]).unwrap_or_default()
 }
@@ -148,8 +151,8 @@ impl FromRequestParts<AppState> for ConsoleSession {
 
 impl ConsoleSession {
     /// The hidden field every console form carries.
-    pub fn csrf_field(&self) -> String {
-        format!("<input type=hidden name=csrf value=\"{}\">", self.csrf)
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
     }
 
     /// Whether a submitted token is this session's.
@@ -167,57 +170,54 @@ impl ConsoleSession {
                 StatusCode::FORBIDDEN,
                 "/staff",
                 tr(self.lang, "staff.forbidden"),
-                &format!("<p>{}</p>", tr(self.lang, "staff.forbidden_body")),
+                html! { p { (tr(self.lang, "staff.forbidden_body")) } },
             ))
         }
     }
 
     /// The console's navigation: the sections this role may use, and sign out.
-    pub fn nav(&self) -> String {
+    pub fn nav(&self) -> Markup {
         let l = self.lang;
-        let mut n = String::new();
-        n.push_str(&format!(
-            "<a href=\"/staff\">{}</a>",
-            tr(l, "staff.console")
-        ));
-        n.push_str(&format!(
-            "<a href=\"/dashboard\">{}</a>",
-            tr(l, "staff.dashboard")
-        ));
-        n.push_str(&format!(
-            "<form method=post action=\"/staff/logout\" style=\"display:inline\">{}<button class=secondary style=\"margin:0;padding:.2rem .6rem\">{}</button></form>",
-            self.csrf_field(),
-            tr(l, "staff.sign_out")
-        ));
-        n
+        html! {
+            a href="/staff" { (tr(l, "staff.console")) }
+            a href="/dashboard" { (tr(l, "staff.dashboard")) }
+            form method="post" action="/staff/logout" style="display:inline" {
+                (self.csrf_field())
+                button.secondary style="margin:0;padding:.2rem .6rem" { (tr(l, "staff.sign_out")) }
+            }
+        }
     }
 
     /// A console page (200) in the shared shell with the console's navigation.
-    pub fn page(&self, here: &str, title: &str, body: &str) -> Response {
+    pub fn page(&self, here: &str, title: &str, body: Markup) -> Response {
         self.status_page(StatusCode::OK, here, title, body)
     }
 
     /// A console page with another status (e.g. 422 for a form with mistakes).
-    pub fn status_page(&self, status: StatusCode, here: &str, title: &str, body: &str) -> Response {
-        let who = format!(
-            "<p class=hint>{}</p>",
-            trf(
-                self.lang,
-                "staff.signed_in_as",
-                &[
-                    ("user", &esc(&self.principal.username)),
-                    ("role", self.principal.role.as_str())
-                ]
-            )
+    pub fn status_page(
+        &self,
+        status: StatusCode,
+        here: &str,
+        title: &str,
+        body: Markup,
+    ) -> Response {
+        let who = trf(
+            self.lang,
+            "staff.signed_in_as",
+            &[
+                ("user", &self.principal.username),
+                ("role", self.principal.role.as_str()),
+            ],
         );
+        let body = html! { p.hint { (who) } (body) };
         let mut r = (
             status,
             Html(i18n::page_with(
                 self.lang,
                 here,
                 title,
-                &self.nav(),
-                &format!("{who}{body}"),
+                &self.nav().into_string(),
+                &body.into_string(),
             )),
         )
             .into_response();
@@ -259,7 +259,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
                 StatusCode::FORBIDDEN,
                 "/staff",
                 tr(session.lang, "staff.forbidden"),
-                &format!("<p>{}</p>", tr(session.lang, "staff.expired_form")),
+                html! { p { (tr(session.lang, "staff.expired_form")) } },
             ));
         }
         match serde_urlencoded::from_bytes::<T>(&bytes) {
@@ -268,7 +268,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "/staff",
                 tr(session.lang, "staff.bad_input"),
-                &format!("<p class=bad>{}</p>", esc(&e.to_string())),
+                html! { p.bad { (e.to_string()) } },
             )),
         }
     }
@@ -279,25 +279,21 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn login_form(lang: Lang, csrf: &str, next: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| format!("<p class=bad role=alert>{}</p>", esc(e)))
-        .unwrap_or_default();
-    format!(
-        "{err}<form method=post action=\"/staff/login\">\
-         <input type=hidden name=csrf value=\"{csrf}\">\
-         <input type=hidden name=next value=\"{next}\">\
-         <label for=username>{u}</label>\
-         <input id=username name=username autocomplete=username required maxlength=64 dir=ltr>\
-         <label for=password>{p}</label>\
-         <input id=password name=password type=password autocomplete=current-password required dir=ltr>\
-         <p><button type=submit>{s}</button></p></form>",
-        csrf = esc(csrf),
-        next = esc(next),
-        u = tr(lang, "staff.username"),
-        p = tr(lang, "staff.password"),
-        s = tr(lang, "staff.sign_in"),
-    )
+fn login_form(lang: Lang, csrf: &str, next: &str, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error {
+            p.bad role="alert" { (e) }
+        }
+        form method="post" action="/staff/login" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="next" value=(next);
+            label for="username" { (tr(lang, "staff.username")) }
+            input id="username" name="username" autocomplete="username" required maxlength="64" dir="ltr";
+            label for="password" { (tr(lang, "staff.password")) }
+            input id="password" name="password" type="password" autocomplete="current-password" required dir="ltr";
+            p { button type="submit" { (tr(lang, "staff.sign_in")) } }
+        }
+    }
 }
 
 fn login_page(
@@ -315,7 +311,7 @@ fn login_page(
             lang,
             &here,
             tr(lang, "staff.login"),
-            &login_form(lang, &csrf, next, error),
+            &login_form(lang, &csrf, next, error).into_string(),
         )),
     )
         .into_response();

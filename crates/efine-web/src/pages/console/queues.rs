@@ -3,30 +3,38 @@
 //! request-cancellation form on a challan's console page. The same store calls and rules as
 //! `/api/v1/cancellations` and `/api/v1/appeals`.
 
-use crate::console::{ConsoleForm, ConsoleSession};
+use super::parts::{ident, see_other};
+use super::session::{ConsoleForm, ConsoleSession};
 use crate::error::ApiError;
-use crate::i18n::{self, esc, ltr, tr};
+use crate::i18n::{self, tr};
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
 use efine_core::auth::Role;
 use efine_core::penalty::AppealOutcome;
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::{appeals, cancellations};
+use maud::{html, Markup};
 use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/queues", get(page))
+        .route("/staff/cancellations/{id}", post(decide_cancellation))
+        .route("/staff/appeals/{id}", post(decide_appeal))
+        .route("/staff/appeals/{id}/evidence", get(evidence))
+        .route(
+            "/staff/challans/{number}/cancellation",
+            post(request_cancellation),
+        )
+}
 
 /// Roles that may request a cancellation from the console.
 pub const MAY_REQUEST: &[Role] = &[Role::Officer, Role::Supervisor, Role::Admin];
-
-fn see_other(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
-}
 
 fn problem(s: &ConsoleSession, back: &str, e: ApiError) -> Response {
     if e.status.is_server_error() {
@@ -36,12 +44,10 @@ fn problem(s: &ConsoleSession, back: &str, e: ApiError) -> Response {
         e.status,
         back,
         tr(s.lang, "staff.bad_input"),
-        &format!(
-            "<p class=bad role=alert id=problem>{}</p><p><a href=\"{}\">{}</a></p>",
-            esc(&e.message),
-            esc(back),
-            tr(s.lang, "queues.back")
-        ),
+        html! {
+            p.bad role="alert" id="problem" { (e.message) }
+            p { a href=(back) { (tr(s.lang, "queues.back")) } }
+        },
     )
 }
 
@@ -65,77 +71,77 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
         Ok(v) => v,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let mut b = format!(
-        "<h2 id=cancellations>{}</h2>",
-        tr(l, "queues.cancellations")
-    );
-    if cs.is_empty() {
-        b.push_str(&format!("<p>{}</p>", tr(l, "queues.empty")));
-    }
-    for c in &cs {
-        let own = c.requested_by == s.principal.username;
-        b.push_str(&format!(
-            "<div class=box id=cancellation-{id}><p><a href=\"/staff/challans/{n}\">{nid}</a> &middot; {by} {who}</p><p>{reason}</p>",
-            id = c.id,
-            n = esc(&c.challan_number),
-            nid = ltr(&c.challan_number),
-            by = tr(l, "queues.requested_by"),
-            who = ltr(&c.requested_by),
-            reason = esc(&c.reason),
-        ));
-        if own {
-            b.push_str(&format!("<p class=hint>{}</p>", tr(l, "queues.own")));
-        } else {
-            b.push_str(&format!(
-                "<form method=post action=\"/staff/cancellations/{id}\" class=row>{csrf}\
-                 <button type=submit name=decision value=approve>{a}</button>\
-                 <button type=submit name=decision value=reject class=secondary>{r}</button></form>",
-                id = c.id,
-                csrf = s.csrf_field(),
-                a = tr(l, "queues.approve_cancellation"),
-                r = tr(l, "finance.reject"),
-            ));
+    let body = html! {
+        h2 id="cancellations" { (tr(l, "queues.cancellations")) }
+        @if cs.is_empty() {
+            p { (tr(l, "queues.empty")) }
         }
-        b.push_str("</div>");
+        @for c in &cs {
+            div.box id={ "cancellation-" (c.id) } {
+                p {
+                    a href={ "/staff/challans/" (c.challan_number) } { (ident(&c.challan_number)) }
+                    " · " (tr(l, "queues.requested_by")) " " (ident(&c.requested_by))
+                }
+                p { (c.reason) }
+                @if c.requested_by == s.principal.username {
+                    p.hint { (tr(l, "queues.own")) }
+                } @else {
+                    form method="post" action={ "/staff/cancellations/" (c.id) } class="row" {
+                        (s.csrf_field())
+                        button type="submit" name="decision" value="approve" { (tr(l, "queues.approve_cancellation")) }
+                        button type="submit" name="decision" value="reject" class="secondary" { (tr(l, "finance.reject")) }
+                    }
+                }
+            }
+        }
+        h2 id="appeals" { (tr(l, "queues.appeals")) }
+        @if aps.is_empty() {
+            p { (tr(l, "queues.empty")) }
+        }
+        @for a in &aps {
+            (appeal_box(&s, a))
+        }
+    };
+    s.page(&i18n::here(&uri), tr(l, "queues.title"), body)
+}
+
+/// A pending appeal with its evidence link and the decision form.
+fn appeal_box(s: &ConsoleSession, a: &appeals::Appeal) -> Markup {
+    let l = s.lang;
+    let id = a.id;
+    let choice = |value: &str, prefix: &str, key: &'static str, required: bool| {
+        html! {
+            p {
+                input type="radio" name="outcome" value=(value) id={ (prefix) "-" (id) }
+                    required[required] style="width:auto";
+                " "
+                label for={ (prefix) "-" (id) } style="display:inline" { (tr(l, key)) }
+            }
+        }
+    };
+    html! {
+        div.box id={ "appeal-" (id) } {
+            p { a href={ "/staff/challans/" (a.challan_number) } { (ident(&a.challan_number)) } }
+            p { (a.reason) }
+            @if let (Some(name), Some(_)) = (&a.evidence_name, &a.evidence_sha256) {
+                p { a href={ "/staff/appeals/" (id) "/evidence" } { (tr(l, "queues.evidence")) ": " (name) } }
+            }
+            form method="post" action={ "/staff/appeals/" (id) } {
+                (s.csrf_field())
+                fieldset {
+                    legend { (tr(l, "queues.outcome")) }
+                    (choice("uphold", "u", "queues.uphold", true))
+                    (choice("reduce", "r", "queues.reduce", false))
+                    (choice("quash", "q", "queues.quash", false))
+                }
+                label for={ "amt-" (id) } { (tr(l, "queues.reduced_amount")) }
+                input id={ "amt-" (id) } name="rupees" inputmode="numeric" dir="ltr" style="max-width:10rem";
+                label for={ "note-" (id) } { (tr(l, "queues.note")) }
+                input id={ "note-" (id) } name="note" maxlength="500";
+                p { button type="submit" { (tr(l, "queues.decide")) } }
+            }
+        }
     }
-    b.push_str(&format!("<h2 id=appeals>{}</h2>", tr(l, "queues.appeals")));
-    if aps.is_empty() {
-        b.push_str(&format!("<p>{}</p>", tr(l, "queues.empty")));
-    }
-    for a in &aps {
-        let evidence = match (&a.evidence_name, &a.evidence_sha256) {
-            (Some(name), Some(_)) => format!(
-                "<p><a href=\"/staff/appeals/{}/evidence\">{}: {}</a></p>",
-                a.id,
-                tr(l, "queues.evidence"),
-                esc(name)
-            ),
-            _ => String::new(),
-        };
-        b.push_str(&format!(
-            "<div class=box id=appeal-{id}><p><a href=\"/staff/challans/{n}\">{nid}</a></p><p>{reason}</p>{evidence}\
-             <form method=post action=\"/staff/appeals/{id}\">{csrf}<fieldset><legend>{q}</legend>\
-             <p><input type=radio name=outcome value=uphold id=u-{id} required style=\"width:auto\"> <label for=u-{id} style=\"display:inline\">{uphold}</label></p>\
-             <p><input type=radio name=outcome value=reduce id=r-{id} style=\"width:auto\"> <label for=r-{id} style=\"display:inline\">{reduce}</label></p>\
-             <p><input type=radio name=outcome value=quash id=q-{id} style=\"width:auto\"> <label for=q-{id} style=\"display:inline\">{quash}</label></p>\
-             </fieldset><label for=amt-{id}>{amount}</label><input id=amt-{id} name=rupees inputmode=numeric dir=ltr style=\"max-width:10rem\">\
-             <label for=note-{id}>{note}</label><input id=note-{id} name=note maxlength=500>\
-             <p><button type=submit>{decide}</button></p></form></div>",
-            id = a.id,
-            n = esc(&a.challan_number),
-            nid = ltr(&a.challan_number),
-            reason = esc(&a.reason),
-            csrf = s.csrf_field(),
-            q = tr(l, "queues.outcome"),
-            uphold = tr(l, "queues.uphold"),
-            reduce = tr(l, "queues.reduce"),
-            quash = tr(l, "queues.quash"),
-            amount = tr(l, "queues.reduced_amount"),
-            note = tr(l, "queues.note"),
-            decide = tr(l, "queues.decide"),
-        ));
-    }
-    s.page(&i18n::here(&uri), tr(l, "queues.title"), &b)
 }
 
 #[derive(Deserialize)]
@@ -287,22 +293,21 @@ pub async fn evidence(
 }
 
 /// The request-cancellation form shown on a challan's console page.
-pub fn request_form(s: &ConsoleSession, number: &str) -> String {
+pub fn request_form(s: &ConsoleSession, number: &str) -> Markup {
     if !MAY_REQUEST.contains(&s.principal.role) {
-        return String::new();
+        return html! {};
     }
     let l = s.lang;
-    format!(
-        "<h2>{}</h2><form method=post action=\"/staff/challans/{n}/cancellation\" class=box>{}\
-         <label for=reason>{}</label><input id=reason name=reason required maxlength=500>\
-         <p class=hint>{}</p><p><button type=submit class=danger>{}</button></p></form>",
-        tr(l, "queues.request_cancellation"),
-        s.csrf_field(),
-        tr(l, "finance.reason"),
-        tr(l, "queues.request_hint"),
-        tr(l, "queues.request_cancellation"),
-        n = esc(number),
-    )
+    html! {
+        h2 { (tr(l, "queues.request_cancellation")) }
+        form method="post" action={ "/staff/challans/" (number) "/cancellation" } class="box" {
+            (s.csrf_field())
+            label for="reason" { (tr(l, "finance.reason")) }
+            input id="reason" name="reason" required maxlength="500";
+            p.hint { (tr(l, "queues.request_hint")) }
+            p { button type="submit" class="danger" { (tr(l, "queues.request_cancellation")) } }
+        }
+    }
 }
 
 #[derive(Deserialize)]
