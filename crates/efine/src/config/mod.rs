@@ -111,8 +111,10 @@ impl Settings {
             figment = figment.merge(file);
         }
         let figment = figment.merge(Environment).merge(flags);
+        // Lossy: the environment's values are strings, read as numbers or booleans where the
+        // field wants one ("12", "true", "1").
         let raw: raw::Raw = figment
-            .extract()
+            .extract_lossy()
             .map_err(|e| layers::describe(e, path.as_deref()))?;
         check(raw, Names::new(figment))
     }
