@@ -166,7 +166,7 @@ impl Names {
         }
     }
 
-    pub fn from_flag(&self, key: &str) -> bool {
+    pub fn given_as_flag(&self, key: &str) -> bool {
         self.figment
             .find_metadata(key)
             .is_some_and(|md| md.name == FLAGS)

@@ -176,7 +176,7 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         None => Location::Sqlite(raw.data_dir.join("efine.db")),
         Some(url) => {
             let url = url.expose_secret();
-            if names.from_flag("database_url") && has_password(url) {
+            if names.given_as_flag("database_url") && has_password(url) {
                 return Err(names.invalid(
                     "database_url",
                     "carries a password, which other users of the machine can read on the \
