@@ -139,7 +139,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = Cli::parse_from(args);
-    let settings = match Settings::load(cli.config.as_deref(), cli.command.flags()) {
+    let config = cli.config.as_deref().filter(|p| !p.as_os_str().is_empty());
+    let settings = match Settings::load(config, cli.command.flags()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -303,3 +303,48 @@ async fn secrets_come_from_the_file_or_the_environment_and_never_reach_the_outpu
     assert!(out.contains("listening on"), "{out}");
     assert!(!out.contains("SECRET-"), "{out}");
 }
+
+/// The database from the file, on both backends: `sqlite://PATH` and a PostgreSQL URL (a fresh
+/// schema of the test database).
+#[test]
+fn the_database_url_from_the_file_picks_the_backend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sqlite = tmp.path().join("elsewhere.db");
+    let pg = std::env::var("EFINE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let schema = format!(
+        "config_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut c = postgres::Client::connect(&pg, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+    let pg = format!("{pg}?options=-c%20search_path%3D{schema}");
+    for (url, backend) in [
+        (format!("sqlite://{}", sqlite.display()), "sqlite"),
+        (pg, "postgres"),
+    ] {
+        let file = tmp.path().join("efine.toml");
+        std::fs::write(&file, format!("database_url = \"{url}\"\n")).unwrap();
+        let out = efine(tmp.path(), &["migrate"])
+            .env("EFINE_CONFIG", &file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("database is up to date ({backend} backend)")
+        );
+    }
+    assert!(sqlite.is_file());
+    let tables: i64 = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    assert!(tables > 0);
+}

@@ -137,40 +137,38 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 }
 
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
-    let range = |key: &str, value: i128, min: i128, max: i128| {
-        if (min..=max).contains(&value) {
-            Ok(())
-        } else {
-            Err(names.invalid(key, format_args!("must be between {min} and {max}")))
+    // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
+    // the conversion to a duration from overflowing.
+    let checks: [(&str, i128, i128); 7] = [
+        ("token_hours", raw.token_hours.into(), 24 * 30),
+        ("appeal_window_days", raw.appeal_window_days.into(), 365),
+        (
+            "escalation_minutes",
+            raw.escalation_minutes.into(),
+            7 * 24 * 60,
+        ),
+        (
+            "poll_early_minutes",
+            raw.poll_early_minutes.into(),
+            7 * 24 * 60,
+        ),
+        (
+            "poll_min_age_minutes",
+            raw.poll_min_age_minutes.into(),
+            24 * 60,
+        ),
+        ("poll_late_hours", raw.poll_late_hours.into(), 366 * 24),
+        (
+            "notify_every_seconds",
+            raw.notify_every_seconds.into(),
+            3600,
+        ),
+    ];
+    for (key, value, max) in checks {
+        if !(1..=max).contains(&value) {
+            return Err(names.invalid(key, format_args!("must be between 1 and {max}")));
         }
-    };
-    range("token_hours", raw.token_hours.into(), 1, 24 * 30)?;
-    range("appeal_window_days", raw.appeal_window_days.into(), 1, 365)?;
-    range(
-        "escalation_minutes",
-        raw.escalation_minutes.into(),
-        1,
-        7 * 24 * 60,
-    )?;
-    range(
-        "poll_early_minutes",
-        raw.poll_early_minutes.into(),
-        1,
-        i128::MAX,
-    )?;
-    range(
-        "poll_min_age_minutes",
-        raw.poll_min_age_minutes.into(),
-        1,
-        24 * 60,
-    )?;
-    range("poll_late_hours", raw.poll_late_hours.into(), 1, i128::MAX)?;
-    range(
-        "notify_every_seconds",
-        raw.notify_every_seconds.into(),
-        1,
-        3600,
-    )?;
+    }
 
     let location = match &raw.database_url {
         None => Location::Sqlite(raw.data_dir.join("efine.db")),
