@@ -1,10 +1,12 @@
 //! `efine bank pay PSID`: acts as a bank on the 1Bill biller API, as a branch or ATM would:
 //! inquire, then pay the full amount due today.
 
+use crate::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use efine_core::clock::KARACHI;
 use efine_core::Money;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 #[derive(Subcommand)]
@@ -17,31 +19,34 @@ pub enum BankCommand {
         /// The bank's 1Bill mnemonic.
         #[arg(long, default_value = "SANDBOX")]
         mnemonic: String,
-        #[arg(long, env = "EFINE_1BILL_USERNAME", default_value = "sandbox-bank")]
-        username: String,
-        #[arg(
-            long,
-            env = "EFINE_1BILL_PASSWORD",
-            default_value = "sandbox-1bill",
-            hide_default_value = true,
-            hide_env_values = true
-        )]
-        password: String,
+        /// The bank's 1Bill user name (default: EFINE_1BILL_USERNAME, else the sandbox's). The
+        /// password is EFINE_1BILL_PASSWORD or `1bill_password` in efine.toml (else the
+        /// sandbox's), never a flag.
+        #[arg(long)]
+        username: Option<String>,
         /// The six-digit STAN (default: derived from the time).
         #[arg(long)]
         stan: Option<u32>,
     },
 }
 
-pub async fn run(cmd: BankCommand) -> Result<std::process::ExitCode> {
+pub async fn run(settings: &Settings, cmd: BankCommand) -> Result<std::process::ExitCode> {
     let BankCommand::Pay {
         psid,
         url,
         mnemonic,
         username,
-        password,
         stan,
     } = cmd;
+    let rails = &settings.rails;
+    let username = username
+        .or_else(|| rails.onebill_username.clone())
+        .unwrap_or_else(|| "sandbox-bank".into());
+    let password = rails
+        .onebill_password
+        .as_ref()
+        .map_or("sandbox-1bill", |p| p.expose_secret())
+        .to_string();
     let base = url.trim_end_matches('/');
     let http = reqwest::Client::new();
     let inquiry: Value = http
