@@ -10,6 +10,11 @@
 //! Depends on `efine-core`, `efine-store`, `efine-pay` and `efine-docs`; must not depend on HTTP
 //! serving or on `efine-web`.
 
+pub mod escalation;
+pub mod jobs;
+pub mod live;
+pub mod notify;
+
 use efine_store::keys::KeySet;
 use efine_store::Store;
 use std::sync::Arc;

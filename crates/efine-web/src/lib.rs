@@ -14,12 +14,10 @@ pub mod console;
 pub mod controllers;
 pub mod dashboard;
 pub mod error;
-pub mod escalation;
 pub mod extract;
 pub mod finance;
 pub mod html;
 pub mod i18n;
-pub mod notify;
 pub mod pages;
 pub mod payments;
 pub mod poller;
@@ -93,11 +91,10 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
-    /// The notifications outbox worker (sandbox registry and provider unless replaced).
-    pub notifier: Arc<notify::Notifier>,
     /// The vehicle registry sandbox served at `/sandbox/registry/owner`.
-    pub registry_sandbox: Arc<notify::registry::SandboxRegistry>,
-    pub live: Arc<stats::Live>,
+    pub registry_sandbox: Arc<efine_service::notify::registry::SandboxRegistry>,
+    /// The event log's last sequence number, for the live statistics stream.
+    pub live: Arc<efine_service::live::Live>,
 }
 
 impl AppState {
@@ -108,7 +105,6 @@ impl AppState {
         keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
-        let store_for_notify = store.clone();
         Ok(AppState {
             store,
             lookup_limiter: Arc::new(ratelimit::RateLimiter::new(
@@ -124,15 +120,16 @@ impl AppState {
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys: Arc::new(keys),
-            notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
-            registry_sandbox: Arc::new(notify::registry::SandboxRegistry::shipped()),
-            live: Arc::new(stats::Live::default()),
+            registry_sandbox: Arc::new(
+                efine_service::notify::registry::SandboxRegistry::shipped(),
+            ),
+            live: Arc::new(efine_service::live::Live::default()),
         })
     }
 
-    /// Replaces the notifications worker (configured provider, registry or texts).
-    pub fn with_notifier(mut self, notifier: notify::Notifier) -> AppState {
-        self.notifier = Arc::new(notifier);
+    /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
+    pub fn with_jobs(mut self, jobs: &efine_service::jobs::Jobs) -> AppState {
+        self.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
         self
     }
 }

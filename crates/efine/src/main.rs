@@ -220,8 +220,8 @@ struct NotifyArgs {
 
 impl NotifyArgs {
     /// Builds the worker, refusing wrong settings by name. Secrets are never printed.
-    fn notifier(&self, store: &Store) -> Result<efine_web::notify::Notifier> {
-        use efine_web::notify::{self, provider, registry};
+    fn notifier(&self, store: &Store) -> Result<efine_service::notify::Notifier> {
+        use efine_service::notify::{self, provider, registry};
         use std::sync::Arc;
         if self.notify_every_seconds == 0 || self.notify_every_seconds > 3600 {
             bail!("EFINE_NOTIFY_EVERY_SECONDS must be between 1 and 3600");
@@ -661,6 +661,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if demo {
                 demo::load(&store, &payments).await?;
             }
+            let jobs = efine_service::jobs::Jobs::new();
             let state = efine_web::AppState::new(
                 store.clone(),
                 efine_web::WebConfig {
@@ -672,20 +673,29 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 payments,
                 keys,
             )?
-            .with_notifier(notifier);
-            state.notifier.clone().spawn();
-            efine_web::poller::spawn(
-                state.clone(),
-                efine_web::poller::PollerConfig {
-                    early_every: std::time::Duration::from_secs(poll_early_minutes * 60),
-                    early_window: (
-                        time::Duration::minutes(poll_min_age_minutes),
-                        time::Duration::minutes(2 * poll_min_age_minutes),
-                    ),
-                    late_every: std::time::Duration::from_secs(poll_late_hours * 3600),
-                },
+            .with_jobs(&jobs);
+            std::sync::Arc::new(notifier).spawn(&jobs);
+            // The pending poller: young attempts often, older ones daily.
+            let young = (
+                time::Duration::minutes(poll_min_age_minutes),
+                time::Duration::minutes(2 * poll_min_age_minutes),
             );
-            efine_web::escalation::spawn(
+            for (name, every, min_age, max_age) in [
+                ("early poll", poll_early_minutes * 60, young.0, Some(young.1)),
+                ("daily poll", poll_late_hours * 3600, young.1, None),
+            ] {
+                let state = state.clone();
+                jobs.spawn_every(name, std::time::Duration::from_secs(every), move |_| {
+                    let state = state.clone();
+                    async move {
+                        efine_web::poller::poll_once(&state, min_age, max_age)
+                            .await
+                            .map(|_| ())
+                    }
+                });
+            }
+            efine_service::escalation::spawn(
+                &jobs,
                 store.clone(),
                 std::time::Duration::from_secs(escalation_minutes * 60),
             );
@@ -698,13 +708,23 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 "E-Fine listening on http://{addr} ({} backend)",
                 store.backend()
             );
-            efine_web::serve(listener, state, shutdown_signal()).await?;
+            // On the signal the jobs are told to stop at once, so they wind down while requests
+            // drain (and the live statistics streams end rather than hold the drain open); once
+            // the last request is answered, wait for the jobs.
+            let stopping = jobs.token();
+            let served = efine_web::serve(listener, state, async move {
+                shutdown_signal().await;
+                stopping.cancel();
+            })
+            .await;
+            jobs.shutdown().await;
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Escalate { db } => {
             let store = db.open().await?;
             let started = std::time::Instant::now();
-            let run = efine_web::escalation::run_once(&store).await?;
+            let run = efine_service::escalation::run_once(&store).await?;
             println!(
                 "escalation: {} overdue challans examined, {} surcharges and {} stages recorded \
                  in {:.2} s",

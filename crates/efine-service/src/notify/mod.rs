@@ -1,8 +1,8 @@
 //! Notifications: the background work that turns the event log into SMS and e-mail messages for
 //! the people a challan concerns, and delivers them.
 //!
-//! Each round (`Notifier::run_once`, every few seconds in `efine serve`) does three things, each
-//! safe with several nodes on one database:
+//! Each round (`Notifier::run`, every few seconds in `efine serve` under the job runner) does
+//! three things, each safe with several nodes on one database:
 //! 1. derive: reads events after the outbox cursor, finds each challan's recipient (the mobile on
 //!    the challan, else the vehicle's registered owner from the registry, looked up outside any
 //!    transaction and recorded once), then enqueues messages and advances the cursor in one
@@ -24,9 +24,11 @@ use efine_core::ChallanNumber;
 use efine_store::ops::{challans, events, notify as outbox};
 use efine_store::{Store, StoreError};
 use provider::{Outgoing, Provider, SendError};
+use crate::jobs::Jobs;
 use registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// Parses and checks a texts file (TOML).
 pub fn parse_texts(text: &str) -> Result<Texts, String> {
@@ -117,17 +119,28 @@ impl Notifier {
 
     /// Derives, reminds and delivers once.
     pub async fn run_once(&self) -> Result<Round, StoreError> {
+        self.run(&CancellationToken::new()).await
+    }
+
+    /// A round that, once `stop` is cancelled, starts no further batch and sends no further
+    /// message. What it did is committed: events turned into messages up to the cursor it
+    /// advanced, attempts recorded for every message it sent. Messages it had leased but not
+    /// sent wait for their lease to run out, as after a crash, and are sent then.
+    pub async fn run(&self, stop: &CancellationToken) -> Result<Round, StoreError> {
         let mut round = Round::default();
-        loop {
+        while !stop.is_cancelled() {
             let (queued, more) = self.derive_once().await?;
             round.queued += queued;
             if !more {
                 break;
             }
         }
+        if stop.is_cancelled() {
+            return Ok(round);
+        }
         round.reminders = self.remind_once().await?;
-        loop {
-            let (sent, retrying, failed, claimed) = self.deliver_once().await?;
+        while !stop.is_cancelled() {
+            let (sent, retrying, failed, claimed) = self.deliver(stop).await?;
             round.sent += sent;
             round.retrying += retrying;
             round.failed += failed;
@@ -292,6 +305,14 @@ impl Notifier {
 
     /// Leases due messages and sends them: (sent, to retry, failed, leased).
     pub async fn deliver_once(&self) -> Result<(usize, usize, usize, usize), StoreError> {
+        self.deliver(&CancellationToken::new()).await
+    }
+
+    /// Like `deliver_once`, sending nothing more once `stop` is cancelled.
+    async fn deliver(
+        &self,
+        stop: &CancellationToken,
+    ) -> Result<(usize, usize, usize, usize), StoreError> {
         let node = self.node.clone();
         let lease = self.config.lease;
         let batch = self.config.batch;
@@ -304,6 +325,9 @@ impl Notifier {
         let count = claimed.len();
         let mut recorded = Vec::with_capacity(count);
         for m in claimed {
+            if stop.is_cancelled() {
+                break;
+            }
             let started = self.store.now();
             let out = Outgoing {
                 to: m.recipient.clone(),
@@ -351,25 +375,25 @@ impl Notifier {
         Ok((sent, retrying, failed, count))
     }
 
-    /// Runs rounds until the process stops.
-    pub fn spawn(self: Arc<Self>) {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(self.config.every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match self.run_once().await {
-                    Ok(r) if r != Round::default() => tracing::info!(
+    /// Runs a round at once and then every `every` of its configuration, under `jobs`, until
+    /// shutdown.
+    pub fn spawn(self: Arc<Self>, jobs: &Jobs) {
+        let every = self.config.every;
+        jobs.spawn_every("notifications", every, move |stop| {
+            let n = self.clone();
+            async move {
+                let r = n.run(&stop).await?;
+                if r != Round::default() {
+                    tracing::info!(
                         queued = r.queued,
                         reminders = r.reminders,
                         sent = r.sent,
                         retrying = r.retrying,
                         failed = r.failed,
                         "notifications"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "notification round failed"),
+                    );
                 }
+                Ok::<_, StoreError>(())
             }
         });
     }
