@@ -67,7 +67,10 @@ async fn a_failed_round_is_tried_again_at_the_next_tick() {
         r.fetch_add(1, Ordering::SeqCst);
         async { Err::<(), _>(StoreError::Db("the database is away".into())) }
     });
-    until("rounds after failures", || rounds.load(Ordering::SeqCst) >= 3).await;
+    until("rounds after failures", || {
+        rounds.load(Ordering::SeqCst) >= 3
+    })
+    .await;
     assert!(jobs.shutdown().await.abandoned.is_empty());
 }
 
@@ -96,9 +99,11 @@ async fn nothing_starts_once_shutdown_has_begun() {
     let late = jobs.clone();
     jobs.shutdown().await;
     assert!(late.is_stopping());
-    assert!(!late.spawn_every("late", Duration::from_millis(10), |_| async {
-        Ok::<_, StoreError>(())
-    }));
+    assert!(
+        !late.spawn_every("late", Duration::from_millis(10), |_| async {
+            Ok::<_, StoreError>(())
+        })
+    );
 }
 
 /// A round that is under way when shutdown is called: it waits until shutdown has begun, then
@@ -134,7 +139,10 @@ async fn round_in_progress_completes(loc: Location) {
         .read(|tx| catalogue::departments(tx))
         .await
         .expect("read");
-    assert!(!departments.is_empty(), "the round's write is in the database");
+    assert!(
+        !departments.is_empty(),
+        "the round's write is in the database"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -120,9 +120,7 @@ impl AppState {
             sandbox_orders: Arc::new(std::sync::Mutex::new(SandboxOrders::new())),
             dummy_hash,
             keys: Arc::new(keys),
-            registry_sandbox: Arc::new(
-                efine_service::notify::registry::SandboxRegistry::shipped(),
-            ),
+            registry_sandbox: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
             live: Arc::new(efine_service::live::Live::default()),
         })
     }

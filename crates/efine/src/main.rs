@@ -681,7 +681,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 time::Duration::minutes(2 * poll_min_age_minutes),
             );
             for (name, every, min_age, max_age) in [
-                ("early poll", poll_early_minutes * 60, young.0, Some(young.1)),
+                (
+                    "early poll",
+                    poll_early_minutes * 60,
+                    young.0,
+                    Some(young.1),
+                ),
                 ("daily poll", poll_late_hours * 3600, young.1, None),
             ] {
                 let state = state.clone();

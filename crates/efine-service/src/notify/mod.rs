@@ -18,13 +18,13 @@
 pub mod provider;
 pub mod registry;
 
+use crate::jobs::Jobs;
 use efine_core::clock::karachi_date;
 use efine_core::notify::{Texts, TextsFile};
 use efine_core::ChallanNumber;
 use efine_store::ops::{challans, events, notify as outbox};
 use efine_store::{Store, StoreError};
 use provider::{Outgoing, Provider, SendError};
-use crate::jobs::Jobs;
 use registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
