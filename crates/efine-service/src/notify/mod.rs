@@ -129,7 +129,7 @@ impl Notifier {
     pub async fn run(&self, stop: &CancellationToken) -> Result<Round, StoreError> {
         let mut round = Round::default();
         while !stop.is_cancelled() {
-            let (queued, more) = self.derive_once().await?;
+            let (queued, more) = self.derive(stop).await?;
             round.queued += queued;
             if !more {
                 break;
@@ -138,7 +138,7 @@ impl Notifier {
         if stop.is_cancelled() {
             return Ok(round);
         }
-        round.reminders = self.remind_once().await?;
+        round.reminders = self.remind(stop).await?;
         while !stop.is_cancelled() {
             let (sent, retrying, failed, claimed) = self.deliver(stop).await?;
             round.sent += sent;
@@ -151,11 +151,13 @@ impl Notifier {
         Ok(round)
     }
 
-    /// Finds (and records) the recipient of each challan not yet known. A registry failure stops
-    /// at that challan: the caller goes no further than the events before it.
+    /// Finds (and records) the recipient of each challan not yet known. A registry failure, or
+    /// `stop` before a registry lookup, stops at that challan: the caller goes no further than
+    /// the events before it.
     async fn resolve(
         &self,
         numbers: Vec<ChallanNumber>,
+        stop: &CancellationToken,
     ) -> Result<Option<ChallanNumber>, StoreError> {
         let mut found = BTreeMap::new();
         let mut blocked = None;
@@ -189,6 +191,10 @@ impl Notifier {
                     ..outbox::Recipient::nobody()
                 }
             } else if let Some(plate) = &c.vehicle {
+                if stop.is_cancelled() {
+                    blocked = Some(n);
+                    break;
+                }
                 match self.registry.owner(plate).await {
                     Ok(Some(o)) => outbox::Recipient {
                         source: "registry".into(),
@@ -225,6 +231,10 @@ impl Notifier {
 
     /// Turns the next batch of events into messages: (messages queued, whether more may follow).
     pub async fn derive_once(&self) -> Result<(usize, bool), StoreError> {
+        self.derive(&CancellationToken::new()).await
+    }
+
+    async fn derive(&self, stop: &CancellationToken) -> Result<(usize, bool), StoreError> {
         let batch = self.config.batch;
         let (from, page) = self
             .store
@@ -244,7 +254,7 @@ impl Notifier {
             .filter_map(outbox::challan_of)
             .collect();
         let mut to = last;
-        if let Some(blocked) = self.resolve(numbers).await? {
+        if let Some(blocked) = self.resolve(numbers, stop).await? {
             // Stop before the first event about the challan whose owner could not be found.
             let first = page
                 .iter()
@@ -272,10 +282,14 @@ impl Notifier {
 
     /// Queues the reminders due today.
     pub async fn remind_once(&self) -> Result<usize, StoreError> {
+        self.remind(&CancellationToken::new()).await
+    }
+
+    async fn remind(&self, stop: &CancellationToken) -> Result<usize, StoreError> {
         let today = karachi_date(self.store.now());
         let batch = self.config.batch;
         let mut total = 0;
-        loop {
+        while !stop.is_cancelled() {
             let numbers = self
                 .store
                 .read(move |tx| outbox::reminders_pending(tx, today, batch))
@@ -283,7 +297,7 @@ impl Notifier {
             if numbers.is_empty() {
                 break;
             }
-            let blocked = self.resolve(numbers.clone()).await?;
+            let blocked = self.resolve(numbers.clone(), stop).await?;
             let numbers: Vec<_> = match &blocked {
                 Some(b) => numbers.into_iter().take_while(|n| n != b).collect(),
                 None => numbers,
