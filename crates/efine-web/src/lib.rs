@@ -10,11 +10,9 @@
 pub mod auth;
 pub mod controllers;
 pub mod error;
-pub mod escalation;
 pub mod extract;
 pub mod html;
 pub mod i18n;
-pub mod notify;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
 pub mod pages;
@@ -81,9 +79,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
-    /// The notifications outbox worker (sandbox registry and provider unless replaced).
-    pub notifier: Arc<notify::Notifier>,
-    pub live: Arc<stats::Live>,
+    /// The event log's last sequence number, for the live statistics stream.
+    pub live: Arc<efine_service::live::Live>,
 }
 
 impl AppState {
@@ -94,7 +91,6 @@ impl AppState {
         keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
-        let store_for_notify = store.clone();
         let keys = Arc::new(keys);
         let payments = Arc::new(payments);
         let ctx = efine_service::Context {
@@ -117,14 +113,13 @@ impl AppState {
             payments,
             dummy_hash,
             keys,
-            notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
-            live: Arc::new(stats::Live::default()),
+            live: Arc::new(efine_service::live::Live::default()),
         })
     }
 
-    /// Replaces the notifications worker (configured provider, registry or texts).
-    pub fn with_notifier(mut self, notifier: notify::Notifier) -> AppState {
-        self.notifier = Arc::new(notifier);
+    /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
+    pub fn with_jobs(mut self, jobs: &efine_service::jobs::Jobs) -> AppState {
+        self.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
         self
     }
 }
@@ -238,7 +233,7 @@ pub fn router(state: AppState) -> Router {
             http: state.ctx.http.clone(),
             clock: state.store.clock(),
             orders: Default::default(),
-            registry: Arc::new(notify::registry::SandboxRegistry::shipped()),
+            registry: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
         })
     });
     let app = router

@@ -386,7 +386,7 @@ pub async fn get_transparency(
 pub async fn stream_changes(
     State(state): State<AppState>,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>> {
-    let rx = state.live.subscribe(&state);
+    let rx = state.live.subscribe(&state.store);
     let now = state.store.read(efine_store::ops::stats::last_seq).await?;
     let event = |seq: i64| {
         Ok(Event::default()

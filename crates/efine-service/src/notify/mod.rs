@@ -1,8 +1,8 @@
 //! Notifications: the background work that turns the event log into SMS and e-mail messages for
 //! the people a challan concerns, and delivers them.
 //!
-//! Each round (`Notifier::run_once`, every few seconds in `efine serve`) does three things, each
-//! safe with several nodes on one database:
+//! Each round (`Notifier::run`, every few seconds in `efine serve` under the job runner) does
+//! three things, each safe with several nodes on one database:
 //! 1. derive: reads events after the outbox cursor, finds each challan's recipient (the mobile on
 //!    the challan, else the vehicle's registered owner from the registry, looked up outside any
 //!    transaction and recorded once), then enqueues messages and advances the cursor in one
@@ -18,6 +18,7 @@
 pub mod provider;
 pub mod registry;
 
+use crate::jobs::Jobs;
 use efine_core::clock::karachi_date;
 use efine_core::notify::{Texts, TextsFile};
 use efine_core::ChallanNumber;
@@ -27,6 +28,7 @@ use provider::{Outgoing, Provider, SendError};
 use registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// Parses and checks a texts file (TOML).
 pub fn parse_texts(text: &str) -> Result<Texts, String> {
@@ -117,17 +119,28 @@ impl Notifier {
 
     /// Derives, reminds and delivers once.
     pub async fn run_once(&self) -> Result<Round, StoreError> {
+        self.run(&CancellationToken::new()).await
+    }
+
+    /// A round that, once `stop` is cancelled, starts no further batch and sends no further
+    /// message. What it did is committed: events turned into messages up to the cursor it
+    /// advanced, attempts recorded for every message it sent. Messages it had leased but not
+    /// sent wait for their lease to run out, as after a crash, and are sent then.
+    pub async fn run(&self, stop: &CancellationToken) -> Result<Round, StoreError> {
         let mut round = Round::default();
-        loop {
-            let (queued, more) = self.derive_once().await?;
+        while !stop.is_cancelled() {
+            let (queued, more) = self.derive(stop).await?;
             round.queued += queued;
             if !more {
                 break;
             }
         }
-        round.reminders = self.remind_once().await?;
-        loop {
-            let (sent, retrying, failed, claimed) = self.deliver_once().await?;
+        if stop.is_cancelled() {
+            return Ok(round);
+        }
+        round.reminders = self.remind(stop).await?;
+        while !stop.is_cancelled() {
+            let (sent, retrying, failed, claimed) = self.deliver(stop).await?;
             round.sent += sent;
             round.retrying += retrying;
             round.failed += failed;
@@ -138,11 +151,13 @@ impl Notifier {
         Ok(round)
     }
 
-    /// Finds (and records) the recipient of each challan not yet known. A registry failure stops
-    /// at that challan: the caller goes no further than the events before it.
+    /// Finds (and records) the recipient of each challan not yet known. A registry failure, or
+    /// `stop` before a registry lookup, stops at that challan: the caller goes no further than
+    /// the events before it.
     async fn resolve(
         &self,
         numbers: Vec<ChallanNumber>,
+        stop: &CancellationToken,
     ) -> Result<Option<ChallanNumber>, StoreError> {
         let mut found = BTreeMap::new();
         let mut blocked = None;
@@ -176,6 +191,10 @@ impl Notifier {
                     ..outbox::Recipient::nobody()
                 }
             } else if let Some(plate) = &c.vehicle {
+                if stop.is_cancelled() {
+                    blocked = Some(n);
+                    break;
+                }
                 match self.registry.owner(plate).await {
                     Ok(Some(o)) => outbox::Recipient {
                         source: "registry".into(),
@@ -212,6 +231,10 @@ impl Notifier {
 
     /// Turns the next batch of events into messages: (messages queued, whether more may follow).
     pub async fn derive_once(&self) -> Result<(usize, bool), StoreError> {
+        self.derive(&CancellationToken::new()).await
+    }
+
+    async fn derive(&self, stop: &CancellationToken) -> Result<(usize, bool), StoreError> {
         let batch = self.config.batch;
         let (from, page) = self
             .store
@@ -231,7 +254,7 @@ impl Notifier {
             .filter_map(outbox::challan_of)
             .collect();
         let mut to = last;
-        if let Some(blocked) = self.resolve(numbers).await? {
+        if let Some(blocked) = self.resolve(numbers, stop).await? {
             // Stop before the first event about the challan whose owner could not be found.
             let first = page
                 .iter()
@@ -259,10 +282,14 @@ impl Notifier {
 
     /// Queues the reminders due today.
     pub async fn remind_once(&self) -> Result<usize, StoreError> {
+        self.remind(&CancellationToken::new()).await
+    }
+
+    async fn remind(&self, stop: &CancellationToken) -> Result<usize, StoreError> {
         let today = karachi_date(self.store.now());
         let batch = self.config.batch;
         let mut total = 0;
-        loop {
+        while !stop.is_cancelled() {
             let numbers = self
                 .store
                 .read(move |tx| outbox::reminders_pending(tx, today, batch))
@@ -270,7 +297,7 @@ impl Notifier {
             if numbers.is_empty() {
                 break;
             }
-            let blocked = self.resolve(numbers.clone()).await?;
+            let blocked = self.resolve(numbers.clone(), stop).await?;
             let numbers: Vec<_> = match &blocked {
                 Some(b) => numbers.into_iter().take_while(|n| n != b).collect(),
                 None => numbers,
@@ -292,6 +319,14 @@ impl Notifier {
 
     /// Leases due messages and sends them: (sent, to retry, failed, leased).
     pub async fn deliver_once(&self) -> Result<(usize, usize, usize, usize), StoreError> {
+        self.deliver(&CancellationToken::new()).await
+    }
+
+    /// Like `deliver_once`, sending nothing more once `stop` is cancelled.
+    async fn deliver(
+        &self,
+        stop: &CancellationToken,
+    ) -> Result<(usize, usize, usize, usize), StoreError> {
         let node = self.node.clone();
         let lease = self.config.lease;
         let batch = self.config.batch;
@@ -304,6 +339,9 @@ impl Notifier {
         let count = claimed.len();
         let mut recorded = Vec::with_capacity(count);
         for m in claimed {
+            if stop.is_cancelled() {
+                break;
+            }
             let started = self.store.now();
             let out = Outgoing {
                 to: m.recipient.clone(),
@@ -351,25 +389,25 @@ impl Notifier {
         Ok((sent, retrying, failed, count))
     }
 
-    /// Runs rounds until the process stops.
-    pub fn spawn(self: Arc<Self>) {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(self.config.every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match self.run_once().await {
-                    Ok(r) if r != Round::default() => tracing::info!(
+    /// Runs a round at once and then every `every` of its configuration, under `jobs`, until
+    /// shutdown.
+    pub fn spawn(self: Arc<Self>, jobs: &Jobs) {
+        let every = self.config.every;
+        jobs.spawn_every("notifications", every, move |stop| {
+            let n = self.clone();
+            async move {
+                let r = n.run(&stop).await?;
+                if r != Round::default() {
+                    tracing::info!(
                         queued = r.queued,
                         reminders = r.reminders,
                         sent = r.sent,
                         retrying = r.retrying,
                         failed = r.failed,
                         "notifications"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "notification round failed"),
+                    );
                 }
+                Ok::<_, StoreError>(())
             }
         });
     }
