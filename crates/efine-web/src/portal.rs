@@ -13,9 +13,9 @@
 //! - `GET /c/{number}/appeal`: why the challan is contested, with an optional evidence file
 //!   (a `multipart/form-data` form); `POST` lodges the appeal like the JSON API.
 
-use crate::controllers::appeals::{self as appeals_c, EvidenceProblem};
-use crate::controllers::cancellations::text_field;
-use crate::controllers::checkout;
+use crate::api::appeals::{self as appeals_c, EvidenceProblem};
+use crate::api::cancellations::text_field;
+use crate::api::checkout;
 use crate::error::ApiError;
 use crate::i18n::{self, date, esc, ltr, money, tr, trf, Lang};
 use crate::views::{today, PublicChallanView};

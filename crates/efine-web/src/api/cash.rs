@@ -136,3 +136,12 @@ pub async fn get_cash_up(
         receipts: receipts.into_iter().map(Into::into).collect(),
     }))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(create_cash_payment))
+        .routes(routes!(get_cash_up))
+}

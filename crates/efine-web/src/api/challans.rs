@@ -145,3 +145,12 @@ pub async fn get_challan(
         today(state.store.now()),
     )))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(issue_challan))
+        .routes(routes!(get_challan))
+}

@@ -69,3 +69,10 @@ pub async fn upload_settlement(
         .await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new().routes(routes!(upload_settlement))
+}

@@ -410,3 +410,20 @@ pub async fn stream_changes(
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use axum::routing::get;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(get_summary))
+        .routes(routes!(get_trends))
+        .routes(routes!(get_rails))
+        .routes(routes!(get_hotspots))
+        .routes(routes!(get_anomalies))
+        .routes(routes!(get_forecast))
+        .routes(routes!(get_transparency))
+        // Server-sent events: not a JSON document, so not in the OpenAPI description.
+        .route("/api/v1/stats/stream", get(stream_changes))
+}

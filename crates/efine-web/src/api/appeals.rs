@@ -1,8 +1,8 @@
 //! Appeals: citizens contest a challan (with optional evidence); a supervisor of the department
 //! other than the issuing officer decides.
 
+use crate::api::cancellations::{status_filter, text_field, ListQuery};
 use crate::auth::Staff;
-use crate::controllers::cancellations::{status_filter, text_field, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::views::rfc3339;
@@ -385,4 +385,23 @@ pub async fn get_appeal_evidence(
         e.bytes,
     )
         .into_response())
+}
+
+/// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
+const APPEAL_BODY_LIMIT: usize = 1536 * 1024;
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(list_appeals))
+        .routes(routes!(decide_appeal))
+        .routes(routes!(get_appeal_evidence))
+        // Appeals may carry an evidence file: a larger body limit on this route only.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(lodge_appeal))
+                .layer(axum::extract::DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
+        )
 }

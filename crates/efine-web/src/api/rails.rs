@@ -217,3 +217,16 @@ pub async fn card_return(
         Err(e) => applied_page(lang, Err(e)),
     }
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use axum::routing::{get, post};
+    use utoipa_axum::router::OpenApiRouter;
+    OpenApiRouter::new()
+        .route(
+            "/payments/easypaisa/postback",
+            get(easypaisa_postback).post(easypaisa_postback),
+        )
+        .route("/payments/card/notify", post(card_notify))
+        .route("/payments/card/return", get(card_return))
+}

@@ -162,3 +162,12 @@ pub async fn get_vehicle_clearance(
         total_due_display: s.total_due.to_string(),
     }))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(get_vehicle_status))
+        .routes(routes!(get_vehicle_clearance))
+}

@@ -52,3 +52,12 @@ pub async fn verify_page(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(verify_token))
+        .routes(routes!(get_keys))
+}

@@ -173,3 +173,12 @@ pub async fn lookup(
     })
     .into_response())
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(get_public_challan))
+        .routes(routes!(lookup))
+}

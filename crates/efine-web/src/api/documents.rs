@@ -186,3 +186,14 @@ pub async fn receipt_escpos(
         efine_docs::escpos::receipt(&doc),
     ))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(challan_pdf))
+        .routes(routes!(challan_escpos))
+        .routes(routes!(receipt_pdf))
+        .routes(routes!(receipt_escpos))
+}

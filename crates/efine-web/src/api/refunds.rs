@@ -176,3 +176,13 @@ pub async fn reject_refund(
 ) -> ApiResult<Json<RefundView>> {
     decide(state, who, id, false).await
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(list_refunds, create_refund))
+        .routes(routes!(approve_refund))
+        .routes(routes!(reject_refund))
+}

@@ -12,3 +12,10 @@ pub async fn get_health(State(state): State<AppState>) -> Json<Health> {
         backend: state.store.backend().into(),
     })
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new().routes(routes!(get_health))
+}

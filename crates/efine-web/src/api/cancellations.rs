@@ -204,3 +204,14 @@ pub async fn reject_cancellation(
 ) -> ApiResult<Json<CancellationView>> {
     decide(state, who, id, false, body).await
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(request_cancellation))
+        .routes(routes!(list_cancellations))
+        .routes(routes!(approve_cancellation))
+        .routes(routes!(reject_cancellation))
+}

@@ -65,3 +65,13 @@ pub async fn list_offences(
     }
     Ok(Json(offences.into_iter().map(Into::into).collect()))
 }
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(list_departments))
+        .routes(routes!(list_districts))
+        .routes(routes!(list_offences))
+}

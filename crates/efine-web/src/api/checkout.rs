@@ -1,6 +1,6 @@
 //! Hosted checkout: where to send the payer for a challan, and what the rail sends back.
 
-use crate::controllers::rails::{applied_page, page};
+use crate::api::rails::{applied_page, page};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::i18n::{tr, Lang};
@@ -142,4 +142,15 @@ pub async fn jazzcash_return(
             )
         }
     }
+}
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use axum::routing::post;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(create_checkout))
+        // JazzCash sends the payer's browser (and its IPN) back here, form-encoded.
+        .route("/payments/jazzcash/return", post(jazzcash_return))
 }
