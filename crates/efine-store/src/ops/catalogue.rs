@@ -65,28 +65,37 @@ pub(crate) fn load_current(tx: &mut dyn Tx) -> Result<Current, StoreError> {
     Ok(current)
 }
 
-/// What issuing needs from the catalogue: the district, the department and the offence in force
-/// with its row id. From the writer's copy inside a write batch, else from the database.
+/// What issuing needs from the catalogue (each `None` when there is no such thing).
+pub(crate) struct ForIssue {
+    pub district: Option<District>,
+    pub department: Option<Department>,
+    /// The offence in force, with its row id.
+    pub offence: Option<(i64, Offence)>,
+}
+
+/// Looks up what issuing needs: from the writer's copy inside a write batch, else from the
+/// database.
 pub(crate) fn for_issue(
     tx: &mut dyn Tx,
     district: &DistrictCode,
     department: &DepartmentCode,
     offence: &OffenceCode,
-) -> Result<(Option<District>, Option<Department>, Option<(i64, Offence)>), StoreError> {
+) -> Result<ForIssue, StoreError> {
     if let Some(c) = tx.batch_state().and_then(|b| b.catalogue.clone()) {
-        return Ok((
-            c.districts.get(district).cloned(),
-            c.departments.get(department).cloned(),
-            c.offences
+        return Ok(ForIssue {
+            district: c.districts.get(district).cloned(),
+            department: c.departments.get(department).cloned(),
+            offence: c
+                .offences
                 .get(&(department.clone(), offence.clone()))
                 .cloned(),
-        ));
+        });
     }
-    Ok((
-        district_by_code(tx, district)?,
-        department_by_code(tx, department)?,
-        current_offence(tx, department, offence)?,
-    ))
+    Ok(ForIssue {
+        district: district_by_code(tx, district)?,
+        department: department_by_code(tx, department)?,
+        offence: current_offence(tx, department, offence)?,
+    })
 }
 
 /// Loads the catalogue if the database has none yet. Returns whether it loaded.

@@ -36,11 +36,11 @@ pub fn issue(
     new: &NewChallan,
     at: OffsetDateTime,
 ) -> Result<Challan, StoreError> {
-    let (district, department, offence) =
-        catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
-    let district = district
+    let found = catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
+    let district = found
+        .district
         .ok_or_else(|| StoreError::invalid("district", format!("no district {}", new.district)))?;
-    let department = department.ok_or_else(|| {
+    let department = found.department.ok_or_else(|| {
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
     if !officer.can_issue(&new.department, &new.district) {
@@ -49,7 +49,7 @@ pub fn issue(
             new.department, new.district
         )));
     }
-    let (offence_id, offence) = offence.ok_or_else(|| {
+    let (offence_id, offence) = found.offence.ok_or_else(|| {
         StoreError::invalid(
             "offence_code",
             format!("{} has no offence or fee {}", new.department, new.offence),
