@@ -17,6 +17,13 @@
 //! are callable wherever the object is. Integration tests that must tamper with the database
 //! enable the `testing` feature and import `efine_store::testing::RawSql`, which only test code
 //! does (the feature is switched on by dev-dependencies only).
+//!
+//! ```compile_fail,E0624
+//! // Outside the store, a transaction runs no SQL of its own: `exec` is private here.
+//! async fn erase(store: efine_store::Store) {
+//!     let _ = store.write(|tx| tx.exec("DELETE FROM challans", &[])).await;
+//! }
+//! ```
 
 use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
