@@ -58,6 +58,8 @@ conformance! {
     schedule_change_in_force_on_every_node =>
         sqlite_schedule_change_in_force_on_every_node,
         postgres_schedule_change_in_force_on_every_node;
+    idempotency_scopes_and_stored_keys =>
+        sqlite_idempotency_scopes_and_stored_keys, postgres_idempotency_scopes_and_stored_keys;
 }
 
 const TRF: &str = "traffic-police";
@@ -1370,4 +1372,83 @@ async fn schedule_change_in_force_on_every_node(db: TestDb) {
     );
     assert_eq!(verify_challans(&a).await, Ok(8));
     assert!(verify_chain(&a).await.is_ok());
+}
+
+// 12. The idempotency module on its own: a key meets only keys of its user and kind, and a key
+//     stored before the module existed (a row written by the old issuing code) still replays.
+async fn idempotency_scopes_and_stored_keys(db: TestDb) {
+    use efine_store::ops::idempotency::{self, Processing, Scope};
+    use efine_store::SavedResponse;
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let user = officer.user_id;
+    let key = |k: &str, h: &str| IdempotencyKey {
+        key: k.into(),
+        request_hash: h.into(),
+    };
+    let at = store.now();
+    store
+        .write(move |tx| {
+            tx.exec(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, response_status,
+                                               response_body, created_at)
+                 VALUES ($1, 'stored-before', 'h-old', 201, '{\"old\":true}', 0)",
+                efine_store::params![user],
+            )
+        })
+        .await
+        .unwrap();
+    let look = |scope: Scope, k: IdempotencyKey| {
+        store.write(move |tx| idempotency::try_processing(tx, &scope, &k))
+    };
+    assert_eq!(
+        look(Scope::api(user), key("stored-before", "h-old"))
+            .await
+            .unwrap(),
+        Processing::Replay(SavedResponse {
+            status: 201,
+            body: "{\"old\":true}".into()
+        })
+    );
+    assert_conflict(
+        look(Scope::api(user), key("stored-before", "h-new")).await,
+        "idempotency_key_reused",
+    );
+    // The console's keys are another kind: the API key of the same name is not theirs.
+    assert_eq!(
+        look(Scope::console(user), key("stored-before", "h-new"))
+            .await
+            .unwrap(),
+        Processing::New
+    );
+    let saved = SavedResponse {
+        status: 201,
+        body: "TRF-PSH-2026-000009".into(),
+    };
+    let s2 = saved.clone();
+    store
+        .write(move |tx| {
+            idempotency::save_response(tx, &Scope::console(user), &key("form-1", "f"), &s2, at)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        look(Scope::console(user), key("form-1", "f"))
+            .await
+            .unwrap(),
+        Processing::Replay(saved)
+    );
+    assert_eq!(
+        look(Scope::api(user), key("form-1", "f")).await.unwrap(),
+        Processing::New
+    );
+    // Another user's keys never meet these.
+    let other = add_officer(&store, "officer2", TRF, PSH).await.user_id;
+    assert_eq!(
+        look(Scope::console(other), key("form-1", "other"))
+            .await
+            .unwrap(),
+        Processing::New
+    );
 }
