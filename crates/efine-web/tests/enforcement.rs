@@ -9,6 +9,7 @@ use efine_core::auth::Role;
 use efine_core::clock::KARACHI;
 use efine_core::Money;
 use efine_store::ops::{audit, events};
+use efine_store::testing::RawSql;
 use serde_json::{json, Value};
 use time::macros::datetime;
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, PASSWORD};
 use efine_core::auth::Role;
+use efine_store::testing::RawSql;
 use serde_json::json;
 
 both_backends!(

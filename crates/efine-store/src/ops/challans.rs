@@ -28,57 +28,19 @@ pub struct NewChallan {
     pub notes: Option<String>,
 }
 
-/// An `Idempotency-Key` header with the hash of the request body it came with.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-}
-
-#[derive(Debug, Clone)]
-pub enum IssueOutcome {
-    Issued {
-        challan: Box<Challan>,
-        status: u16,
-        body: String,
-    },
-    /// The same key and body were seen before: the first response, unchanged.
-    Replayed { status: u16, body: String },
-}
-
-/// Renders the response to store with an idempotency key.
-pub type Render<'a> = &'a (dyn Fn(&Challan) -> (u16, String) + Send + Sync);
-
+/// Issues a challan: the amount, version and due date of the offence in force in this
+/// transaction, the next gap-free number, its statistics and its `challan.issued` event.
 pub fn issue(
     tx: &mut dyn Tx,
     officer: &Principal,
     new: &NewChallan,
     at: OffsetDateTime,
-    idempotency: Option<&IdempotencyKey>,
-    render: Render<'_>,
-) -> Result<IssueOutcome, StoreError> {
-    if let Some(k) = idempotency {
-        if let Some(r) = tx.query_opt(
-            "SELECT request_hash, response_status, response_body FROM idempotency_keys
-             WHERE user_id = $1 AND key = $2",
-            params![officer.user_id, k.key.as_str()],
-        )? {
-            if r.text(0)? != k.request_hash {
-                return Err(StoreError::conflict(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used with a different request body",
-                ));
-            }
-            return Ok(IssueOutcome::Replayed {
-                status: u16::try_from(r.i64(1)?).unwrap_or(201),
-                body: r.text(2)?,
-            });
-        }
-    }
-
-    let district = catalogue::district_by_code(tx, &new.district)?
+) -> Result<Challan, StoreError> {
+    let found = catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
+    let district = found
+        .district
         .ok_or_else(|| StoreError::invalid("district", format!("no district {}", new.district)))?;
-    let department = catalogue::department_by_code(tx, &new.department)?.ok_or_else(|| {
+    let department = found.department.ok_or_else(|| {
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
     if !officer.can_issue(&new.department, &new.district) {
@@ -87,13 +49,12 @@ pub fn issue(
             new.department, new.district
         )));
     }
-    let (offence_id, offence) = catalogue::current_offence(tx, &new.department, &new.offence)?
-        .ok_or_else(|| {
-            StoreError::invalid(
-                "offence_code",
-                format!("{} has no offence or fee {}", new.department, new.offence),
-            )
-        })?;
+    let (offence_id, offence) = found.offence.ok_or_else(|| {
+        StoreError::invalid(
+            "offence_code",
+            format!("{} has no offence or fee {}", new.department, new.offence),
+        )
+    })?;
 
     let issued_on = karachi_date(at);
     let year = issued_on.year();
@@ -181,26 +142,7 @@ pub fn issue(
         &officer.username,
         &serde_json::json!({ "challan": snapshot(&c) }),
     )?;
-    let (status, body) = render(&c);
-    if let Some(k) = idempotency {
-        tx.exec(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            params![
-                officer.user_id,
-                k.key.as_str(),
-                k.request_hash.as_str(),
-                i64::from(status),
-                body.as_str(),
-                to_micros(at)
-            ],
-        )?;
-    }
-    Ok(IssueOutcome::Issued {
-        challan: Box::new(c),
-        status,
-        body,
-    })
+    Ok(c)
 }
 
 /// The issue-time record of a challan as written into its `challan.issued` event: every field
@@ -334,5 +276,22 @@ pub fn page(tx: &mut dyn Tx, after_id: i64, limit: i64) -> Result<Vec<(i64, Chal
     )?
     .iter()
     .map(|r| Ok((r.i64(NCOLS)?, row(r)?)))
+    .collect()
+}
+
+/// The numbers of a district's newest challans in a status, newest first.
+pub fn newest_in_status(
+    tx: &mut dyn Tx,
+    district: &DistrictCode,
+    status: ChallanStatus,
+    limit: i64,
+) -> Result<Vec<ChallanNumber>, StoreError> {
+    tx.query(
+        "SELECT number FROM challans WHERE status = $1 AND district = $2
+         ORDER BY id DESC LIMIT $3",
+        params![status.as_str(), district.as_str(), limit],
+    )?
+    .iter()
+    .map(|r| Ok(ChallanNumber::parse(&r.text(0)?)?))
     .collect()
 }

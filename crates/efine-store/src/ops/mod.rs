@@ -8,6 +8,7 @@ pub mod challans;
 pub mod console;
 pub mod enforcement;
 pub mod events;
+pub mod idempotency;
 pub mod ledger;
 pub mod notify;
 pub mod payments;

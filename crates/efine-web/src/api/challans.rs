@@ -11,9 +11,9 @@ use efine_core::auth::Role;
 use efine_core::challan::Challan;
 use efine_core::clock::karachi_date;
 use efine_core::ChallanNumber;
+use efine_store::ops::idempotency::{self, Processing, Scope};
 use efine_store::ops::{catalogue, challans, events};
-use efine_store::{IdempotencyKey, IssueOutcome};
-use sha2::Digest;
+use efine_store::{IdempotencyKey, SavedResponse};
 
 fn idempotency_key(headers: &HeaderMap, canonical_body: &str) -> ApiResult<Option<IdempotencyKey>> {
     let Some(v) = headers.get("idempotency-key") else {
@@ -33,17 +33,20 @@ fn idempotency_key(headers: &HeaderMap, canonical_body: &str) -> ApiResult<Optio
         })?;
     Ok(Some(IdempotencyKey {
         key: key.to_string(),
-        request_hash: hex::encode(sha2::Sha256::digest(canonical_body.as_bytes())),
+        request_hash: idempotency::body_hash(canonical_body.as_bytes()),
     }))
 }
 
 /// The 201 body, rendered inside the issuing transaction so an idempotent replay returns the same
 /// token.
-fn render(state: &AppState, c: &Challan) -> (u16, String) {
+fn render(state: &AppState, c: &Challan) -> SavedResponse {
     let token = state.keys.signer.sign_challan(c);
     let url = crate::verify::verify_url(state, &token);
     let view = IssuedChallanView::new(c, karachi_date(c.issued_at), token, url);
-    (201, serde_json::to_string(&view).unwrap_or_default())
+    SavedResponse {
+        status: 201,
+        body: serde_json::to_string(&view).unwrap_or_default(),
+    }
 }
 
 /// Issues a challan (officers, for their own department and district). The amount and due date
@@ -76,24 +79,31 @@ pub async fn issue_challan(
     let new = body.value.into_new(&officer)?;
     let now = state.store.now();
     let st = state.clone();
-    let outcome = state
+    // One write: a replay, or the challan with its response saved against the key.
+    let (response, replayed) = state
         .store
         .write(move |tx| {
-            let render = |c: &Challan| render(&st, c);
-            challans::issue(tx, &officer, &new, now, idem.as_ref(), &render)
+            let scope = Scope::api(officer.user_id);
+            if let Some(k) = &idem {
+                if let Processing::Replay(saved) = idempotency::try_processing(tx, &scope, k)? {
+                    return Ok((saved, true));
+                }
+            }
+            let c = challans::issue(tx, &officer, &new, now)?;
+            let response = render(&st, &c);
+            if let Some(k) = &idem {
+                idempotency::save_response(tx, &scope, k, &response, now)?;
+            }
+            Ok((response, false))
         })
         .await?;
-    let (status, body, replayed) = match outcome {
-        IssueOutcome::Issued { status, body, .. } => (status, body, false),
-        IssueOutcome::Replayed { status, body } => (status, body, true),
-    };
     let mut resp = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED),
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        response.body,
     )
         .into_response();
     if replayed {
