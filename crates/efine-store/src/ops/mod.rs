@@ -4,6 +4,7 @@ pub mod appeals;
 pub mod audit;
 pub mod cancellations;
 pub mod catalogue;
+mod challan_row;
 pub mod challans;
 pub mod console;
 pub mod enforcement;
