@@ -23,7 +23,6 @@ pub mod notify;
 pub mod pages;
 pub mod payments;
 pub mod poller;
-pub mod portal;
 pub mod queues;
 pub mod ratelimit;
 pub mod staff;
@@ -32,7 +31,6 @@ pub mod verify;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use controllers::rails;
@@ -284,7 +282,6 @@ pub fn router(state: AppState) -> Router {
             post(sandbox::jazzcash_inquire),
         )
         .route("/sandbox/registry/owner", post(sandbox::registry_owner))
-        .route("/v/{token}", get(verify_c::verify_page))
         .route(
             "/staff/login",
             get(console::login_get).post(console::login_post),
@@ -317,23 +314,8 @@ pub fn router(state: AppState) -> Router {
             "/staff/schedule",
             get(staff::schedule).post(staff::schedule_post),
         )
-        .route("/", get(portal::home))
-        .route("/search", post(portal::search))
-        .route("/search/cnic", post(portal::search_cnic))
-        .route("/c/{number}", get(portal::challan))
-        // The design's name for the challan page; `/c/` is the short form printed and linked.
-        .route("/challans/{number}", get(portal::challan))
-        // The appeal form may carry an evidence file: a larger body limit on this route only.
-        .route(
-            "/c/{number}/appeal",
-            get(portal::appeal_get).post(
-                portal::appeal_post.layer(DefaultBodyLimit::max(portal::APPEAL_FORM_BODY_LIMIT)),
-            ),
-        )
-        .route(
-            "/c/{number}/pay",
-            get(portal::pay_get).post(portal::pay_post),
-        )
+        .merge(pages::portal::router())
+        .merge(pages::verify::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -136,7 +136,7 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
         Ok(Applied::Paid(r)) => (
             StatusCode::OK,
             "pay.received",
-            crate::portal::paid_body(lang, &r, None),
+            crate::pages::receipt::paid_body(lang, &r, None).into_string(),
         ),
         Ok(Applied::RefundOwed) => (
             StatusCode::OK,
