@@ -335,7 +335,12 @@ pub async fn jazzcash_return(
                     lang,
                     StatusCode::OK,
                     "pay.received",
-                    &crate::pages::receipt::paid_body(lang, &r.number, Some((r.amount, &r.challan_number))).into_string(),
+                    &crate::pages::receipt::paid_body(
+                        lang,
+                        &r.number,
+                        Some((r.amount, &r.challan_number)),
+                    )
+                    .into_string(),
                 ),
                 _ => result_page(
                     lang,
