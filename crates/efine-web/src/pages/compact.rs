@@ -49,7 +49,7 @@ pub fn compact(html: &Markup) -> Markup {
             rest = &rest[end..];
             continue;
         }
-        let end = open_tag(&rest[..], &mut out);
+        let end = open_tag(rest, &mut out);
         rest = &rest[end..];
         // Raw text elements: their content is not markup.
         for raw in ["script", "style"] {

@@ -147,7 +147,7 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> Markup {
                 a href={ "/challans/" (c.challan_number) "/receipt.pdf" } {
                     (tr(lang, "verify.challan_pdf_a4"))
                 }
-                (PreEscaped(" &middot; "))
+                " · "
                 a href={ "/challans/" (c.challan_number) "/receipt.pdf?paper=58mm" } {
                     (tr(lang, "verify.n_58_mm_slip_pdf"))
                 }
