@@ -238,4 +238,15 @@ mod tests {
         assert_eq!(Lang::Ur.other(), Lang::En);
         assert_eq!(Lang::Ur.dir(), "rtl");
     }
+
+    #[test]
+    fn string_pages_escape_markup() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(ltr("<b>"), "<bdi dir=\"ltr\" class=\"id\">&lt;b&gt;</bdi>");
+        let p = page(Lang::En, "/", "<t>", "<p class=\"x\">body</p>");
+        assert!(p.contains("<h1>&lt;t&gt;</h1><p class=x>body</p>"), "{p}");
+    }
 }

@@ -1,5 +1,5 @@
 //! E-Fine HTTP: the JSON API under `/api/v1` and its OpenAPI document, staff authentication,
-//! and (later) the HTML pages.
+//! and the HTML pages (`pages`: maud templates on one shell).
 //!
 //! Thin by design: a handler parses the request into `efine-core` types, calls one store
 //! function, and renders a view type from `views`. The router and the OpenAPI document are built
