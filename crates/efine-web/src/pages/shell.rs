@@ -15,7 +15,7 @@
 //! quotes, as the pages were before they were templates (see [`super::compact`]).
 
 use super::compact::compact;
-use crate::i18n::{tr, with_lang, Lang};
+use crate::i18n::lang::{tr, with_lang, Lang};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
 /// The one stylesheet, inlined in every page (about 2 KB): mobile first, system fonts for

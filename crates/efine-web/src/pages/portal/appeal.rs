@@ -2,7 +2,7 @@
 //! `multipart/form-data` form); `POST` lodges the appeal with the same checks and the same store
 //! call as the JSON API.
 
-use super::{challan_or_page, respond, see_other};
+use super::common::{challan_or_page, respond, see_other};
 use crate::controllers::appeals::{self as appeals_c, EvidenceProblem};
 use crate::controllers::cancellations::text_field;
 use crate::error::ApiError;

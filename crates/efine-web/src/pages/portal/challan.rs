@@ -2,7 +2,7 @@
 //! today and after the due date, how to pay or contest it, the QR code and the PDFs; the
 //! payment when it is paid.
 
-use super::{challan_or_page, respond, status_label};
+use super::common::{challan_or_page, respond, status_label};
 use crate::i18n::{self, date, money, tr, Lang};
 use crate::pages::shell::{self, ltr, ltr_text, trf_html};
 use crate::AppState;

@@ -2,7 +2,7 @@
 //! checkout as the JSON API) and shows one button that takes the payer to the rail with the
 //! signed form.
 
-use super::{challan_or_page, message_page, respond, see_other, ChallanData};
+use super::common::{challan_or_page, message_page, respond, see_other, ChallanData};
 use crate::controllers::checkout;
 use crate::i18n::{self, money, tr, trf, Lang};
 use crate::pages::shell::{self, ltr, trf_html};

@@ -1,7 +1,7 @@
 //! `GET /`, `POST /search`, `POST /search/cnic`: finding a challan by its number or PSID, or
 //! listing a vehicle's or a person's challans.
 
-use super::{respond, see_other, status_label};
+use super::common::{respond, see_other, status_label};
 use crate::error::ApiError;
 use crate::i18n::{self, money, tr, Lang};
 use crate::pages::shell::{self, ltr};
