@@ -27,7 +27,7 @@ pub use lang::{date, digits, here, money, remember_lang, tr, trf, with_lang, Lan
 /// An identifier escaped and kept left to right, as a string of HTML for pages still built
 /// with `format!`; templates use [`crate::pages::shell::ltr`].
 pub fn ltr(s: &str) -> String {
-    crate::pages::shell::ltr(s).into_string()
+    format!("<bdi dir=ltr class=id>{}</bdi>", esc(s))
 }
 
 /// [`crate::pages::shell::page`] for a body that is a string of HTML the caller escaped.
@@ -74,8 +74,11 @@ mod tests {
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
-        assert_eq!(ltr("<b>"), "<bdi dir=\"ltr\" class=\"id\">&lt;b&gt;</bdi>");
+        assert_eq!(ltr("<b>"), "<bdi dir=ltr class=id>&lt;b&gt;</bdi>");
         let p = page(Lang::En, "/", "<t>", "<p class=\"x\">body</p>");
-        assert!(p.contains("<h1>&lt;t&gt;</h1><p class=x>body</p>"), "{p}");
+        assert!(
+            p.contains("<h1>&lt;t&gt;</h1><p class=\"x\">body</p>"),
+            "{p}"
+        );
     }
 }

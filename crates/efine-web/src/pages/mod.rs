@@ -2,7 +2,6 @@
 //! left). Every page is a maud template on the shared [`shell`], so every value is escaped when
 //! the page is built; each page family owns its routes.
 
-pub mod compact;
 pub mod portal;
 pub mod receipt;
 pub mod shell;

@@ -10,11 +10,7 @@
 //! language: pass [`crate::i18n::here`]`(&uri)` from a GET handler, or a safe page (e.g. `/`)
 //! from a POST handler. [`page_with`] adds a navigation bar (the staff console uses it);
 //! [`page_custom`] also takes extra `<head>` content and a wide layout (dashboard, transparency).
-//!
-//! Attribute values that are plain lowercase words (`class=big`, `for=q`) are served without
-//! quotes, as the pages were before they were templates (see [`super::compact`]).
 
-use super::compact::compact;
 use crate::i18n::lang::{tr, with_lang, Lang};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
@@ -109,7 +105,7 @@ pub fn page_custom(
                 style { (PreEscaped(STYLE)) }
                 (head)
             }
-            (compact(&shown))
+            (shown)
         }
     }
 }
