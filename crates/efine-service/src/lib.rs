@@ -10,6 +10,21 @@
 //! Depends on `efine-core`, `efine-store`, `efine-pay` and `efine-docs`; must not depend on HTTP
 //! serving or on `efine-web`.
 
+pub mod cash;
+pub mod checkout;
+pub mod error;
+pub mod escalation;
+pub mod jobs;
+pub mod live;
+pub mod notify;
+pub mod onebill;
+pub mod outcome;
+pub mod poller;
+pub mod rails;
+pub mod refunds;
+
+pub use error::ServiceError;
+
 use efine_store::keys::KeySet;
 use efine_store::Store;
 use std::sync::Arc;
@@ -23,4 +38,6 @@ pub struct Context {
     pub keys: Arc<KeySet>,
     /// Outgoing calls (the rails' inquiries, SMS and e-mail providers, the vehicle registry).
     pub http: reqwest::Client,
+    /// The rails this server takes payments on, and the address citizens reach it at.
+    pub payments: Arc<rails::PaymentsConfig>,
 }

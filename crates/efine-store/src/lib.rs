@@ -49,18 +49,42 @@ pub enum Location {
 
 impl Location {
     /// A `postgres://` or `postgresql://` URL selects PostgreSQL; `sqlite://PATH` or a bare path,
-    /// SQLite.
-    pub fn from_url(url: &str) -> Location {
+    /// SQLite. Any other `scheme://` is refused rather than taken for a file name, so a URL meant
+    /// for another database never quietly becomes an empty SQLite file.
+    pub fn from_url(url: &str) -> Result<Location, UnsupportedUrl> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Location::Postgres {
+            return Ok(Location::Postgres {
                 url: url.to_string(),
                 schema: None,
-            }
-        } else {
-            let path = url.strip_prefix("sqlite://").unwrap_or(url);
-            Location::Sqlite(PathBuf::from(path))
+            });
         }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(Location::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if is_scheme {
+                return Err(UnsupportedUrl {
+                    scheme: scheme.to_string(),
+                });
+            }
+        }
+        Ok(Location::Sqlite(PathBuf::from(url)))
     }
+}
+
+/// A database URL whose scheme is neither PostgreSQL nor SQLite. Names only the scheme: the rest
+/// of a URL may carry a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{scheme}://` is not a database E-Fine supports: use postgres://, postgresql://, \
+     sqlite://PATH or a file path"
+)]
+pub struct UnsupportedUrl {
+    pub scheme: String,
 }
 
 enum Readers {
@@ -221,5 +245,33 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_pick_a_backend_or_are_refused() {
+        assert!(matches!(
+            Location::from_url("postgres://u@h/db"),
+            Ok(Location::Postgres { .. })
+        ));
+        assert!(matches!(
+            Location::from_url("postgresql://u@h/db"),
+            Ok(Location::Postgres { .. })
+        ));
+        match Location::from_url("sqlite:///var/lib/efine/efine.db") {
+            Ok(Location::Sqlite(p)) => assert_eq!(p, PathBuf::from("/var/lib/efine/efine.db")),
+            _ => panic!("sqlite:// is SQLite"),
+        }
+        match Location::from_url("data/efine.db") {
+            Ok(Location::Sqlite(p)) => assert_eq!(p, PathBuf::from("data/efine.db")),
+            _ => panic!("a bare path is SQLite"),
+        }
+        let e = Location::from_url("mysql://root:pw@db/efine").unwrap_err();
+        assert_eq!(e.scheme, "mysql");
+        assert!(!e.to_string().contains("pw"), "{e}");
     }
 }

@@ -90,6 +90,17 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<efine_service::ServiceError> for ApiError {
+    fn from(e: efine_service::ServiceError) -> Self {
+        use efine_service::ServiceError as S;
+        match e {
+            S::Invalid { field, message } => ApiError::invalid(&field, message),
+            S::Forbidden(m) => ApiError::forbidden(m),
+            S::Store(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthorized = self.status == StatusCode::UNAUTHORIZED;

@@ -916,8 +916,8 @@ async fn easypaisa_pending_is_resolved_by_the_poller(app: TestApp) {
     easypaisa_choose(&app, &co, "success").await;
     let state = app.state.clone();
     // Too young to poll.
-    let r = efine_web::poller::poll_once(
-        &state,
+    let r = efine_service::poller::poll_once(
+        &state.ctx,
         time::Duration::minutes(15),
         Some(time::Duration::minutes(30)),
     )
@@ -925,8 +925,8 @@ async fn easypaisa_pending_is_resolved_by_the_poller(app: TestApp) {
     .unwrap();
     assert_eq!(r.asked, 0);
     app.clock.advance(time::Duration::minutes(20));
-    let r = efine_web::poller::poll_once(
-        &state,
+    let r = efine_service::poller::poll_once(
+        &state.ctx,
         time::Duration::minutes(15),
         Some(time::Duration::minutes(30)),
     )
@@ -936,7 +936,7 @@ async fn easypaisa_pending_is_resolved_by_the_poller(app: TestApp) {
     assert_eq!(r.paid, 1, "{r:?}");
     assert_eq!(receipts_for(&app, number).await, 1);
     // Polling again changes nothing.
-    let r = efine_web::poller::poll_once(&state, time::Duration::minutes(15), None)
+    let r = efine_service::poller::poll_once(&state.ctx, time::Duration::minutes(15), None)
         .await
         .unwrap();
     assert_eq!(r.asked, 0);
@@ -1041,8 +1041,8 @@ async fn jazzcash_pending_is_resolved_by_the_poller(app: TestApp) {
     // Later the voucher is paid at a shop: the sandbox now says so; no return comes.
     sandbox_answer(&app, &co, "success").await;
     app.clock.advance(time::Duration::minutes(16));
-    let r = efine_web::poller::poll_once(
-        &app.state,
+    let r = efine_service::poller::poll_once(
+        &app.state.ctx,
         time::Duration::minutes(15),
         Some(time::Duration::minutes(30)),
     )

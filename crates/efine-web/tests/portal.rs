@@ -40,12 +40,12 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
         })
 }
 
-/// The value of the hidden field `name` in a page.
+/// The value of the hidden field `name` in a page (attribute values are quoted).
 fn hidden(page: &str, name: &str) -> String {
     let at = page
-        .find(&format!("name={name} value=\""))
+        .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no {name} field in {page}"));
-    let rest = &page[at + name.len() + 13..];
+    let rest = &page[at + name.len() + 15..];
     rest[..rest.find('"').unwrap()].to_string()
 }
 
@@ -75,7 +75,7 @@ async fn console_session_walkthrough(app: TestApp) {
     assert_eq!(lang, "ur");
     let page = r.text().await.unwrap();
     assert!(page.contains("<html lang=\"ur\" dir=\"rtl\">"), "{page}");
-    assert!(page.contains("<label for=password>پاس ورڈ</label>"));
+    assert!(page.contains("<label for=\"password\">پاس ورڈ</label>"));
     let r = http
         .get(app.url("/staff/login"))
         .header("cookie", "efine_lang=ur")
@@ -410,7 +410,7 @@ async fn console_pages_walkthrough(app: TestApp) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("<label for=vehicle_number>"), "{page}");
+    assert!(page.contains("<label for=\"vehicle_number\">"), "{page}");
     let csrf = hidden(&page, "csrf");
     let key = hidden(&page, "key");
     let form = vec![
@@ -448,7 +448,7 @@ async fn console_pages_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("id=form-error"));
+    assert!(r.text().await.unwrap().contains("id=\"form-error\""));
     // Without the CSRF token nothing is issued.
     let r = http
         .post(app.url("/staff/challans/new"))
@@ -596,7 +596,7 @@ async fn console_pages_walkthrough(app: TestApp) {
         .unwrap();
     // officer.psh: one device (the API token from app.officer()) and one browser session.
     assert!(
-        page.contains("<tr><td><bdi dir=ltr class=id>officer.psh</bdi></td><td>officer</td><td><bdi dir=ltr class=id>traffic-police</bdi></td><td><bdi dir=ltr class=id>peshawar</bdi></td><td>1</td><td>1</td></tr>"),
+        page.contains("<tr><td><bdi dir=\"ltr\" class=\"id\">officer.psh</bdi></td><td>officer</td><td><bdi dir=\"ltr\" class=\"id\">traffic-police</bdi></td><td><bdi dir=\"ltr\" class=\"id\">peshawar</bdi></td><td>1</td><td>1</td></tr>"),
         "{page}"
     );
     let csrf = hidden(&page, "csrf");
@@ -748,7 +748,7 @@ async fn finance_pages_walkthrough(app: TestApp) {
     assert_eq!(r.status(), 303);
     // The requester gets no approve button; deciding anyway is refused.
     let p = page(one.clone()).await;
-    assert!(!p.contains("value=approve"), "{p}");
+    assert!(!p.contains("value=\"approve\""), "{p}");
     let refund_id = {
         let (_, v) = app
             .get(
@@ -767,7 +767,7 @@ async fn finance_pages_walkthrough(app: TestApp) {
     .unwrap();
     assert_eq!(r.status(), 403);
     let p = page(two.clone()).await;
-    assert!(p.contains("value=approve"), "{p}");
+    assert!(p.contains("value=\"approve\""), "{p}");
     let csrf2 = hidden(&p, "csrf");
     let r = post(
         "/staff/finance/refunds/decide",

@@ -3,8 +3,8 @@
 //! call as the JSON API.
 
 use super::common::{challan_or_page, respond, see_other};
-use crate::controllers::appeals::{self as appeals_c, EvidenceProblem};
-use crate::controllers::cancellations::text_field;
+use crate::api::appeals::{self as appeals_c, EvidenceProblem};
+use crate::api::cancellations::text_field;
 use crate::error::ApiError;
 use crate::i18n::{self, tr, Lang};
 use crate::pages::shell::{self, ltr, trf_html};

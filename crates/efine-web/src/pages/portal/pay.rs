@@ -3,7 +3,7 @@
 //! signed form.
 
 use super::common::{challan_or_page, message_page, respond, see_other, ChallanData};
-use crate::controllers::checkout;
+use crate::api::checkout;
 use crate::i18n::{self, money, tr, trf, Lang};
 use crate::pages::shell::{self, ltr, trf_html};
 use crate::AppState;

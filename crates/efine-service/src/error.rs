@@ -1,0 +1,29 @@
+//! What a service function answers besides success. The web layer maps each to a status and an
+//! error code; the binary prints it.
+
+use efine_store::StoreError;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ServiceError {
+    /// A field of the request is wrong, with a message for the person who sent it.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The caller may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// What the store answered (not found, conflict, refused, a database failure ...).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ServiceError::Forbidden(message.into())
+    }
+}

@@ -1,0 +1,474 @@
+//! Staff console sessions: browser login, the session cookie, CSRF, and the extractors staff
+//! pages are built with.
+//!
+//! # Using it in a staff page
+//! ```ignore
+//! // GET: any signed-in staff member; redirects to /staff/login when there is no session.
+//! async fn queue(s: ConsoleSession, uri: Uri) -> Response {
+//!     if let Err(r) = s.require(&[Role::Supervisor, Role::Admin]) { return r; }
+//!     let body = html! { form method="post" action="/staff/x" { (s.csrf_field()) ... } };
+//!     s.page(&i18n::here(&uri), "Title", body)
+//! }
+//! // POST: the form's `csrf` field is checked before the handler runs (403 when it is wrong).
+//! async fn act(f: ConsoleForm<MyForm>) -> Response { let s = f.session; let form = f.form; ... }
+//! ```
+//! Every POST under `/staff/` must take [`ConsoleForm`] (or check [`ConsoleSession::check_csrf`]
+//! itself); every form must carry [`ConsoleSession::csrf_field`].
+//!
+//! # How it works
+//! The cookie `efine_staff` holds 32 random bytes (hex); the store keeps only its SHA-256
+//! (`console_sessions`) with an expiry (the bearer-token lifetime). The cookie is `HttpOnly`,
+//! `SameSite=Strict`, `Path=/`, and `Secure` when the public URL is https. The CSRF token is
+//! SHA-256 of `csrf:` and the session token: bound to the session, never stored, and useless
+//! without the cookie. The login form has its own CSRF (a random value in a short-lived
+//! `SameSite=Strict` cookie and a hidden field that must match). Logging out appends to
+//! `console_logouts`; login and logout are events in the hash-chained log.
+
+use super::parts::see_other;
+use crate::i18n::{self, tr, trf, Lang};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use efine_core::auth::{Principal, Role};
+use efine_store::ops::{console, users};
+use maud::{html, Markup};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "efine_staff";
+const LOGIN_COOKIE: &str = "efine_login";
+
+/// Login and logout.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/login", get(login_get).post(login_post))
+        .route("/staff/logout", post(logout))
+}
+
+/// A signed-in staff member's browser session.
+pub struct ConsoleSession {
+    pub principal: Principal,
+    pub lang: Lang,
+    /// The token every form of this session must carry in its `csrf` field.
+    pub csrf: String,
+    session_hash: String,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+fn csrf_for(session_token: &str) -> String {
+    users::token_hash(&format!("csrf:{session_token}"))
+}
+
+fn same(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// A local path to return to after login: starts with one `/`, nothing that leaves the site.
+fn local_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control())
+                && n.len() < 512 =>
+        {
+            n.to_string()
+        }
+        _ => "/staff".to_string(),
+    }
+}
+
+fn encode(s: &str) -> String {
+    serde_urlencoded::to_string([("next", s)]).unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for ConsoleSession {
+    /// A redirect to the login page (which comes back here afterwards).
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let login = || {
+            let next = if parts.method == axum::http::Method::GET {
+                i18n::here(&parts.uri)
+            } else {
+                "/staff".into()
+            };
+            see_other(&format!("/staff/login?{}", encode(&next)))
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
+            .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_string)
+        else {
+            return Err(login());
+        };
+        let hash = users::token_hash(&token);
+        let h = hash.clone();
+        let now = state.store.now();
+        match state
+            .store
+            .read(move |tx| console::principal(tx, &h, now))
+            .await
+        {
+            Ok(Some(principal)) => Ok(ConsoleSession {
+                principal,
+                lang,
+                csrf: csrf_for(&token),
+                session_hash: hash,
+            }),
+            Ok(None) => Err(login()),
+            Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+        }
+    }
+}
+
+impl ConsoleSession {
+    /// The hidden field every console form carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
+    }
+
+    /// Whether a submitted token is this session's.
+    pub fn check_csrf(&self, submitted: &str) -> bool {
+        same(submitted, &self.csrf)
+    }
+
+    /// `Err(403 page)` unless the principal has one of `roles`.
+    #[allow(clippy::result_large_err)]
+    pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
+        if roles.contains(&self.principal.role) {
+            Ok(())
+        } else {
+            Err(self.status_page(
+                StatusCode::FORBIDDEN,
+                "/staff",
+                tr(self.lang, "staff.forbidden"),
+                html! { p { (tr(self.lang, "staff.forbidden_body")) } },
+            ))
+        }
+    }
+
+    /// The console's navigation: the sections this role may use, and sign out.
+    pub fn nav(&self) -> Markup {
+        let l = self.lang;
+        html! {
+            a href="/staff" { (tr(l, "staff.console")) }
+            a href="/dashboard" { (tr(l, "staff.dashboard")) }
+            form method="post" action="/staff/logout" style="display:inline" {
+                (self.csrf_field())
+                button.secondary style="margin:0;padding:.2rem .6rem" { (tr(l, "staff.sign_out")) }
+            }
+        }
+    }
+
+    /// A console page (200) in the shared shell with the console's navigation.
+    pub fn page(&self, here: &str, title: &str, body: Markup) -> Response {
+        self.status_page(StatusCode::OK, here, title, body)
+    }
+
+    /// A console page with another status (e.g. 422 for a form with mistakes).
+    pub fn status_page(
+        &self,
+        status: StatusCode,
+        here: &str,
+        title: &str,
+        body: Markup,
+    ) -> Response {
+        let who = trf(
+            self.lang,
+            "staff.signed_in_as",
+            &[
+                ("user", &self.principal.username),
+                ("role", self.principal.role.as_str()),
+            ],
+        );
+        let body = html! { p.hint { (who) } (body) };
+        let mut r = (
+            status,
+            Html(i18n::page_with(
+                self.lang,
+                here,
+                title,
+                &self.nav().into_string(),
+                &body.into_string(),
+            )),
+        )
+            .into_response();
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        r
+    }
+}
+
+/// A console POST: the session, and the form `T`, after its `csrf` field was checked.
+pub struct ConsoleForm<T> {
+    pub session: ConsoleSession,
+    pub form: T,
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let session = ConsoleSession::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let c: CsrfOnly = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfOnly {
+            csrf: String::new(),
+        });
+        if !session.check_csrf(&c.csrf) {
+            return Err(session.status_page(
+                StatusCode::FORBIDDEN,
+                "/staff",
+                tr(session.lang, "staff.forbidden"),
+                html! { p { (tr(session.lang, "staff.expired_form")) } },
+            ));
+        }
+        match serde_urlencoded::from_bytes::<T>(&bytes) {
+            Ok(form) => Ok(ConsoleForm { session, form }),
+            Err(e) => Err(session.status_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/staff",
+                tr(session.lang, "staff.bad_input"),
+                html! { p.bad { (e.to_string()) } },
+            )),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_form(lang: Lang, csrf: &str, next: &str, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error {
+            p.bad role="alert" { (e) }
+        }
+        form method="post" action="/staff/login" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="next" value=(next);
+            label for="username" { (tr(lang, "staff.username")) }
+            input id="username" name="username" autocomplete="username" required maxlength="64" dir="ltr";
+            label for="password" { (tr(lang, "staff.password")) }
+            input id="password" name="password" type="password" autocomplete="current-password" required dir="ltr";
+            p { button type="submit" { (tr(lang, "staff.sign_in")) } }
+        }
+    }
+}
+
+fn login_page(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    next: &str,
+    error: Option<&str>,
+) -> Response {
+    let (csrf, _) = users::new_token();
+    let here = format!("/staff/login?{}", encode(next));
+    let mut r = (
+        status,
+        Html(i18n::page(
+            lang,
+            &here,
+            tr(lang, "staff.login"),
+            &login_form(lang, &csrf, next, error).into_string(),
+        )),
+    )
+        .into_response();
+    let c = format!(
+        "{LOGIN_COOKIE}={csrf}; Path=/staff/login; Max-Age=1800; HttpOnly; SameSite=Strict{}",
+        secure(state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+/// `GET /staff/login`
+pub async fn login_get(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    login_page(
+        &state,
+        lang,
+        StatusCode::OK,
+        &local_next(q.next.as_deref()),
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    next: Option<String>,
+}
+
+/// `POST /staff/login`: checks the login CSRF and the password, opens a session, and sends the
+/// browser on to `next` (a local path) or the console home.
+pub async fn login_post(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> Response {
+    let next = local_next(f.next.as_deref());
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same(expected, &f.csrf) {
+        return login_page(
+            &state,
+            lang,
+            StatusCode::FORBIDDEN,
+            &next,
+            Some(tr(lang, "staff.expired_form")),
+        );
+    }
+    let wrong = |state: &AppState| {
+        login_page(
+            state,
+            lang,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            Some(tr(lang, "staff.wrong_login")),
+        )
+    };
+    if f.username.len() > 64 || f.password.len() > 1024 {
+        return wrong(&state);
+    }
+    let username = f.username.clone();
+    let found = match state
+        .store
+        .read(move |tx| users::for_login(tx, &username))
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let (principal, hash) = match found {
+        Some((p, h)) => (Some(p), h),
+        None => (None, state.dummy_hash.clone()),
+    };
+    let password = f.password;
+    let ok = tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let principal = match (ok, principal) {
+        (true, Some(p)) => p,
+        _ => return wrong(&state),
+    };
+    let (token, token_hash) = users::new_token();
+    let now = state.store.now();
+    let expires = now + state.config.token_ttl;
+    if let Err(e) = state
+        .store
+        .write(move |tx| console::open(tx, &principal, &token_hash, now, expires))
+        .await
+    {
+        return crate::error::ApiError::from(e).into_response();
+    }
+    let mut r = see_other(&next);
+    let c = format!(
+        "{SESSION_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        state.config.token_ttl.whole_seconds(),
+        secure(&state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// `POST /staff/logout`: ends the session and clears the cookie.
+pub async fn logout(State(state): State<AppState>, f: ConsoleForm<Empty>) -> Response {
+    let s = f.session;
+    let now = state.store.now();
+    let p = s.principal.clone();
+    let h = s.session_hash.clone();
+    if let Err(e) = state
+        .store
+        .write(move |tx| console::close(tx, &p, &h, now))
+        .await
+    {
+        return crate::error::ApiError::from(e).into_response();
+    }
+    let mut r = see_other("/staff/login");
+    let c = format!(
+        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure(&state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            local_next(Some("/staff/challans?page=2")),
+            "/staff/challans?page=2"
+        );
+        assert_eq!(local_next(Some("//evil.example/")), "/staff");
+        assert_eq!(local_next(Some("https://evil.example/")), "/staff");
+        assert_eq!(local_next(Some("/\\evil")), "/staff");
+        assert_eq!(local_next(None), "/staff");
+    }
+}

@@ -1,0 +1,89 @@
+//! The staff dashboard (`/dashboard`, behind the console login, scoped like the statistics API)
+//! and the public transparency page (`/transparency`), English and Urdu. Charts are SVG drawn on
+//! the server ([`charts`]); the only script listens to `/api/v1/stats/stream` and reloads the
+//! page when the event log moves. The figures come from [`crate::stats`], which the JSON
+//! statistics endpoints read too.
+
+pub mod charts;
+pub mod figures;
+mod parts;
+pub mod transparency;
+
+use crate::error::ApiResult;
+use crate::i18n::{self, Lang};
+use crate::pages::console::session::ConsoleSession;
+use crate::stats::{self, SummaryRowView};
+use crate::AppState;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use efine_core::auth::Principal;
+use efine_store::ops::stats::{last_seq, Dim, Range, Scope};
+use figures::Dashboard;
+
+/// `/dashboard` and `/transparency`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(dashboard_page))
+        .route("/transparency", get(transparency_page))
+}
+
+/// `GET /dashboard`: the staff dashboard, behind the console login.
+pub async fn dashboard_page(State(state): State<AppState>, session: ConsoleSession) -> Response {
+    match dashboard_data(&state, &session.principal).await {
+        Ok(d) => session.page(
+            "/dashboard",
+            figures::dashboard_title(session.lang),
+            figures::dashboard(&d, session.lang),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn dashboard_data(state: &AppState, who: &Principal) -> ApiResult<Dashboard> {
+    let scope = Scope::for_principal(who);
+    let all = Range::default();
+    let district_rows = stats::summary(state, Dim::District, scope.clone(), all).await?;
+    let total = SummaryRowView::new(None, stats::total(&district_rows));
+    let offences = stats::summary(state, Dim::Offence, scope.clone(), all)
+        .await?
+        .into_iter()
+        .map(|r| SummaryRowView::new(Some(Dim::Offence), r))
+        .collect();
+    Ok(Dashboard {
+        seq: state.store.read(last_seq).await?,
+        user: who.username.clone(),
+        districts: district_rows
+            .into_iter()
+            .map(|r| SummaryRowView::new(Some(Dim::District), r))
+            .collect(),
+        offences,
+        total,
+        daily: stats::trends(state, scope.clone(), all, false).await?,
+        weekly: stats::trends(state, scope.clone(), all, true).await?,
+        rails: stats::rails(state, scope.clone(), all).await?,
+        hotspots: stats::hotspots(state, scope.clone(), 400).await?,
+        anomalies: stats::anomalies(state, scope.clone(), all)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        forecast: stats::forecast(state, scope).await?,
+    })
+}
+
+/// `GET /transparency`: the public figures per district.
+pub async fn transparency_page(
+    State(state): State<AppState>,
+    lang: Lang,
+) -> ApiResult<Html<String>> {
+    let t = stats::transparency(&state).await?;
+    let seq = state.store.read(last_seq).await?;
+    Ok(Html(i18n::page(
+        lang,
+        "/transparency",
+        transparency::transparency_title(lang),
+        &transparency::transparency(&t, seq, lang).into_string(),
+    )))
+}

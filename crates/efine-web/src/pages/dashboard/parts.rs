@@ -1,0 +1,32 @@
+//! What the dashboard and the transparency page share: their small stylesheet, the script that
+//! reloads the page when the event log moves, and how a percentage is written.
+
+use maud::{html, Markup, PreEscaped};
+
+// Beside the shared stylesheet: cards, charts and flags, and the wide main area.
+const STYLE: &str = "main{max-width:72rem}\
+td.n,th.n{text-align:end;direction:ltr;unicode-bidi:isolate}\
+.cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #bbb;border-radius:.4rem;\
+padding:.5rem .8rem;min-width:9rem}.card b{display:block;font-size:1.4rem}\
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts figure{margin:0}svg{max-width:100%;height:auto}\
+.flag{border-inline-start:4px solid #a11212;padding:.3rem .6rem;margin:.4rem 0;background:#fbeeee}\
+.live{font-size:.85rem;color:#444}";
+
+// Listens to the change stream and reloads once the log has moved past the page's `seq`.
+const SCRIPT: &str =
+    "(function(){var s=+document.getElementById('live').dataset.seq;if(!window.EventSource)return;\
+var es=new EventSource('/api/v1/stats/stream');es.addEventListener('change',function(e){\
+var n=JSON.parse(e.data).seq;if(n>s){es.close();location.reload();}});})();";
+
+/// The page's own style, and the script that reloads it when the event log moves past `seq`.
+pub(super) fn live(seq: i64) -> Markup {
+    html! {
+        style { (PreEscaped(STYLE)) }
+        div id="live" data-seq=(seq) hidden {}
+        script { (PreEscaped(SCRIPT)) }
+    }
+}
+
+pub(super) fn pct(v: f64) -> String {
+    format!("{v:.1}%")
+}

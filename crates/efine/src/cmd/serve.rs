@@ -1,0 +1,122 @@
+//! `efine serve`: the HTTP server and its background jobs.
+
+use crate::config::{DbFlags, NotifyFlags, RailFlags, ServeFlags, Settings};
+use anyhow::{Context, Result};
+use clap::Args;
+use efine_store::Store;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbFlags,
+    #[command(flatten)]
+    pub serve: ServeFlags,
+    /// Also load demo data that follows the KP pilot (once; later starts keep it).
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub rails: RailFlags,
+    #[command(flatten)]
+    pub notify: NotifyFlags,
+}
+
+pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
+    let s = &settings.serve;
+    let payments = settings.payments(demo)?;
+    let keys =
+        efine_store::keys::load_or_create(&settings.db.data_dir, time::OffsetDateTime::now_utc())
+            .context("QR signing keys")?;
+    tracing::info!(key = %keys.signer.key_id(), "QR signing key loaded");
+    let store = super::open(&settings.db).await?;
+    super::stats::rebuild_if_empty(&store).await?;
+    let notifier = super::notifier::build(&settings.notify, &store)?;
+    if demo {
+        crate::demo::load(&store, &payments).await?;
+    }
+    let state = efine_web::AppState::new(
+        store.clone(),
+        efine_web::WebConfig {
+            token_ttl: time::Duration::hours(s.token_hours),
+            public_url: s.public_url.clone(),
+            appeal_window_days: s.appeal_window_days,
+            ..Default::default()
+        },
+        payments,
+        keys,
+    )?;
+    let jobs = efine_service::jobs::Jobs::new();
+    let state = state.with_jobs(&jobs);
+    start_jobs(&jobs, &state, notifier, &store, settings);
+    let listener = tokio::net::TcpListener::bind(&s.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (EFINE_LISTEN / --listen)", s.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(backend = store.backend(), "listening on http://{addr}");
+    println!(
+        "E-Fine listening on http://{addr} ({} backend)",
+        store.backend()
+    );
+    // On the signal the jobs are told to stop at once, so they wind down while requests drain
+    // (and the live statistics streams end rather than hold the drain open); once the last
+    // request is answered, wait for the jobs.
+    let stopping = jobs.token();
+    let served = efine_web::serve(listener, state, async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    })
+    .await;
+    jobs.shutdown().await;
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the background jobs: the notifications worker, the pending-payment poller and the
+/// escalation job. Kept together so that moving the jobs to `efine-service` rewires one place.
+fn start_jobs(
+    jobs: &efine_service::jobs::Jobs,
+    state: &efine_web::AppState,
+    notifier: efine_service::notify::Notifier,
+    store: &Store,
+    settings: &Settings,
+) {
+    let s = &settings.serve;
+    std::sync::Arc::new(notifier).spawn(jobs);
+    efine_service::poller::spawn(
+        jobs,
+        state.ctx.clone(),
+        efine_service::poller::PollerConfig {
+            early_every: std::time::Duration::from_secs(s.poll_early_minutes * 60),
+            early_window: (
+                time::Duration::minutes(s.poll_min_age_minutes),
+                time::Duration::minutes(2 * s.poll_min_age_minutes),
+            ),
+            late_every: std::time::Duration::from_secs(s.poll_late_hours * 3600),
+        },
+    );
+    efine_service::escalation::spawn(
+        jobs,
+        store.clone(),
+        std::time::Duration::from_secs(s.escalation_minutes * 60),
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
