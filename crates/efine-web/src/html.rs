@@ -1,5 +1,5 @@
 //! HTML escaping, and the bare page the payment sandboxes' hosted pages use (they stand in for
-//! the provider's own site). E-Fine's own pages use the shell in [`crate::i18n`].
+//! the provider's own site). E-Fine's own pages use the shell in [`crate::pages::shell`].
 
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -20,17 +20,14 @@ pub mod i18n;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
 pub mod pages;
-pub mod portal;
 pub mod ratelimit;
 pub mod sandbox;
 pub mod stats;
 pub mod verify;
 pub mod views;
 
-use api::verify as verify_c;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use efine_store::keys::KeySet;
 use efine_store::Store;
@@ -151,26 +148,10 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
-        .route("/v/{token}", get(verify_c::verify_page))
         .merge(pages::console::router())
         .merge(pages::dashboard::router())
-        .route("/", get(portal::home))
-        .route("/search", post(portal::search))
-        .route("/search/cnic", post(portal::search_cnic))
-        .route("/c/{number}", get(portal::challan))
-        // The design's name for the challan page; `/c/` is the short form printed and linked.
-        .route("/challans/{number}", get(portal::challan))
-        // The appeal form may carry an evidence file: a larger body limit on this route only.
-        .route(
-            "/c/{number}/appeal",
-            get(portal::appeal_get).post(
-                portal::appeal_post.layer(DefaultBodyLimit::max(portal::APPEAL_FORM_BODY_LIMIT)),
-            ),
-        )
-        .route(
-            "/c/{number}/pay",
-            get(portal::pay_get).post(portal::pay_post),
-        )
+        .merge(pages::portal::router())
+        .merge(pages::verify::router())
         .with_state(state);
     app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)

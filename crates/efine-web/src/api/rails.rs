@@ -3,7 +3,7 @@
 //! notifications are verified (timestamped HMAC, 300 s tolerance, several secrets during a
 //! rotation) before anything is read.
 
-use crate::i18n::{self, tr, Lang};
+use crate::i18n::{tr, Lang};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -27,11 +27,7 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
         Ok(Applied::Paid(r)) => (
             StatusCode::OK,
             "pay.received",
-            maud::PreEscaped(crate::portal::paid_body(
-                lang,
-                &r.number,
-                Some((r.amount, &r.challan_number)),
-            )),
+            crate::pages::receipt::paid_body(lang, &r.number, Some((r.amount, &r.challan_number))),
         ),
         Ok(Applied::RefundOwed) => (
             StatusCode::OK,
@@ -61,7 +57,7 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
 pub fn page(lang: Lang, status: StatusCode, title: &'static str, body: maud::Markup) -> Response {
     (
         status,
-        Html(i18n::page(lang, "/", tr(lang, title), &body.into_string())),
+        Html(crate::pages::shell::page(lang, "/", tr(lang, title), body).into_string()),
     )
         .into_response()
 }

@@ -1,10 +1,9 @@
 use crate::error::{ApiResult, ErrorBody};
-use crate::pages::{self, Lang};
 use crate::views::{today, KeySetView, VerificationView};
 use crate::{verify, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 /// Is a QR token genuine, and what is the record's status now? Always 200 when the question
@@ -37,20 +36,6 @@ pub async fn get_keys(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("public, max-age=300"),
     );
     resp
-}
-
-/// `/v/{token}`: the page a phone opens when it scans the QR code. Plain HTML, no JavaScript.
-pub async fn verify_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    lang: Lang,
-) -> ApiResult<Response> {
-    let verdict = verify::check(&state, &token).await?;
-    let view = VerificationView::new(verdict, today(state.store.now()));
-    let mut resp = Html(pages::verification(&view, &token, lang)).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
 }
 
 /// This resource's routes, with their OpenAPI description.
