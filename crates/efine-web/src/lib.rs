@@ -15,7 +15,6 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
-pub mod html;
 pub mod i18n;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
