@@ -13,6 +13,7 @@
 //!
 //! Depends on `efine-core` for the domain types; must not depend on HTTP or the web crate.
 
+mod catalogue_cache;
 pub mod catalogue_seed;
 pub mod error;
 pub mod keys;

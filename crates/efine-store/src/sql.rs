@@ -126,7 +126,7 @@ mod sealed {
         pub(crate) head: super::ChainHead,
         /// The catalogue in force for this batch; `None` once an operation in the batch has
         /// changed it (the rest of the batch then reads the database).
-        pub(crate) catalogue: Option<std::sync::Arc<crate::ops::catalogue::Current>>,
+        pub(crate) catalogue: Option<std::sync::Arc<crate::catalogue_cache::Current>>,
     }
 }
 pub(crate) use sealed::{Batch, Seal};

@@ -10,7 +10,8 @@
 //! committed by another process sharing the database is in force from the next batch on, and no
 //! batch can see an offence older than the one in force in its transaction.
 
-use crate::ops::catalogue::{self, Current};
+use crate::catalogue_cache::Current;
+use crate::ops::catalogue;
 use crate::params;
 use crate::sql::{Batch, BatchTx, ChainHead, Tx};
 use crate::StoreError;

@@ -3,6 +3,7 @@
 //! in force in memory and reloads it when that version moves (see `crate::writer`), so issuing
 //! reads no catalogue row.
 
+use crate::catalogue_cache::Current;
 use crate::ops::events;
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
@@ -11,7 +12,6 @@ use efine_core::clock::to_micros;
 use efine_core::code::Abbr;
 use efine_core::penalty::PenaltySchedule;
 use efine_core::{DepartmentCode, DistrictCode, Money, OffenceCode};
-use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// The `counters` row holding the catalogue version. A database that predates it reads as 0.
@@ -30,15 +30,6 @@ fn bump_version(tx: &mut dyn Tx) -> Result<(), StoreError> {
         batch.catalogue = None;
     }
     Ok(())
-}
-
-/// The catalogue in force, held in memory by the writer: what issuing looks up.
-#[derive(Debug, Default)]
-pub(crate) struct Current {
-    districts: HashMap<DistrictCode, District>,
-    departments: HashMap<DepartmentCode, Department>,
-    /// The version of each offence in force, with its row id.
-    offences: HashMap<(DepartmentCode, OffenceCode), (i64, Offence)>,
 }
 
 /// Reads the whole catalogue in force: three queries, run only when its version moved.
