@@ -35,19 +35,39 @@ pub struct Line {
     pub settled_on: Date,
 }
 
-/// Parses a settlement file, naming the first bad line.
+const HEADER: [&str; 4] = ["rail_txn_id", "reference", "amount_paisa", "settled_on"];
+
+/// Parses a settlement file, naming the first bad line. Quoting and line ends are the `csv`
+/// crate's; a leading UTF-8 byte-order mark (as spreadsheet programs write) is dropped first.
 pub fn parse(text: &str) -> Result<Vec<Line>, StoreError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
     let mut header_seen = false;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as i64 + 1;
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') {
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let n = e.position().map_or(0, |p| p.line());
+                return Err(StoreError::invalid("file", format!("line {n}: {e}")));
+            }
+        }
+        // The physical line the record starts on, as an editor counts.
+        let n = record.position().map_or(0, |p| p.line() as i64);
+        // A blank line, or a comment indented past the column the reader looks at.
+        if record.iter().all(str::is_empty) || record[0].starts_with('#') {
             continue;
         }
         if !header_seen {
             header_seen = true;
-            if l.replace(' ', "") != "rail_txn_id,reference,amount_paisa,settled_on" {
+            if !record.iter().map(|f| f.replace(' ', "")).eq(HEADER) {
                 return Err(StoreError::invalid(
                     "file",
                     format!("line {n}: the header must be rail_txn_id,reference,amount_paisa,settled_on"),
@@ -55,14 +75,13 @@ pub fn parse(text: &str) -> Result<Vec<Line>, StoreError> {
             }
             continue;
         }
-        let f: Vec<&str> = l.split(',').map(str::trim).collect();
-        if f.len() != 4 || f[0].is_empty() {
+        if record.len() != 4 || record[0].is_empty() {
             return Err(StoreError::invalid(
                 "file",
                 format!("line {n}: expected 4 fields"),
             ));
         }
-        let amount = f[2]
+        let amount = record[2]
             .parse::<i64>()
             .ok()
             .and_then(|p| Money::from_paisa(p).ok())
@@ -74,7 +93,7 @@ pub fn parse(text: &str) -> Result<Vec<Line>, StoreError> {
                 )
             })?;
         let settled_on = Date::parse(
-            f[3],
+            &record[3],
             time::macros::format_description!("[year]-[month]-[day]"),
         )
         .map_err(|_| {
@@ -82,8 +101,8 @@ pub fn parse(text: &str) -> Result<Vec<Line>, StoreError> {
         })?;
         out.push(Line {
             line: n,
-            rail_txn_id: f[0].to_string(),
-            reference: Some(f[1].to_string()).filter(|r| !r.is_empty()),
+            rail_txn_id: record[0].to_string(),
+            reference: Some(record[1].to_string()).filter(|r| !r.is_empty()),
             amount,
             settled_on,
         });

@@ -3,11 +3,11 @@
 //! for that language.
 
 use axum::extract::{FromRequestParts, Request};
-use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Uri};
+use axum::http::Uri;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use efine_core::i18n as core;
 use efine_core::Money;
 use std::convert::Infallible;
@@ -98,19 +98,12 @@ fn query_lang(query: Option<&str>) -> Option<Lang> {
     })
 }
 
-fn cookie_lang(parts: &axum::http::HeaderMap) -> Option<Lang> {
-    parts
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(
-            |c| match c.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('=') {
-                Some("ur") => Some(Lang::Ur),
-                Some("en") => Some(Lang::En),
-                _ => None,
-            },
-        )
+fn cookie_lang(headers: &axum::http::HeaderMap) -> Option<Lang> {
+    match CookieJar::from_headers(headers).get(LANG_COOKIE)?.value() {
+        "ur" => Some(Lang::Ur),
+        "en" => Some(Lang::En),
+        _ => None,
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
@@ -125,17 +118,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 /// Middleware: a request with `?lang=en|ur` gets a cookie remembering it for a year.
 pub async fn remember_lang(req: Request, next: Next) -> Response {
     let chosen = query_lang(req.uri().query());
-    let mut resp = next.run(req).await;
-    if let Some(l) = chosen {
-        let v = format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            l.code()
-        );
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            resp.headers_mut().append(SET_COOKIE, v);
+    let resp = next.run(req).await;
+    match chosen {
+        // Lax, not Strict: a link from another site should still open in the chosen language.
+        Some(l) => {
+            let c = Cookie::build((LANG_COOKIE, l.code()))
+                .path("/")
+                .max_age(time::Duration::days(365))
+                .same_site(SameSite::Lax);
+            (CookieJar::new().add(c), resp).into_response()
         }
+        None => resp,
     }
-    resp
 }
 
 /// The path and query of a GET request, for the shell's language switch.
@@ -166,7 +160,10 @@ mod tests {
         assert_eq!(query_lang(Some("a=1&lang=ur")), Some(Lang::Ur));
         assert_eq!(query_lang(Some("lang=urx")), None);
         let mut h = axum::http::HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("x=1; efine_lang=ur"));
+        h.insert(
+            axum::http::header::COOKIE,
+            axum::http::HeaderValue::from_static("x=1; efine_lang=ur"),
+        );
         assert_eq!(cookie_lang(&h), Some(Lang::Ur));
         assert_eq!(with_lang("/c/X?lang=en&q=1", Lang::Ur), "/c/X?q=1&lang=ur");
     }

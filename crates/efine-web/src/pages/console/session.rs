@@ -29,12 +29,12 @@ use crate::i18n::{self, tr, trf, Lang};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use efine_core::auth::{Principal, Role};
 use efine_store::ops::{console, users};
 use maud::{html, Markup};
@@ -61,13 +61,22 @@ pub struct ConsoleSession {
     session_hash: String,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
+/// A console cookie: never readable by scripts, never sent by another site's request, and only
+/// over TLS when the site is served over TLS.
+fn console_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    max_age: time::Duration,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path(path)
+        .max_age(max_age)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.public_url.starts_with("https://"))
+        .build()
 }
 
 fn csrf_for(session_token: &str) -> String {
@@ -77,14 +86,6 @@ fn csrf_for(session_token: &str) -> String {
 fn same(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-fn secure(state: &AppState) -> &'static str {
-    if state.config.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    }
 }
 
 /// A local path to return to after login: starts with one `/`, nothing that leaves the site.
@@ -123,9 +124,10 @@ impl FromRequestParts<AppState> for ConsoleSession {
             };
             see_other(&format!("/staff/login?{}", encode(&next)))
         };
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
+        let Some(token) = CookieJar::from_headers(&parts.headers)
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
             .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-            .map(str::to_string)
         else {
             return Err(login());
         };
@@ -302,8 +304,16 @@ fn login_page(
 ) -> Response {
     let (csrf, _) = users::new_token();
     let here = format!("/staff/login?{}", encode(next));
+    let jar = CookieJar::new().add(console_cookie(
+        state,
+        LOGIN_COOKIE,
+        csrf.clone(),
+        "/staff/login",
+        time::Duration::minutes(30),
+    ));
     let mut r = (
         status,
+        jar,
         Html(
             crate::pages::shell::page(
                 lang,
@@ -315,13 +325,6 @@ fn login_page(
         ),
     )
         .into_response();
-    let c = format!(
-        "{LOGIN_COOKIE}={csrf}; Path=/staff/login; Max-Age=1800; HttpOnly; SameSite=Strict{}",
-        secure(state)
-    );
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        r.headers_mut().append(SET_COOKIE, v);
-    }
     r.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
@@ -360,11 +363,11 @@ pub struct LoginForm {
 pub async fn login_post(
     State(state): State<AppState>,
     lang: Lang,
-    headers: HeaderMap,
+    jar: CookieJar,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Response {
     let next = local_next(f.next.as_deref());
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    let expected = jar.get(LOGIN_COOKIE).map(Cookie::value).unwrap_or("");
     if expected.is_empty() || !same(expected, &f.csrf) {
         return login_page(
             &state,
@@ -417,16 +420,8 @@ pub async fn login_post(
     {
         return crate::error::ApiError::from(e).into_response();
     }
-    let mut r = see_other(&next);
-    let c = format!(
-        "{SESSION_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
-        state.config.token_ttl.whole_seconds(),
-        secure(&state)
-    );
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        r.headers_mut().append(SET_COOKIE, v);
-    }
-    r
+    let session = console_cookie(&state, SESSION_COOKIE, token, "/", state.config.token_ttl);
+    (CookieJar::new().add(session), see_other(&next)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -445,15 +440,15 @@ pub async fn logout(State(state): State<AppState>, f: ConsoleForm<Empty>) -> Res
     {
         return crate::error::ApiError::from(e).into_response();
     }
-    let mut r = see_other("/staff/login");
-    let c = format!(
-        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
-        secure(&state)
+    // The same attributes with no value and no lifetime: the browser drops the cookie.
+    let cleared = console_cookie(
+        &state,
+        SESSION_COOKIE,
+        String::new(),
+        "/",
+        time::Duration::ZERO,
     );
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        r.headers_mut().append(SET_COOKIE, v);
-    }
-    r
+    (CookieJar::new().add(cleared), see_other("/staff/login")).into_response()
 }
 
 #[cfg(test)]
