@@ -46,28 +46,31 @@ pub fn wants_csv(format: Option<&str>) -> ApiResult<bool> {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    // A spreadsheet runs a cell that starts with = + - @ as a formula: quote it as text.
-    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
-        format!("'{s}")
+/// A cell as a spreadsheet will take it: one that starts with = + - @ would run as a formula,
+/// so it is prefixed with `'` to stay text (numbers such as `-5` stay numbers).
+fn guarded(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+        format!("'{s}").into()
     } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        s.into()
     }
 }
 
-/// A CSV download: a header line and one line per row.
+/// A CSV download: a header line and one line per row, CRLF line ends, quoted where needed.
 pub fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
-    let mut out = header.join(",");
-    out.push_str("\r\n");
-    for r in rows {
-        out.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer(Vec::new());
+    // Writing to memory with rows of any length has nothing left to fail on.
+    let written = w.write_record(header).and_then(|()| {
+        rows.iter()
+            .try_for_each(|r| w.write_record(r.iter().map(|f| guarded(f).into_owned())))
+    });
+    let out = match (written, w.into_inner()) {
+        (Ok(()), Ok(bytes)) => bytes,
+        _ => return ApiError::internal("the CSV could not be written").into_response(),
+    };
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

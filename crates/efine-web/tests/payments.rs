@@ -22,6 +22,7 @@ both_backends!(
     counter_cash_and_cash_up,
     refunds_need_a_second_person,
     settlement_file_reconciles,
+    settlement_file_quoting_line_ends_and_bom,
     easypaisa_credits_only_from_the_inquiry,
     easypaisa_pending_is_resolved_by_the_poller,
     card_notifications_are_verified,
@@ -805,6 +806,65 @@ async fn settlement_file_reconciles(app: TestApp) {
     assert_eq!(
         upload(&finance, file, "text/csv").await.unwrap().status(),
         409
+    );
+}
+
+/// A settlement file as a spreadsheet saves it: a byte-order mark, CRLF line ends, quoted fields
+/// (one with a comma inside); and a bad line in such a file is named by its line number.
+async fn settlement_file_quoting_line_ends_and_bom(app: TestApp) {
+    use efine_core::auth::Role;
+    let officer = app.officer().await;
+    let finance = app.user("finance.quoting", Role::Finance, None, None).await;
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    let c = issue(&app, &officer, "PES-Q1").await;
+    let co = checkout(&app, c["challan_number"].as_str().unwrap()).await;
+    let ans = sandbox_answer(&app, &co, "success").await;
+    assert_eq!(post_return(&app, &ans).await.0, 200);
+    let rrn = ans["pp_RetreivalReferenceNo"].clone();
+    let reference = co["reference"].as_str().unwrap().to_string();
+    let amount = co["amount"].as_i64().unwrap();
+
+    let upload = |body: String| {
+        app.http
+            .post(app.url("/api/v1/recon/jazzcash?name=excel.csv"))
+            .bearer_auth(finance.clone())
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let file = format!(
+        "\u{feff}# saved by a spreadsheet\r\nrail_txn_id,reference,amount_paisa,settled_on\r\n\
+         \"{rrn}\",\"{reference}\",\"{amount}\",{day}\r\n\
+         \"RRN-9,X\",,5000,{day}\r\n"
+    );
+    let r = upload(file).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["lines"], 2, "{rep}");
+    assert_eq!(rep["matched"], 1, "{rep}");
+    assert_eq!(rep["missing_here"], 1, "{rep}");
+    assert_eq!(rep["missing_there"], 0, "{rep}");
+    assert_eq!(rep["settled"], amount, "{rep}");
+    let unknown = &rep["exceptions"][0];
+    assert_eq!(unknown["rail_txn_id"], "RRN-9,X", "{rep}");
+    assert_eq!(unknown["line"], 4, "{rep}");
+
+    // A short line in a CRLF file with a BOM: 422, naming line 3, nothing imported.
+    let bad = format!(
+        "\u{feff}rail_txn_id,reference,amount_paisa,settled_on\r\nRRN-10,,5000,{day}\r\nRRN-11,,5000\r\n"
+    );
+    let r = upload(bad).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "file", "{e}");
+    assert_eq!(e["error"]["message"], "line 3: expected 4 fields", "{e}");
+    let bad = format!(
+        "rail_txn_id,reference,amount_paisa,settled_on\r\n\"RRN-12,Y\",,\"50,00\",{day}\r\n"
+    );
+    let e: Value = upload(bad).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        e["error"]["message"], "line 2: amount_paisa must be a positive integer",
+        "{e}"
     );
 }
 

@@ -13,7 +13,9 @@ both_backends!(
     citizen_portal_walkthrough,
     console_pages_walkthrough,
     finance_pages_walkthrough,
-    queues_walkthrough
+    queues_walkthrough,
+    pasted_settlement_file_as_a_spreadsheet_saves_it,
+    cookies_carry_their_attributes
 );
 
 /// A client that shows redirects instead of following them.
@@ -818,6 +820,167 @@ async fn finance_pages_walkthrough(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(r.status(), 409);
+}
+
+/// A Set-Cookie line's parts, in any order.
+fn cookie_parts(line: &str) -> std::collections::BTreeSet<String> {
+    line.split(';').map(|p| p.trim().to_string()).collect()
+}
+
+fn parts(want: &[&str]) -> std::collections::BTreeSet<String> {
+    want.iter().map(|p| p.to_string()).collect()
+}
+
+/// Every cookie the site sets, attribute by attribute; `Secure` only with an https public URL.
+async fn cookies_carry_their_attributes(app: TestApp) {
+    cookie_attributes(&app, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_behind_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = efine_web::WebConfig {
+        public_url: "https://efine.example".into(),
+        ..Default::default()
+    };
+    let loc = efine_store::Location::Sqlite(dir.path().join("efine.db"));
+    cookie_attributes(&TestApp::start(loc, Some(dir), config).await, true).await;
+}
+
+async fn cookie_attributes(app: &TestApp, https: bool) {
+    app.user(
+        "super.cookie",
+        Role::Supervisor,
+        Some("traffic-police"),
+        Some("peshawar"),
+    )
+    .await;
+    let secure: &[&str] = if https { &["Secure"] } else { &[] };
+    let with = |base: &[&str]| parts(&[base, secure].concat());
+    let http = client();
+    let r = http
+        .get(app.url("/staff/login?lang=ur"))
+        .send()
+        .await
+        .unwrap();
+    let (_, lang) = set_cookie(&r, "efine_lang").unwrap();
+    // The language cookie is the same behind https: nothing in it is secret.
+    assert_eq!(
+        cookie_parts(&lang),
+        parts(&[
+            "efine_lang=ur",
+            "Path=/",
+            "Max-Age=31536000",
+            "SameSite=Lax"
+        ])
+    );
+    let (csrf, login) = set_cookie(&r, "efine_login").unwrap();
+    let want = format!("efine_login={csrf}");
+    assert_eq!(
+        cookie_parts(&login),
+        with(&[
+            &want,
+            "Path=/staff/login",
+            "Max-Age=1800",
+            "HttpOnly",
+            "SameSite=Strict"
+        ])
+    );
+    let r = http
+        .post(app.url("/staff/login"))
+        .header("cookie", format!("efine_login={csrf}"))
+        .form(&[
+            ("username", "super.cookie"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (session, line) = set_cookie(&r, "efine_staff").unwrap();
+    let want = format!("efine_staff={session}");
+    let ttl = format!("Max-Age={}", app.config.token_ttl.whole_seconds());
+    assert_eq!(
+        cookie_parts(&line),
+        with(&[&want, "Path=/", &ttl, "HttpOnly", "SameSite=Strict"])
+    );
+    let cookie = format!("efine_staff={session}");
+    let page = http
+        .get(app.url("/staff"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = http
+        .post(app.url("/staff/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", hidden(&page, "csrf").as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, line) = set_cookie(&r, "efine_staff").unwrap();
+    assert_eq!(
+        cookie_parts(&line),
+        with(&[
+            "efine_staff=",
+            "Path=/",
+            "Max-Age=0",
+            "HttpOnly",
+            "SameSite=Strict"
+        ])
+    );
+}
+
+/// A settlement file pasted into the console with a byte-order mark, CRLF line ends and a
+/// quoted field holding a comma; a bad line in such a paste is named on the page.
+async fn pasted_settlement_file_as_a_spreadsheet_saves_it(app: TestApp) {
+    app.user("finance.paste", Role::Finance, None, None).await;
+    let http = client();
+    let session = console_login(&app, "finance.paste").await;
+    let r = http
+        .get(app.url("/staff/finance"))
+        .header("cookie", session.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csrf = hidden(&r.text().await.unwrap(), "csrf");
+    let paste = |file: String| {
+        http.post(app.url("/staff/finance/recon"))
+            .header("cookie", session.clone())
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("rail", "jazzcash"),
+                ("name", "excel.csv"),
+                ("file", file.as_str()),
+            ])
+            .send()
+    };
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    let r = paste(format!(
+        "\u{feff}rail_txn_id,reference,amount_paisa,settled_on\r\n\"RRN-7,Y\",,\"5000\",{day}\r\n"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let p = r.text().await.unwrap();
+    assert!(p.contains("1 lines: 0 matched, 1 need attention."), "{p}");
+    assert!(p.contains("RRN-7,Y"), "{p}");
+    assert!(p.contains("missing_here"), "{p}");
+
+    let r = paste(format!(
+        "\u{feff}rail_txn_id,reference,amount_paisa,settled_on\r\n\"RRN-8,Z\",,5000,{day},extra\r\n"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let p = r.text().await.unwrap();
+    assert!(p.contains("line 2: expected 4 fields"), "{p}");
 }
 
 /// A `multipart/form-data` body as a browser sends the appeal form: text fields, then file

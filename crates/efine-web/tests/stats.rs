@@ -16,7 +16,8 @@ use std::time::Duration;
 
 both_backends!(
     summary_scoping_csv_and_live_updates,
-    anomalies_find_planted_officers
+    anomalies_find_planted_officers,
+    csv_text_cells_are_quoted_and_guarded
 );
 
 fn row<'a>(v: &'a Value, key: &str, code: &str) -> &'a Value {
@@ -477,4 +478,50 @@ async fn anomalies_find_planted_officers(app: TestApp) {
     // Four weeks of daily collections make a forecast with its backtest.
     let (s, f) = app.get("/api/v1/stats/forecast", Some(&auditor)).await;
     assert_eq!(s, 404, "no payments yet: {f}");
+}
+
+/// A text cell with a comma, a quote and a leading `=` comes out quoted (so the columns hold)
+/// and prefixed with `'` (so a spreadsheet shows it instead of running it).
+async fn csv_text_cells_are_quoted_and_guarded(app: TestApp) {
+    use efine_store::testing::RawSql;
+    let officer = app.officer().await;
+    let auditor = app.user("audit.csv", Role::Auditor, None, None).await;
+    let (s, c) = app
+        .issue(
+            &officer,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-CSV1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let name = r#"=HYPERLINK("http://x.example"),Peshawar"#;
+    app.store
+        .write(move |tx| {
+            tx.exec(
+                "UPDATE districts SET name_en = $1 WHERE code = 'peshawar'",
+                efine_store::params![name],
+            )
+        })
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .get(app.url("/api/v1/stats/summary?group_by=district&format=csv"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("\r\npeshawar,\"'=HYPERLINK(\"\"http://x.example\"\"),Peshawar\",1,0,0,"),
+        "{body}"
+    );
+    let mut rows = csv::Reader::from_reader(body.as_bytes());
+    let peshawar = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[0] == "peshawar")
+        .unwrap_or_else(|| panic!("no peshawar row in {body}"));
+    assert_eq!(peshawar.len(), 9);
+    assert_eq!(&peshawar[1], format!("'{name}"));
 }

@@ -44,24 +44,31 @@ pub fn parse(text: &str) -> Result<Vec<Line>, StoreError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .comment(Some(b'#'))
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
     let mut header_seen = false;
     let mut record = csv::StringRecord::new();
+    // The reader's own record position is taken before it skips the line end and blank lines
+    // ahead of a record, so the physical line is counted here from the bytes it consumed.
+    let (mut consumed, mut lines_before) = (0, 0);
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let n = e.position().map_or(0, |p| p.line());
-                return Err(StoreError::invalid("file", format!("line {n}: {e}")));
+                return Err(StoreError::invalid(
+                    "file",
+                    format!("line {}: {e}", lines_before + 1),
+                ))
             }
         }
-        // The physical line the record starts on, as an editor counts.
-        let n = record.position().map_or(0, |p| p.line() as i64);
-        // A blank line, or a comment indented past the column the reader looks at.
+        let end = reader.position().byte() as usize;
+        let chunk = text.get(consumed..end).unwrap_or_default();
+        let blank = chunk.len() - chunk.trim_start_matches(['\r', '\n']).len();
+        let n = lines_before + chunk[..blank].matches('\n').count() as i64 + 1;
+        lines_before += chunk.matches('\n').count() as i64;
+        consumed = end;
         if record.iter().all(str::is_empty) || record[0].starts_with('#') {
             continue;
         }
@@ -382,4 +389,44 @@ pub fn sandbox_file(tx: &mut dyn Tx, rail: Rail, day: Date) -> Result<String, St
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn lines_are_named_as_an_editor_counts_them() {
+        let body = "rail_txn_id,reference,amount_paisa,settled_on\n\n# note, \"quoted\"\nA1,,100,2026-11-25\n";
+        for text in [
+            body.to_string(),
+            body.replace('\n', "\r\n"),
+            format!("\u{feff}{}", body.replace('\n', "\r\n")),
+        ] {
+            let lines = parse(&text).unwrap();
+            assert_eq!(lines.len(), 1);
+            assert_eq!(lines[0].line, 4, "{text:?}");
+            let bad = format!("{text}\r\nA2,,100\r\n");
+            assert!(err(&bad).contains("line 6: expected 4 fields"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_fields_keep_their_commas() {
+        let text = "rail_txn_id, reference ,amount_paisa,settled_on\r\n\"A,1\",\"EF1\" ,\"100\",2026-11-25";
+        let l = &parse(text).unwrap()[0];
+        assert_eq!(l.rail_txn_id, "A,1");
+        assert_eq!(l.reference.as_deref(), Some("EF1"));
+        assert_eq!(l.amount, Money::from_paisa(100).unwrap());
+        assert!(
+            err("rail_txn_id,reference,amount_paisa,settled_on\nA,,\"1,00\",2026-11-25")
+                .contains("line 2: amount_paisa must be a positive integer")
+        );
+        assert!(err("\u{feff}txn,amount\r\n").contains("line 1: the header must be"));
+        assert!(err("\u{feff}\r\n# only a comment\r\n").contains("the file is empty"));
+    }
 }
