@@ -8,7 +8,8 @@
 use crate::ops::challans;
 use crate::sql::{Tx, Value};
 use crate::{params, StoreError};
-use efine_core::auth::{Principal, Role};
+use efine_core::auth::Principal;
+use efine_core::cancellation::CancellationStatus;
 use efine_core::challan::Challan;
 use efine_core::clock::{from_micros, karachi_date, to_micros, KARACHI};
 use efine_core::payment::Rail;
@@ -67,12 +68,10 @@ impl Scope {
     }
 
     pub fn for_principal(p: &Principal) -> Scope {
-        match p.role {
-            Role::Admin | Role::Auditor | Role::Finance => Scope::all(),
-            Role::Officer | Role::Supervisor | Role::DepartmentAdmin => Scope {
-                department: p.department.as_ref().map(|d| d.to_string()),
-                district: p.district.as_ref().map(|d| d.to_string()),
-            },
+        let reach = p.reach();
+        Scope {
+            department: reach.department.map(|d| d.to_string()),
+            district: reach.district.map(|d| d.to_string()),
         }
     }
 }
@@ -827,7 +826,7 @@ pub fn rebuild(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64, u64)) -> Result<Re
             let c = challans::row(r)?;
             count_cancellation_requested(&mut tally, &c)?;
             done.cancellation_requests += 1;
-            if r.text(n + 1)? == "approved" {
+            if r.text(n + 1)? == CancellationStatus::Approved.as_str() {
                 count_cancelled(&mut tally, &c)?;
                 done.cancelled += 1;
             }
