@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use efine_core::auth::{Action, Scope};
+use efine_core::auth::{self, Action};
 use efine_core::challan::Challan;
 use efine_core::clock::karachi_date;
 use efine_core::ChallanNumber;
@@ -70,7 +70,7 @@ pub async fn issue_challan(
     body: ApiJson<IssueChallanRequest>,
 ) -> ApiResult<Response> {
     officer
-        .may(Action::IssueChallan, &Scope::ANY)
+        .may(Action::IssueChallan, &auth::Scope::ANY)
         .map_err(|d| ApiError::forbidden(d.to_string()))?;
     let idem = idempotency_key(&headers, &body.canonical)?;
     let new = body.value.into_new(&officer)?;
@@ -128,7 +128,10 @@ pub async fn get_challan(
                 return Ok(None);
             };
             if who
-                .may(Action::ReadChallan, &Scope::of(&c.department, &c.district))
+                .may(
+                    Action::ReadChallan,
+                    &auth::Scope::of(&c.department, &c.district),
+                )
                 .is_err()
             {
                 return Ok(None);
