@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod challan;
 pub mod clock;
 pub mod code;
+pub mod i18n;
 pub mod ids;
 pub mod ledger;
 pub mod mask;

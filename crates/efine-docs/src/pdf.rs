@@ -1,7 +1,9 @@
 //! PDF layout with Pango and cairo. Each document is drawn twice: once to measure how long the
-//! content is (a roll's page is exactly as long as its content), once for real.
+//! content is (a roll's page is exactly as long as its content), once for real. Every fixed
+//! string, English and Urdu, comes from the translation tables in `efine_core::i18n`.
 
 use crate::{qr_modules, ChallanDocument, DocError, Paper, ReceiptDocument};
+use efine_core::i18n::{tr, trf, Lang};
 
 const PT_PER_MM: f64 = 72.0 / 25.4;
 const LATIN: &str = "Noto Sans";
@@ -236,13 +238,26 @@ fn render(
         .map_err(|_| DocError::Render("unexpected output stream".into()))
 }
 
+/// A string in English and in Urdu: each document prints both.
+fn en_ur(key: &'static str) -> (&'static str, &'static str) {
+    (tr(Lang::En, key), tr(Lang::Ur, key))
+}
+
+/// A [`Pen::title`] from one translation key.
+fn title(p: &mut Pen, key: &'static str, size: f64) {
+    let (en, ur) = en_ur(key);
+    p.title(en, ur, size);
+}
+
+/// A [`Pen::field`] labelled by one translation key.
+fn field(p: &mut Pen, key: &'static str, value: &str) {
+    let (en, ur) = en_ur(key);
+    p.field(en, ur, value);
+}
+
 fn header(p: &mut Pen, department_en: &str, department_ur: &str) {
     let big = p.g.body * if p.g.wide { 1.4 } else { 1.5 };
-    p.title(
-        "Government of Khyber Pakhtunkhwa",
-        "حکومتِ خیبر پختونخوا",
-        big,
-    );
+    title(p, "doc.government", big);
     p.title(department_en, department_ur, p.g.body * 1.2);
     p.rule(1.0);
 }
@@ -251,20 +266,9 @@ fn qr_block(p: &mut Pen, url: &str) -> Result<(), DocError> {
     p.gap(4.0);
     let size = if p.g.wide { 190.0 } else { p.g.inner() };
     p.qr(url, size)?;
-    p.para(
-        "Scan to check that this document is genuine. Only trust the page at the address in the code.",
-        LATIN,
-        p.g.body * 0.85,
-        false,
-        Align::Centre,
-    );
-    p.para(
-        "اس دستاویز کے اصلی ہونے کی تصدیق کے لیے کوڈ اسکین کریں۔",
-        URDU,
-        p.g.body * 0.85,
-        false,
-        Align::Centre,
-    );
+    let (en, ur) = en_ur("doc.scan");
+    p.para(en, LATIN, p.g.body * 0.85, false, Align::Centre);
+    p.para(ur, URDU, p.g.body * 0.85, false, Align::Centre);
     Ok(())
 }
 
@@ -274,51 +278,54 @@ pub fn challan_pdf(d: &ChallanDocument, paper: Paper) -> Result<Vec<u8>, DocErro
     render(paper, |p| {
         header(p, &d.department_en, &d.department_ur);
         if d.kind == "fee" {
-            p.title("FEE VOUCHER", "فیس واؤچر", p.g.body * 1.4);
+            title(p, "doc.fee_voucher", p.g.body * 1.4);
         } else {
-            p.title("CHALLAN", "چالان", p.g.body * 1.4);
+            title(p, "doc.challan", p.g.body * 1.4);
         }
         p.gap(2.0);
-        p.field("Challan number", "چالان نمبر", &d.challan_number);
-        p.field("PSID (pay with this)", "پی ایس آئی ڈی", &d.psid);
-        p.field_ur("Offence", "خلاف ورزی", &d.offence_en, Some(&d.offence_ur));
-        p.field(
-            "District",
-            "ضلع",
+        field(p, "doc.challan_number", &d.challan_number);
+        field(p, "doc.psid_pay_with", &d.psid);
+        let (en, ur) = en_ur("doc.offence");
+        p.field_ur(en, ur, &d.offence_en, Some(&d.offence_ur));
+        field(
+            p,
+            "doc.district",
             &format!("{} / {}", d.district_en, d.district_ur),
         );
-        p.field("Issued", "جاری کردہ", &d.issued_at);
+        field(p, "doc.issued", &d.issued_at);
         if let Some(v) = &d.vehicle {
-            p.field("Vehicle", "گاڑی نمبر", v);
+            field(p, "doc.vehicle", v);
         }
         if let Some(n) = &d.name {
-            p.field("Name", "نام", n);
+            field(p, "doc.name", n);
         }
+        field(p, "doc.amount_by_due_date", &d.amount_by_due_date);
+        field(p, "doc.due_date", &d.due_date);
+        let from = [("date", d.surcharge_from.as_str())];
         p.field(
-            "Amount by due date",
-            "مقررہ تاریخ تک رقم",
-            &d.amount_by_due_date,
-        );
-        p.field("Due date", "آخری تاریخ", &d.due_date);
-        p.field(
-            &format!("Amount from {}", d.surcharge_from),
-            &format!("{} سے رقم", d.surcharge_from),
+            &trf(Lang::En, "doc.amount_from", &from),
+            &trf(Lang::Ur, "doc.amount_from", &from),
             &d.amount_after_due_date,
         );
-        p.field("Status", "حیثیت", &status_en(&d.status));
+        field(p, "doc.status", &status(&d.status));
         p.gap(4.0);
-        p.para("How to pay", LATIN, p.g.body, true, Align::Start);
-        p.en(&format!(
-            "Pay with PSID {} at any bank branch, ATM or internet banking (bill payment: \
-             1Bill / E-Fine KP), or in the JazzCash or Easypaisa app. Keep the receipt.",
-            d.psid
-        ));
-        p.para("ادائیگی کا طریقہ", URDU, p.g.body, true, Align::Start);
-        p.ur(&format!(
-            "کسی بھی بینک برانچ، اے ٹی ایم، انٹرنیٹ بینکنگ (بل کی ادائیگی) یا \
-             جاز کیش اور ایزی پیسہ ایپ سے پی ایس آئی ڈی {} کے ذریعے ادائیگی کریں۔ رسید سنبھال کر رکھیں۔",
-            d.psid
-        ));
+        let psid = [("psid", d.psid.as_str())];
+        p.para(
+            tr(Lang::En, "doc.how_to_pay"),
+            LATIN,
+            p.g.body,
+            true,
+            Align::Start,
+        );
+        p.en(&trf(Lang::En, "doc.how_to_pay_body", &psid));
+        p.para(
+            tr(Lang::Ur, "doc.how_to_pay"),
+            URDU,
+            p.g.body,
+            true,
+            Align::Start,
+        );
+        p.ur(&trf(Lang::Ur, "doc.how_to_pay_body", &psid));
         qr_block(p, &d.verify_url)
     })
 }
@@ -327,29 +334,33 @@ pub fn challan_pdf(d: &ChallanDocument, paper: Paper) -> Result<Vec<u8>, DocErro
 pub fn receipt_pdf(d: &ReceiptDocument, paper: Paper) -> Result<Vec<u8>, DocError> {
     render(paper, |p| {
         header(p, &d.department_en, &d.department_ur);
-        p.title("PAYMENT RECEIPT", "رسیدِ ادائیگی", p.g.body * 1.4);
+        title(p, "doc.receipt", p.g.body * 1.4);
         p.gap(2.0);
-        p.field("Receipt number", "رسید نمبر", &d.receipt_number);
-        p.field("Challan number", "چالان نمبر", &d.challan_number);
-        p.field("PSID", "پی ایس آئی ڈی", &d.psid);
-        p.field_ur("Offence", "خلاف ورزی", &d.offence_en, Some(&d.offence_ur));
-        p.field(
-            "District",
-            "ضلع",
+        field(p, "doc.receipt_number", &d.receipt_number);
+        field(p, "doc.challan_number", &d.challan_number);
+        field(p, "doc.psid", &d.psid);
+        let (en, ur) = en_ur("doc.offence");
+        p.field_ur(en, ur, &d.offence_en, Some(&d.offence_ur));
+        field(
+            p,
+            "doc.district",
             &format!("{} / {}", d.district_en, d.district_ur),
         );
-        p.field("Amount paid", "ادا شدہ رقم", &d.amount_paid);
-        p.field("Paid on", "تاریخِ ادائیگی", &d.paid_at);
-        p.field("Paid by", "ذریعۂ ادائیگی", &d.paid_by);
+        field(p, "doc.amount_paid", &d.amount_paid);
+        field(p, "doc.paid_on", &d.paid_at);
+        field(p, "doc.paid_by", &d.paid_by);
         qr_block(p, &d.verify_url)
     })
 }
 
-fn status_en(s: &str) -> String {
-    match s {
-        "unpaid" => "Unpaid / غیر ادا شدہ".into(),
-        "paid" => "Paid / ادا شدہ".into(),
-        "cancelled" => "Cancelled / منسوخ".into(),
-        other => other.into(),
-    }
+/// The status in both languages, e.g. `Unpaid / غیر ادا شدہ`.
+fn status(s: &str) -> String {
+    let key = match s {
+        "unpaid" => "doc.status_unpaid",
+        "paid" => "doc.status_paid",
+        "cancelled" => "doc.status_cancelled",
+        other => return other.into(),
+    };
+    let (en, ur) = en_ur(key);
+    format!("{en} / {ur}")
 }

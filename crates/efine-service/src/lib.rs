@@ -13,6 +13,10 @@
 pub mod cash;
 pub mod checkout;
 pub mod error;
+pub mod escalation;
+pub mod jobs;
+pub mod live;
+pub mod notify;
 pub mod onebill;
 pub mod outcome;
 pub mod poller;

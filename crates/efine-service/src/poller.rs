@@ -3,13 +3,13 @@
 //! old), then daily; what the rail says is applied as its own event through the same path as a
 //! callback. Safe on several nodes at once: applying an outcome twice changes nothing.
 
+use crate::jobs::Jobs;
 use crate::outcome::{self, Applied, RailMessage};
 use crate::rails::inquiry;
 use crate::Context;
 use efine_core::payment::{AttemptEvent, AttemptState, Rail};
 use efine_store::ops::payments;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
 pub struct PollerConfig {
@@ -134,47 +134,19 @@ pub async fn poll_once(
     Ok(report)
 }
 
-/// Runs the poller until `shutdown` is cancelled: young attempts at `early_every`, older ones at
-/// `late_every`. A round in progress when the token is cancelled finishes (each attempt's outcome
-/// is one write); no new round starts after it.
-pub fn spawn(
-    ctx: Context,
-    config: PollerConfig,
-    shutdown: CancellationToken,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let early = (ctx.clone(), config.clone(), shutdown.clone());
-    vec![
-        tokio::spawn(async move {
-            let (ctx, c, shutdown) = early;
-            every(c.early_every, &shutdown, || async {
-                if let Err(e) = poll_once(&ctx, c.early_window.0, Some(c.early_window.1)).await {
-                    tracing::error!(error = %e, "early poll failed");
-                }
-            })
-            .await
-        }),
-        tokio::spawn(async move {
-            every(config.late_every, &shutdown, || async {
-                if let Err(e) = poll_once(&ctx, config.early_window.1, None).await {
-                    tracing::error!(error = %e, "daily poll failed");
-                }
-            })
-            .await
-        }),
-    ]
-}
-
-/// Runs `round` at once and then every `period`, until `shutdown` is cancelled between rounds.
-async fn every<F, Fut>(period: Duration, shutdown: &CancellationToken, mut round: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut tick = tokio::time::interval(period);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tick.tick() => round().await,
-        }
+/// Runs the poller under `jobs` until they shut down: young attempts at `early_every` ("early
+/// poll"), older ones at `late_every` ("daily poll"). A round in progress at shutdown finishes
+/// (each attempt's outcome is one write); no new round starts after it.
+pub fn spawn(jobs: &Jobs, ctx: Context, config: PollerConfig) {
+    let young = config.early_window;
+    for (name, every, min_age, max_age) in [
+        ("early poll", config.early_every, young.0, Some(young.1)),
+        ("daily poll", config.late_every, young.1, None),
+    ] {
+        let ctx = ctx.clone();
+        jobs.spawn_every(name, every, move |_| {
+            let ctx = ctx.clone();
+            async move { poll_once(&ctx, min_age, max_age).await.map(|_| ()) }
+        });
     }
 }

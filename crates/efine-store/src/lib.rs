@@ -6,21 +6,29 @@
 //! folder and a group-commit writer (`writer`). Every write that changes a record appends its
 //! event to the hash-chained log in the same transaction (`ops::events::append`).
 //!
+//! The store owns its transactions: callers compose named operations inside `Store::write` or
+//! `Store::read` and cannot run SQL themselves (`sql` explains how the compiler enforces it). The
+//! writer holds the catalogue in force in memory (`writer`); idempotent writes go through
+//! `ops::idempotency`.
+//!
 //! Depends on `efine-core` for the domain types; must not depend on HTTP or the web crate.
 
 pub mod catalogue_seed;
 pub mod error;
 pub mod keys;
-pub mod migrations;
+mod migrations;
 pub mod ops;
 mod pool;
-pub mod postgres;
+mod postgres;
 pub mod sql;
-pub mod sqlite;
-pub mod writer;
+mod sqlite;
+mod writer;
 
 pub use error::StoreError;
-pub use ops::challans::{IdempotencyKey, IssueOutcome, NewChallan};
+pub use ops::challans::NewChallan;
+pub use ops::idempotency::{IdempotencyKey, SavedResponse};
+#[cfg(feature = "testing")]
+pub use sql::testing;
 
 use efine_core::clock::Clock;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! processes may share one database: each has its own group-commit writer, and every batch takes
 //! the chain-head row lock first, so batches from all processes serialise in one order.
 
-use crate::sql::{Dialect, Row, Tx, Value};
+use crate::sql::{Dialect, Row, Seal, Tx, Value};
 use crate::writer::WriterConn;
 use crate::StoreError;
 use postgres::types::{ToSql, Type};
@@ -129,7 +129,7 @@ impl Tx for PgConn {
         Dialect::Postgres
     }
 
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+    fn run(&mut self, _: Seal, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let head = sql.trim_start().to_ascii_uppercase();
         if params.is_empty()
             && (head.starts_with("SAVEPOINT")
@@ -146,7 +146,7 @@ impl Tx for PgConn {
         Ok(self.client().execute(&stmt, &refs)?)
     }
 
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+    fn fetch(&mut self, _: Seal, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.statement(sql)?;
         let boxed: Vec<Box<dyn ToSql + Sync + '_>> = params.iter().map(to_sql).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();

@@ -5,9 +5,27 @@
 //! backend's `Tx` implementation (parameter syntax, value conversion) or in its own migrations.
 //! Columns are `BIGINT` or `TEXT`; instants are microseconds since the epoch; dates are
 //! `YYYY-MM-DD` text; money is paisa in `BIGINT`.
+//!
+//! **SQL only in the store, by construction.** Callers outside this crate hold a `&mut dyn Tx`
+//! (`Store::write(|tx| ...)`, `Store::read`, [`nested`]) and pass it to named operations
+//! (`ops::*`), so they can compose several operations in one transaction; they cannot run SQL of
+//! their own. `Tx`'s methods that reach the database take a [`Seal`] argument, a type that is
+//! public but sits in a private module with a private field: outside the crate it can be neither
+//! named nor built, so those methods cannot be called (nor `Tx` implemented) there. Inside the
+//! crate, `impl dyn Tx` adds `pub(crate)` `exec`, `query`, `query_opt` and `query_one`, which
+//! supply the seal. A trait method alone would not do: a supertrait's or a trait object's methods
+//! are callable wherever the object is. Integration tests that must tamper with the database
+//! enable the `testing` feature and import `efine_store::testing::RawSql`, which only test code
+//! does (the feature is switched on by dev-dependencies only).
+//!
+//! ```compile_fail,E0624
+//! // Outside the store, a transaction runs no SQL of its own: `exec` is private here.
+//! async fn erase(store: efine_store::Store) {
+//!     let _ = store.write(|tx| tx.exec("DELETE FROM challans", &[])).await;
+//! }
+//! ```
 
 use crate::StoreError;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Int(Option<i64>),
@@ -99,33 +117,102 @@ pub enum Dialect {
     Postgres,
 }
 
+mod sealed {
+    /// Proof that the caller is inside efine-store: nameable and constructible only here.
+    pub struct Seal(pub(crate) ());
+
+    /// What a write batch holds in memory while it runs (see `crate::writer`).
+    pub struct Batch {
+        pub(crate) head: super::ChainHead,
+        /// The catalogue in force for this batch; `None` once an operation in the batch has
+        /// changed it (the rest of the batch then reads the database).
+        pub(crate) catalogue: Option<std::sync::Arc<crate::ops::catalogue::Current>>,
+    }
+}
+pub(crate) use sealed::{Batch, Seal};
+
 /// The chain head (last event's sequence and hash) as the writer holds it during a batch. The
 /// batch holds the chain-head lock (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), so
 /// nobody else can move the head: appending an event updates this copy, and the writer writes it
 /// back once, just before COMMIT.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainHead {
+pub(crate) struct ChainHead {
     pub seq: i64,
     pub hash: String,
 }
 
-/// A connection inside a transaction (writes) or a plain connection (reads).
+/// A connection inside a transaction (writes) or a plain connection (reads). Opaque outside the
+/// store: see the module documentation.
 pub trait Tx {
     fn dialect(&self) -> Dialect;
 
-    /// The writer's in-memory chain head, inside a write batch; `None` elsewhere.
-    fn chain_head(&mut self) -> Option<&mut ChainHead> {
+    #[doc(hidden)]
+    fn run(&mut self, seal: Seal, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+    #[doc(hidden)]
+    fn fetch(&mut self, seal: Seal, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+    /// The writer's in-memory batch state, inside a write batch; `None` elsewhere.
+    #[doc(hidden)]
+    fn batch(&mut self, _seal: Seal) -> Option<&mut Batch> {
         None
     }
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+}
 
-    fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+impl dyn Tx + '_ {
+    pub(crate) fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.run(Seal(()), sql, params)
+    }
+    pub(crate) fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.fetch(Seal(()), sql, params)
+    }
+    pub(crate) fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<Row>, StoreError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
-    fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
+    pub(crate) fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
         self.query_opt(sql, params)?
             .ok_or_else(|| StoreError::Corrupt(format!("expected a row from: {sql}")))
+    }
+    /// The writer's in-memory chain head, inside a write batch; `None` elsewhere.
+    pub(crate) fn chain_head(&mut self) -> Option<&mut ChainHead> {
+        self.batch(Seal(())).map(|b| &mut b.head)
+    }
+    pub(crate) fn batch_state(&mut self) -> Option<&mut Batch> {
+        self.batch(Seal(()))
+    }
+}
+
+/// Raw SQL for integration tests that tamper with the database behind the operations' back (the
+/// audit tests) or count rows. Compiled only with the `testing` feature, which only
+/// dev-dependencies switch on; a caller must also import the trait, so a use is plain to see.
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::{Row, Seal, Tx, Value};
+    use crate::StoreError;
+
+    pub trait RawSql {
+        fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+        fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+        fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError>;
+        fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError>;
+    }
+
+    impl RawSql for dyn Tx + '_ {
+        fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+            self.run(Seal(()), sql, params)
+        }
+        fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+            self.fetch(Seal(()), sql, params)
+        }
+        fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+            Ok(self.fetch(Seal(()), sql, params)?.into_iter().next())
+        }
+        fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
+            self.query_opt(sql, params)?
+                .ok_or_else(|| StoreError::Corrupt(format!("expected a row from: {sql}")))
+        }
     }
 }
 
@@ -155,23 +242,23 @@ pub fn nested<T>(
     }
 }
 
-/// A write-batch transaction: the backend's connection plus the batch's chain head.
+/// A write-batch transaction: the backend's connection plus the batch's in-memory state.
 pub(crate) struct BatchTx<'a> {
     pub(crate) inner: &'a mut dyn Tx,
-    pub(crate) head: &'a mut ChainHead,
+    pub(crate) state: &'a mut Batch,
 }
 
 impl Tx for BatchTx<'_> {
     fn dialect(&self) -> Dialect {
         self.inner.dialect()
     }
-    fn chain_head(&mut self) -> Option<&mut ChainHead> {
-        Some(self.head)
+    fn batch(&mut self, _seal: Seal) -> Option<&mut Batch> {
+        Some(self.state)
     }
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        self.inner.exec(sql, params)
+    fn run(&mut self, seal: Seal, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.inner.run(seal, sql, params)
     }
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        self.inner.query(sql, params)
+    fn fetch(&mut self, seal: Seal, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.inner.fetch(seal, sql, params)
     }
 }

@@ -1,7 +1,7 @@
 //! SQLite backend: the embedded default. WAL with `synchronous=FULL`, so a committed batch
 //! survives a power cut; one writer thread (group commit) and a small pool of read connections.
 
-use crate::sql::{Dialect, Row, Tx, Value};
+use crate::sql::{Dialect, Row, Seal, Tx, Value};
 use crate::writer::WriterConn;
 use crate::StoreError;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -49,13 +49,13 @@ impl Tx for Connection {
         Dialect::Sqlite
     }
 
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+    fn run(&mut self, _: Seal, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let mut stmt = self.prepare_cached(&translate(sql))?;
         let n = stmt.execute(rusqlite::params_from_iter(params.iter().map(to_sql)))?;
         Ok(n as u64)
     }
 
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+    fn fetch(&mut self, _: Seal, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let mut stmt = self.prepare_cached(&translate(sql))?;
         let cols = stmt.column_count();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(to_sql)))?;

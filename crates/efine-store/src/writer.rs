@@ -2,11 +2,19 @@
 //! operations in batches, one database transaction (and so one fsync) per batch. Each operation
 //! runs inside its own savepoint, so one that fails is rolled back alone and the rest commit.
 //! A caller is answered only after the batch's COMMIT has returned: acknowledged means durable.
+//!
+//! The writer also keeps the catalogue (districts, departments, offences in force) in memory, so
+//! issuing a challan reads none of it from the database. Every schedule change bumps a catalogue
+//! version in `counters` in its own transaction; each batch reads that version together with the
+//! chain head, under the batch's lock, and reloads the catalogue only when it moved. So a change
+//! committed by another process sharing the database is in force from the next batch on, and no
+//! batch can see an offence older than the one in force in its transaction.
 
+use crate::ops::catalogue::{self, Current};
 use crate::params;
-use crate::sql::{BatchTx, ChainHead, Tx};
+use crate::sql::{Batch, BatchTx, ChainHead, Tx};
 use crate::StoreError;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 /// A backend connection the writer can drive.
 pub trait WriterConn: Send + 'static {
@@ -59,6 +67,7 @@ pub(crate) fn spawn<W: WriterConn>(mut conn: W, name: &str) -> mpsc::Sender<Job>
 }
 
 fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>) {
+    let mut catalogue = None;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -67,22 +76,46 @@ fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        run_batch(conn, batch);
+        run_batch(conn, batch, &mut catalogue);
     }
 }
 
-fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>) {
-    let started = conn.begin().and_then(|_| {
-        let r = conn
-            .tx()
-            .query_one("SELECT seq, hash FROM chain_head WHERE id = 1", &[])?;
-        Ok(ChainHead {
+/// The catalogue as last loaded by this writer, with the catalogue version it was loaded at.
+type CachedCatalogue = Option<(i64, Arc<Current>)>;
+
+/// Reads the chain head and the catalogue version in one round trip, under the batch's lock, and
+/// reloads the catalogue if the version moved (a change committed by any process). Nothing can
+/// change the catalogue while the batch holds the lock, so what it finds here is in force for the
+/// whole batch, except for changes the batch makes itself (see `ops::catalogue::bump_version`).
+fn start(tx: &mut dyn Tx, cached: &mut CachedCatalogue) -> Result<Batch, StoreError> {
+    let r = tx.query_one(
+        "SELECT h.seq, h.hash,
+                COALESCE((SELECT value FROM counters WHERE name = $1), 0)
+         FROM chain_head h WHERE h.id = 1",
+        params![catalogue::VERSION_COUNTER],
+    )?;
+    let version = r.i64(2)?;
+    let current = match cached {
+        Some((v, c)) if *v == version => c.clone(),
+        _ => {
+            let c = Arc::new(catalogue::load_current(tx)?);
+            *cached = Some((version, c.clone()));
+            c
+        }
+    };
+    Ok(Batch {
+        head: ChainHead {
             seq: r.i64(0)?,
             hash: r.text(1)?,
-        })
-    });
-    let mut head = match started {
-        Ok(h) => h,
+        },
+        catalogue: Some(current),
+    })
+}
+
+fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCatalogue) {
+    let started = conn.begin().and_then(|_| start(conn.tx(), cached));
+    let mut state = match started {
+        Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "writer could not begin a transaction");
             conn.rollback();
@@ -91,7 +124,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>) {
             return;
         }
     };
-    let initial = head.clone();
+    let initial = state.head.clone();
     let mut finishes = Vec::with_capacity(batch.len());
     let mut open_savepoint = false;
     for job in batch {
@@ -112,16 +145,16 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>) {
             return;
         }
         open_savepoint = true;
-        let before = head.clone();
+        let before = state.head.clone();
         let (ok, finish) = {
             let mut tx = BatchTx {
                 inner: conn.tx(),
-                head: &mut head,
+                state: &mut state,
             };
             job(&mut tx)
         };
         if !ok {
-            head = before;
+            state.head = before;
             if let Err(e) = conn.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op") {
                 // The transaction is in an unknown state: abandon the whole batch.
                 tracing::error!(error = %e, "savepoint rollback failed; rolling back the batch");
@@ -141,6 +174,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>) {
     if open_savepoint {
         commit = conn.batch("RELEASE SAVEPOINT op");
     }
+    let head = state.head;
     if commit.is_ok() && head != initial {
         commit = conn
             .tx()
@@ -186,13 +220,19 @@ impl Tx for FailTx {
     fn dialect(&self) -> crate::sql::Dialect {
         crate::sql::Dialect::Sqlite
     }
-    fn exec(&mut self, _: &str, _: &[crate::sql::Value]) -> Result<u64, StoreError> {
+    fn run(
+        &mut self,
+        _: crate::sql::Seal,
+        _: &str,
+        _: &[crate::sql::Value],
+    ) -> Result<u64, StoreError> {
         Err(StoreError::Db(
             "the batch failed before this operation ran".into(),
         ))
     }
-    fn query(
+    fn fetch(
         &mut self,
+        _: crate::sql::Seal,
         _: &str,
         _: &[crate::sql::Value],
     ) -> Result<Vec<crate::sql::Row>, StoreError> {

@@ -16,7 +16,8 @@ use efine_store::ops::audit::Finding;
 use efine_store::ops::catalogue::{self, ScheduleChange};
 use efine_store::ops::{challans, events, users};
 use efine_store::sql::Dialect;
-use efine_store::{IdempotencyKey, IssueOutcome, StoreError};
+use efine_store::testing::RawSql;
+use efine_store::{IdempotencyKey, StoreError};
 use std::collections::HashSet;
 use std::sync::Arc;
 use time::macros::{date, datetime};
@@ -54,6 +55,11 @@ conformance! {
         sqlite_acknowledged_writes_survive_reopen, postgres_acknowledged_writes_survive_reopen;
     stats_rebuild_equals_live =>
         sqlite_stats_rebuild_equals_live, postgres_stats_rebuild_equals_live;
+    schedule_change_in_force_on_every_node =>
+        sqlite_schedule_change_in_force_on_every_node,
+        postgres_schedule_change_in_force_on_every_node;
+    idempotency_scopes_and_stored_keys =>
+        sqlite_idempotency_scopes_and_stored_keys, postgres_idempotency_scopes_and_stored_keys;
 }
 
 const TRF: &str = "traffic-police";
@@ -524,18 +530,11 @@ async fn refusals_leave_nothing(db: TestDb) {
         let at = store.now();
         let r = store
             .write(move |tx| {
-                let outcome = challans::issue(
-                    tx,
-                    &officer,
-                    &request(TRF, PSH, "no-helmet"),
-                    at,
-                    None,
-                    &render,
-                )?;
+                let outcome = challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
                 // Report what was written through the error (never panic on the writer).
                 Err::<(), _>(StoreError::conflict(
                     "test_abort",
-                    issued(outcome).number.to_string(),
+                    outcome.number.to_string(),
                 ))
             })
             .await;
@@ -835,14 +834,7 @@ async fn group_commit_isolates_failures(db: TestDb) {
         let fut: std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>> = match i % 6 {
             // A good issue; on PostgreSQL it also reports its transaction.
             0 | 2 | 4 => Box::pin(store.submit(move |tx| {
-                let c = issued(challans::issue(
-                    tx,
-                    &officer,
-                    &request(TRF, PSH, "no-helmet"),
-                    at,
-                    None,
-                    &render,
-                )?);
+                let c = challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
                 let txid = match tx.dialect() {
                     Dialect::Postgres => Some(tx.query_one("SELECT txid_current()", &[])?.i64(0)?),
                     Dialect::Sqlite => None,
@@ -851,14 +843,7 @@ async fn group_commit_isolates_failures(db: TestDb) {
             })),
             // Writes, then fails.
             1 => Box::pin(store.submit(move |tx| {
-                challans::issue(
-                    tx,
-                    &officer,
-                    &request(TRF, PSH, "no-helmet"),
-                    at,
-                    None,
-                    &render,
-                )?;
+                challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
                 Err(StoreError::conflict(
                     "test_abort",
                     "failing after the write",
@@ -878,15 +863,8 @@ async fn group_commit_isolates_failures(db: TestDb) {
             })),
             // Refused by the operation itself.
             _ => Box::pin(store.submit(move |tx| {
-                challans::issue(
-                    tx,
-                    &officer,
-                    &request(TRF, SWAT, "no-helmet"),
-                    at,
-                    None,
-                    &render,
-                )
-                .map(|_| (0, None))
+                challans::issue(tx, &officer, &request(TRF, SWAT, "no-helmet"), at)
+                    .map(|_| (0, None))
             })),
         };
         pending.push(fut);
@@ -1306,4 +1284,171 @@ async fn stats_rebuild_equals_live(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(stats_snapshot(&store).await, after);
+}
+
+// 11. Issuing uses the writer's in-memory catalogue, never a stale price: a schedule change
+//     acknowledged through one store (another node on the same database) is in force for the
+//     next issue through the other, and a change and an issue queued back to back on one store
+//     (one batch) issue at the new price too.
+async fn schedule_change_in_force_on_every_node(db: TestDb) {
+    let (a, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&a).await;
+    let b = db.open().await.with_clock(a.clock());
+    let officer = add_officer(&a, "officer1", TRF, PSH).await;
+    let change = |amount: i64, days: u16| ScheduleChange {
+        department: dep(TRF),
+        code: off("no-helmet"),
+        amount: Money::from_paisa(amount).unwrap(),
+        days_to_pay: days,
+    };
+    let change_through = |store: &efine_store::Store, amount: i64, days: u16| {
+        let ch = change(amount, days);
+        let at = store.now();
+        store.submit(move |tx| catalogue::change_offence(tx, &ch, "admin", at))
+    };
+
+    // Both writers have loaded the catalogue.
+    let c1 = issue_ok(&a, &officer, request(TRF, PSH, "no-helmet")).await;
+    let c2 = issue_ok(&b, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!((c1.offence_version, c2.offence_version), (1, 1));
+    assert_eq!(c1.amount, c2.amount);
+
+    // Changed through b: a's next issue is at the new price and version.
+    let v2 = change_through(&b, 77_700, 9).await.unwrap();
+    assert_eq!(v2.version, 2);
+    let c3 = issue_ok(&a, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(c3.offence_version, 2);
+    assert_eq!(c3.amount, Money::from_paisa(77_700).unwrap());
+    assert_eq!(c3.due_date, date!(2026 - 03 - 14) + Duration::days(9));
+
+    // Changed through a, then issued through b.
+    change_through(&a, 88_800, 10).await.unwrap();
+    let c4 = issue_ok(&b, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(
+        (c4.offence_version, c4.amount),
+        (3, Money::from_paisa(88_800).unwrap())
+    );
+
+    // A change and issues queued together on one writer: the issues after the change use it,
+    // the one before does not; a change that rolls back changes nothing.
+    let officer2 = officer.clone();
+    let at = a.now();
+    let before = a.submit({
+        let o = officer.clone();
+        move |tx| challans::issue(tx, &o, &request(TRF, PSH, "no-helmet"), at)
+    });
+    let changed = change_through(&a, 99_900, 11);
+    let after =
+        a.submit(move |tx| challans::issue(tx, &officer2, &request(TRF, PSH, "no-helmet"), at));
+    let failed = a.submit(move |tx| {
+        catalogue::change_offence(tx, &change(11_100, 3), "admin", at)?;
+        Err::<(), _>(StoreError::conflict("test_abort", "rolled back"))
+    });
+    let officer3 = officer.clone();
+    let last =
+        a.submit(move |tx| challans::issue(tx, &officer3, &request(TRF, PSH, "no-helmet"), at));
+    let (before, after, last) = (
+        before.await.unwrap(),
+        after.await.unwrap(),
+        last.await.unwrap(),
+    );
+    changed.await.unwrap();
+    assert_conflict(failed.await, "test_abort");
+    assert_eq!(
+        (before.offence_version, before.amount),
+        (3, Money::from_paisa(88_800).unwrap())
+    );
+    for c in [&after, &last] {
+        assert_eq!(
+            (c.offence_version, c.amount),
+            (4, Money::from_paisa(99_900).unwrap())
+        );
+    }
+    // And the other node sees version 4, not the rolled-back change.
+    let c5 = issue_ok(&b, &officer, request(TRF, PSH, "no-helmet")).await;
+    assert_eq!(
+        (c5.offence_version, c5.amount),
+        (4, Money::from_paisa(99_900).unwrap())
+    );
+    assert_eq!(verify_challans(&a).await, Ok(8));
+    assert!(verify_chain(&a).await.is_ok());
+}
+
+// 12. The idempotency module on its own: a key meets only keys of its user and kind, and a key
+//     stored before the module existed (a row written by the old issuing code) still replays.
+async fn idempotency_scopes_and_stored_keys(db: TestDb) {
+    use efine_store::ops::idempotency::{self, Processing, Scope};
+    use efine_store::SavedResponse;
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let user = officer.user_id;
+    let key = |k: &str, h: &str| IdempotencyKey {
+        key: k.into(),
+        request_hash: h.into(),
+    };
+    let at = store.now();
+    store
+        .write(move |tx| {
+            tx.exec(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, response_status,
+                                               response_body, created_at)
+                 VALUES ($1, 'stored-before', 'h-old', 201, '{\"old\":true}', 0)",
+                efine_store::params![user],
+            )
+        })
+        .await
+        .unwrap();
+    let look = |scope: Scope, k: IdempotencyKey| {
+        store.write(move |tx| idempotency::try_processing(tx, &scope, &k))
+    };
+    assert_eq!(
+        look(Scope::api(user), key("stored-before", "h-old"))
+            .await
+            .unwrap(),
+        Processing::Replay(SavedResponse {
+            status: 201,
+            body: "{\"old\":true}".into()
+        })
+    );
+    assert_conflict(
+        look(Scope::api(user), key("stored-before", "h-new")).await,
+        "idempotency_key_reused",
+    );
+    // The console's keys are another kind: the API key of the same name is not theirs.
+    assert_eq!(
+        look(Scope::console(user), key("stored-before", "h-new"))
+            .await
+            .unwrap(),
+        Processing::New
+    );
+    let saved = SavedResponse {
+        status: 201,
+        body: "TRF-PSH-2026-000009".into(),
+    };
+    let s2 = saved.clone();
+    store
+        .write(move |tx| {
+            idempotency::save_response(tx, &Scope::console(user), &key("form-1", "f"), &s2, at)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        look(Scope::console(user), key("form-1", "f"))
+            .await
+            .unwrap(),
+        Processing::Replay(saved)
+    );
+    assert_eq!(
+        look(Scope::api(user), key("form-1", "f")).await.unwrap(),
+        Processing::New
+    );
+    // Another user's keys never meet these.
+    let other = add_officer(&store, "officer2", TRF, PSH).await.user_id;
+    assert_eq!(
+        look(Scope::console(other), key("form-1", "other"))
+            .await
+            .unwrap(),
+        Processing::New
+    );
 }

@@ -1,24 +1,24 @@
-//! E-Fine HTTP: the JSON API under `/api/v1` and its OpenAPI document, staff authentication,
-//! and (later) the HTML pages.
+//! E-Fine HTTP, split by what it serves:
+//! - `api`: the JSON API under `/api/v1` with its OpenAPI document, and the rails' callbacks;
+//! - `pages`: the server-rendered HTML (citizen portal, staff console, dashboard), on maud
+//!   templates that escape every value by default;
+//! - `sandbox`: the rails' sandboxes, mounted only when they are on.
 //!
-//! Thin by design: a handler parses the request into `efine-core` types, calls one store
-//! function, and renders a view type from `views`. The router and the OpenAPI document are built
-//! from the same `routes!(...)` calls, so the document cannot drift from the code.
+//! Thin by design: a handler parses the request into `efine-core` types, calls one function of
+//! `efine-service` (or a read of `efine-store`), and renders a view type or a template. No
+//! background job and no payment rule lives here.
 //!
-//! Depends on `efine-core` and `efine-store`; nothing depends on it but the binary.
+//! Depends on `efine-service`, `efine-store`, `efine-core`, `efine-pay` (wire formats) and
+//! `efine-docs`; nothing depends on it but the binary.
 
+pub mod api;
 pub mod auth;
-pub mod controllers;
 pub mod error;
-pub mod escalation;
 pub mod extract;
-pub mod html;
 pub mod i18n;
-pub mod notify;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
 pub mod pages;
-pub mod portal;
 pub mod ratelimit;
 pub mod sandbox;
 pub mod stats;
@@ -26,23 +26,13 @@ pub mod verify;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
-use controllers::rails;
-use controllers::{
-    appeals, auth as auth_c, cancellations, cash, catalogue, challans, checkout, documents, health,
-    onebill, public, recon, refunds, stats as stats_c, vehicles, verify as verify_c,
-};
 use efine_store::keys::KeySet;
 use efine_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Settings the web layer needs.
 #[derive(Debug, Clone)]
@@ -81,9 +71,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// QR signing key and every key that still verifies.
     pub keys: Arc<KeySet>,
-    /// The notifications outbox worker (sandbox registry and provider unless replaced).
-    pub notifier: Arc<notify::Notifier>,
-    pub live: Arc<stats::Live>,
+    /// The event log's last sequence number, for the live statistics stream.
+    pub live: Arc<efine_service::live::Live>,
 }
 
 impl AppState {
@@ -94,7 +83,6 @@ impl AppState {
         keys: KeySet,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
-        let store_for_notify = store.clone();
         let keys = Arc::new(keys);
         let payments = Arc::new(payments);
         let ctx = efine_service::Context {
@@ -117,110 +105,20 @@ impl AppState {
             payments,
             dummy_hash,
             keys,
-            notifier: Arc::new(notify::Notifier::sandbox(store_for_notify).0),
-            live: Arc::new(stats::Live::default()),
+            live: Arc::new(efine_service::live::Live::default()),
         })
     }
 
-    /// Replaces the notifications worker (configured provider, registry or texts).
-    pub fn with_notifier(mut self, notifier: notify::Notifier) -> AppState {
-        self.notifier = Arc::new(notifier);
+    /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
+    pub fn with_jobs(mut self, jobs: &efine_service::jobs::Jobs) -> AppState {
+        self.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
         self
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "E-Fine API",
-        description = "Issue, look up, pay and verify government fines and fees. \
-                       Amounts are integer paisa; errors are {\"error\": {\"code\", \"message\", \"field\"?}}.",
-        license(name = "AGPL-3.0-or-later")
-    ),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "health"), (name = "auth", description = "Staff and device login"),
-        (name = "catalogue", description = "Departments, districts, offences and fees"),
-        (name = "challans", description = "Issuing and reading challans (staff)"),
-        (name = "public", description = "What citizens may see and do"),
-        (name = "payments", description = "Counter cash, cash-up, refunds (staff)"),
-        (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
-        (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
-        (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
-        (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
-        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
-    )
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-    }
-}
-
-fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(health::get_health))
-        .routes(routes!(auth_c::create_token))
-        .routes(routes!(catalogue::list_departments))
-        .routes(routes!(catalogue::list_districts))
-        .routes(routes!(catalogue::list_offences))
-        .routes(routes!(challans::issue_challan))
-        .routes(routes!(challans::get_challan))
-        .routes(routes!(public::get_public_challan))
-        .routes(routes!(public::lookup))
-        .routes(routes!(checkout::create_checkout))
-        .routes(routes!(onebill::bill_inquiry))
-        .routes(routes!(onebill::bill_payment))
-        .routes(routes!(cash::create_cash_payment))
-        .routes(routes!(cash::get_cash_up))
-        .routes(routes!(refunds::list_refunds, refunds::create_refund))
-        .routes(routes!(refunds::approve_refund))
-        .routes(routes!(refunds::reject_refund))
-        .routes(routes!(recon::upload_settlement))
-        .routes(routes!(verify_c::verify_token))
-        .routes(routes!(verify_c::get_keys))
-        .routes(routes!(documents::challan_pdf))
-        .routes(routes!(documents::challan_escpos))
-        .routes(routes!(documents::receipt_pdf))
-        .routes(routes!(documents::receipt_escpos))
-        .routes(routes!(cancellations::request_cancellation))
-        .routes(routes!(cancellations::list_cancellations))
-        .routes(routes!(cancellations::approve_cancellation))
-        .routes(routes!(cancellations::reject_cancellation))
-        .routes(routes!(appeals::list_appeals))
-        .routes(routes!(appeals::decide_appeal))
-        .routes(routes!(appeals::get_appeal_evidence))
-        .routes(routes!(vehicles::get_vehicle_status))
-        .routes(routes!(vehicles::get_vehicle_clearance))
-        // Appeals may carry an evidence file: a larger body limit on this route only.
-        .merge(
-            OpenApiRouter::new()
-                .routes(routes!(appeals::lodge_appeal))
-                .layer(DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
-        )
-        .routes(routes!(stats_c::get_summary))
-        .routes(routes!(stats_c::get_trends))
-        .routes(routes!(stats_c::get_rails))
-        .routes(routes!(stats_c::get_hotspots))
-        .routes(routes!(stats_c::get_anomalies))
-        .routes(routes!(stats_c::get_forecast))
-        .routes(routes!(stats_c::get_transparency))
-}
-
-/// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
-const APPEAL_BODY_LIMIT: usize = 1536 * 1024;
-
 /// The OpenAPI 3.1 document of every JSON endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    api::router().split_for_parts().1
 }
 
 async fn not_found() -> error::ApiError {
@@ -229,7 +127,7 @@ async fn not_found() -> error::ApiError {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let (router, doc) = api().split_for_parts();
+    let (router, doc) = api::router().split_for_parts();
     let doc = Arc::new(doc);
     // The sandboxes exist only when they are on: their routes and state are nowhere else.
     let sandbox = state.payments.sandbox.then(|| {
@@ -238,7 +136,7 @@ pub fn router(state: AppState) -> Router {
             http: state.ctx.http.clone(),
             clock: state.store.clock(),
             orders: Default::default(),
-            registry: Arc::new(notify::registry::SandboxRegistry::shipped()),
+            registry: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
         })
     });
     let app = router
@@ -249,34 +147,10 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
-        .route("/api/v1/stats/stream", get(stats_c::stream_changes))
-        .route("/payments/jazzcash/return", post(checkout::jazzcash_return))
-        .route(
-            "/payments/easypaisa/postback",
-            get(rails::easypaisa_postback).post(rails::easypaisa_postback),
-        )
-        .route("/payments/card/notify", post(rails::card_notify))
-        .route("/payments/card/return", get(rails::card_return))
-        .route("/v/{token}", get(verify_c::verify_page))
         .merge(pages::console::router())
         .merge(pages::dashboard::router())
-        .route("/", get(portal::home))
-        .route("/search", post(portal::search))
-        .route("/search/cnic", post(portal::search_cnic))
-        .route("/c/{number}", get(portal::challan))
-        // The design's name for the challan page; `/c/` is the short form printed and linked.
-        .route("/challans/{number}", get(portal::challan))
-        // The appeal form may carry an evidence file: a larger body limit on this route only.
-        .route(
-            "/c/{number}/appeal",
-            get(portal::appeal_get).post(
-                portal::appeal_post.layer(DefaultBodyLimit::max(portal::APPEAL_FORM_BODY_LIMIT)),
-            ),
-        )
-        .route(
-            "/c/{number}/pay",
-            get(portal::pay_get).post(portal::pay_post),
-        )
+        .merge(pages::portal::router())
+        .merge(pages::verify::router())
         .with_state(state);
     app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)

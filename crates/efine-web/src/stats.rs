@@ -1,7 +1,6 @@
 //! Dashboard figures: views of the store's aggregates (the staff statistics and the public
 //! transparency figures, which the JSON API and the pages both read), the anomaly and forecast
-//! calculations from core, CSV rendering, and the live-update watcher behind the server-sent
-//! events.
+//! calculations from core, and CSV rendering.
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -12,10 +11,7 @@ use efine_core::stats::{self as core_stats, Anomaly, Forecast};
 use efine_core::Money;
 use efine_store::ops::stats::{self, Dim, Range, Scope, SummaryRow};
 use serde::Serialize;
-use std::sync::OnceLock;
-use std::time::Duration;
 use time::Date;
-use tokio::sync::watch;
 use utoipa::ToSchema;
 
 pub fn parse_date(field: &str, s: Option<&str>) -> ApiResult<Option<Date>> {
@@ -542,41 +538,4 @@ pub async fn transparency(state: &AppState) -> ApiResult<TransparencyView> {
             .collect(),
         total,
     })
-}
-
-/// The event log's last sequence number as this node last saw it. One task per process polls the
-/// database once a second, so a change written by any node sharing the database reaches this
-/// node's live pages within about a second.
-#[derive(Default)]
-pub struct Live {
-    rx: OnceLock<watch::Receiver<i64>>,
-}
-
-impl Live {
-    pub fn subscribe(&self, state: &AppState) -> watch::Receiver<i64> {
-        self.rx
-            .get_or_init(|| {
-                let (tx, rx) = watch::channel(0);
-                let store = state.store.clone();
-                tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(Duration::from_secs(1));
-                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    loop {
-                        tick.tick().await;
-                        match store.read(stats::last_seq).await {
-                            Ok(seq) => {
-                                tx.send_if_modified(|v| {
-                                    let changed = *v != seq;
-                                    *v = seq;
-                                    changed
-                                });
-                            }
-                            Err(e) => tracing::warn!("live statistics: {e}"),
-                        }
-                    }
-                });
-                rx
-            })
-            .clone()
-    }
 }

@@ -9,6 +9,7 @@ use efine_core::auth::Role;
 use efine_core::clock::KARACHI;
 use efine_core::Money;
 use efine_store::ops::{audit, events};
+use efine_store::testing::RawSql;
 use serde_json::{json, Value};
 use time::macros::datetime;
 
@@ -328,10 +329,14 @@ async fn walkthrough(app: TestApp) {
     // the impound stage once; a second run records nothing.
     app.clock.set(datetime!(2027-01-08 05:00 UTC));
     let (officer, _, _) = relogin(&app).await;
-    let run = efine_web::escalation::run_once(&app.store).await.unwrap();
+    let run = efine_service::escalation::run_once(&app.store)
+        .await
+        .unwrap();
     assert_eq!(run.surcharged, 2, "E and D: {run:?}");
     assert_eq!(run.escalated, 1, "{run:?}");
-    let again = efine_web::escalation::run_once(&app.store).await.unwrap();
+    let again = efine_service::escalation::run_once(&app.store)
+        .await
+        .unwrap();
     assert_eq!((again.surcharged, again.escalated), (0, 0));
     let ek = kinds(&app, &en).await;
     let (_, p) = ek.iter().find(|(k, _)| k == "challan.escalated").unwrap();
@@ -369,7 +374,9 @@ async fn walkthrough(app: TestApp) {
     // 9 Mar 2027: 91 days past due, a transfer is blocked.
     app.clock.set(datetime!(2027-03-09 05:00 UTC));
     let (officer, _, _) = relogin(&app).await;
-    let run = efine_web::escalation::run_once(&app.store).await.unwrap();
+    let run = efine_service::escalation::run_once(&app.store)
+        .await
+        .unwrap();
     assert_eq!(
         run.escalated, 4,
         "E: licence, transfer; D: impound, licence: {run:?}"
@@ -671,8 +678,8 @@ async fn two_nodes_escalate_once() {
     let officer = b.login("officer.psh", common::PASSWORD).await;
     for _ in 0..3 {
         let (x, y) = tokio::join!(
-            efine_web::escalation::run_once(&a.store),
-            efine_web::escalation::run_once(&b.store)
+            efine_service::escalation::run_once(&a.store),
+            efine_service::escalation::run_once(&b.store)
         );
         x.unwrap();
         y.unwrap();

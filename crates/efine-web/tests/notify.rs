@@ -8,11 +8,11 @@ use common::TestApp;
 use efine_core::auth::Role;
 use efine_core::clock::KARACHI;
 use efine_core::notify::DEFAULT_TEXTS;
+use efine_service::notify::provider::{HttpProvider, SandboxProvider};
+use efine_service::notify::registry::{HttpRegistry, SandboxRegistry};
+use efine_service::notify::{parse_texts, Notifier, NotifyConfig};
 use efine_store::ops::notify as outbox;
 use efine_store::Store;
-use efine_web::notify::provider::{HttpProvider, SandboxProvider};
-use efine_web::notify::registry::{HttpRegistry, SandboxRegistry};
-use efine_web::notify::{parse_texts, Notifier, NotifyConfig};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -224,9 +224,13 @@ async fn walkthrough(app: TestApp) {
     // 8 January: D is 31 days overdue. The escalation job records the surcharge and the impound
     // stage; each gives one message, once.
     morning(&app, time::macros::date!(2027 - 01 - 08));
-    efine_web::escalation::run_once(&app.store).await.unwrap();
+    efine_service::escalation::run_once(&app.store)
+        .await
+        .unwrap();
     n.run_once().await.unwrap();
-    efine_web::escalation::run_once(&app.store).await.unwrap();
+    efine_service::escalation::run_once(&app.store)
+        .await
+        .unwrap();
     n.run_once().await.unwrap();
     let to_d: Vec<_> = sent
         .sent()

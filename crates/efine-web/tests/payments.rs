@@ -7,6 +7,7 @@ use common::TestApp;
 use efine_core::clock::KARACHI;
 use efine_core::Money;
 use efine_store::ops::ledger;
+use efine_store::testing::RawSql;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, PASSWORD};
 use efine_core::auth::Role;
+use efine_store::testing::RawSql;
 use serde_json::json;
 
 both_backends!(
@@ -227,9 +228,9 @@ async fn citizen_portal_walkthrough(app: TestApp) {
         .text()
         .await
         .unwrap();
-    assert!(home.contains("<form method=post action=\"/search\""));
-    assert!(home.contains("<form method=post action=\"/search/cnic\""));
-    assert!(home.contains("<label for=q>") && home.contains("<label for=cnic>"));
+    assert!(home.contains("<form method=\"post\" action=\"/search\""));
+    assert!(home.contains("<form method=\"post\" action=\"/search/cnic\""));
+    assert!(home.contains("<label for=\"q\">") && home.contains("<label for=\"cnic\">"));
     assert!(home.len() < 100 * 1024);
 
     // A PSID or challan number goes to the challan page.
@@ -246,7 +247,7 @@ async fn citizen_portal_walkthrough(app: TestApp) {
     let r = post("/search", vec![("q", "<script>")]).await.unwrap();
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
-    assert!(page.contains("id=search-error") && !page.contains("<script>"));
+    assert!(page.contains("id=\"search-error\"") && !page.contains("<script>"));
     assert_eq!(post("/search", vec![]).await.unwrap().status(), 422);
 
     // CNIC search: the challan with the name masked; the CNIC is nowhere in the page.
@@ -266,7 +267,10 @@ async fn citizen_portal_walkthrough(app: TestApp) {
         .unwrap();
     assert_eq!(en.status(), 200);
     let en = en.text().await.unwrap();
-    assert!(en.contains("<p class=big id=amount-due>Rs 500</p>"), "{en}");
+    assert!(
+        en.contains("<p class=\"big\" id=\"amount-due\">Rs 500</p>"),
+        "{en}"
+    );
     assert!(en.contains("Rs 1,000"));
     assert!(en.contains("8 Dec 2026"));
     assert!(!en.contains("Muhammad"), "the name is masked");
@@ -280,7 +284,7 @@ async fn citizen_portal_walkthrough(app: TestApp) {
         .text()
         .await
         .unwrap()
-        .contains("id=amount-due>Rs 500</p>"));
+        .contains("id=\"amount-due\">Rs 500</p>"));
     let ur = http
         .get(app.url(&format!("/c/{number}?lang=ur")))
         .send()
@@ -890,9 +894,9 @@ async fn queues_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
-    assert!(form.contains("<label for=evidence>ثبوت (اختیاری)</label>"));
+    assert!(form.contains("<label for=\"evidence\">ثبوت (اختیاری)</label>"));
     assert!(form.contains(
-        "<input type=file id=evidence name=evidence accept=\"image/jpeg,image/png,application/pdf,"
+        "<input type=\"file\" id=\"evidence\" name=\"evidence\" accept=\"image/jpeg,image/png,application/pdf,"
     ));
     let appeal = |ct: String, body: Vec<u8>| {
         http.post(app.url(&format!("/c/{contested}/appeal")))
@@ -922,7 +926,7 @@ async fn queues_walkthrough(app: TestApp) {
         "{page}"
     );
     assert!(page.contains(&format!(
-        "aria-describedby=reason-hint>{}</textarea>",
+        "aria-describedby=\"reason-hint\">{}</textarea>",
         "I was not riding; the plate was misread."
     )));
     let big = vec![0x89u8; 1024 * 1024 + 1];
@@ -944,7 +948,7 @@ async fn queues_walkthrough(app: TestApp) {
     let r = appeal(ct, body).await.unwrap();
     assert_eq!(r.status(), 201);
     let page = r.text().await.unwrap();
-    assert!(page.contains("id=appeal-lodged"), "{page}");
+    assert!(page.contains("id=\"appeal-lodged\""), "{page}");
     let sha: String = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&png))

@@ -343,9 +343,10 @@ async fn plant(app: &TestApp, officer: &Principal, n: usize, hour: u8, plates: &
             notes: None,
         };
         let officer = officer.clone();
-        pending.push(app.store.submit(move |tx| {
-            challans::issue(tx, &officer, &new, at, None, &|_| (201, String::new()))
-        }));
+        pending.push(
+            app.store
+                .submit(move |tx| challans::issue(tx, &officer, &new, at)),
+        );
     }
     for p in pending {
         p.await.unwrap();

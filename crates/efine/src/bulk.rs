@@ -118,8 +118,8 @@ pub async fn run(store: &Store, args: &BulkArgs) -> Result<()> {
         };
         let cashier = cashier_name.clone();
         pending.push(store.submit(move |tx| {
-            let out = challans::issue(tx, &officer, &new, at, None, &|_| (201, String::new()))?;
-            if let (true, efine_store::IssueOutcome::Issued { challan, .. }) = (pay, out) {
+            let challan = challans::issue(tx, &officer, &new, at)?;
+            if pay {
                 let paid_at = at + time::Duration::days(1);
                 let (_, due) = payments::payable(
                     tx,

@@ -73,17 +73,11 @@ async fn open_requests(store: &Store, officers: &[efine_core::auth::Principal]) 
         return Ok(());
     };
     let now = store.now();
+    let peshawar = DistrictCode::parse("peshawar")?;
     store
         .write(move |tx| {
-            let rows = tx.query(
-                "SELECT number FROM challans WHERE status = 'unpaid' AND district = 'peshawar'
-                 ORDER BY id DESC LIMIT 2",
-                &[],
-            )?;
-            let numbers: Vec<efine_core::ChallanNumber> = rows
-                .iter()
-                .map(|r| Ok(efine_core::ChallanNumber::parse(&r.text(0)?)?))
-                .collect::<Result<_, efine_store::StoreError>>()?;
+            let numbers =
+                challans::newest_in_status(tx, &peshawar, efine_core::ChallanStatus::Unpaid, 2)?;
             if let Some(n) = numbers.first() {
                 cancellations::request(
                     tx,
@@ -227,9 +221,7 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
                 notes: Some(format!("demo challan {}", i + 1)),
             };
             let officer = officer.clone();
-            pending.push(store.submit(move |tx| {
-                challans::issue(tx, &officer, &new, at, None, &|_| (201, String::new()))
-            }));
+            pending.push(store.submit(move |tx| challans::issue(tx, &officer, &new, at)));
             if pending.len() == 512 {
                 for p in pending.drain(..) {
                     issued.push((d.code, p.await?));
@@ -260,7 +252,7 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
 async fn pay_pilot(
     store: &Store,
     rails: &efine_web::payments::PaymentsConfig,
-    issued: Vec<(&'static str, efine_store::IssueOutcome)>,
+    issued: Vec<(&'static str, efine_core::challan::Challan)>,
     rng: &mut StdRng,
 ) -> Result<()> {
     use efine_core::clock::{karachi_date, KARACHI};
@@ -284,10 +276,7 @@ async fn pay_pilot(
         let mut mine: Vec<_> = issued
             .iter()
             .filter(|(code, _)| *code == d.code)
-            .filter_map(|(_, o)| match o {
-                efine_store::IssueOutcome::Issued { challan, .. } => Some(challan.as_ref().clone()),
-                _ => None,
-            })
+            .map(|(_, c)| c.clone())
             .collect();
         mine.shuffle(rng);
         to_pay.extend(mine.into_iter().take(d.paid as usize));

@@ -227,7 +227,7 @@ async fn walkthrough(db: Db) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("sent 1"));
-    let owner = efine_web::notify::registry::SandboxRegistry::shipped()
+    let owner = efine_service::notify::registry::SandboxRegistry::shipped()
         .lookup(&efine_core::VehicleNumber::parse("PES-1234").unwrap())
         .unwrap()
         .mobile

@@ -1,4 +1,7 @@
-//! The catalogue: loaded from seed data at first start, read by everyone.
+//! The catalogue: loaded from seed data at first start, read by everyone. Every change bumps the
+//! catalogue version (a row of `counters`) in its own transaction; the writer holds the catalogue
+//! in force in memory and reloads it when that version moves (see `crate::writer`), so issuing
+//! reads no catalogue row.
 
 use crate::ops::events;
 use crate::sql::{Row, Tx};
@@ -8,7 +11,92 @@ use efine_core::clock::to_micros;
 use efine_core::code::Abbr;
 use efine_core::penalty::PenaltySchedule;
 use efine_core::{DepartmentCode, DistrictCode, Money, OffenceCode};
+use std::collections::HashMap;
 use time::OffsetDateTime;
+
+/// The `counters` row holding the catalogue version. A database that predates it reads as 0.
+pub(crate) const VERSION_COUNTER: &str = "catalogue";
+
+/// Moves the catalogue version, in the transaction that changes the catalogue. Every process's
+/// writer compares it at the start of each batch and reloads when it moved; within this batch,
+/// the operations after this one read the database instead of the batch's copy.
+fn bump_version(tx: &mut dyn Tx) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO counters (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+        params![VERSION_COUNTER],
+    )?;
+    if let Some(batch) = tx.batch_state() {
+        batch.catalogue = None;
+    }
+    Ok(())
+}
+
+/// The catalogue in force, held in memory by the writer: what issuing looks up.
+#[derive(Debug, Default)]
+pub(crate) struct Current {
+    districts: HashMap<DistrictCode, District>,
+    departments: HashMap<DepartmentCode, Department>,
+    /// The version of each offence in force, with its row id.
+    offences: HashMap<(DepartmentCode, OffenceCode), (i64, Offence)>,
+}
+
+/// Reads the whole catalogue in force: three queries, run only when its version moved.
+pub(crate) fn load_current(tx: &mut dyn Tx) -> Result<Current, StoreError> {
+    let mut current = Current::default();
+    for d in districts(tx)? {
+        current.districts.insert(d.code.clone(), d);
+    }
+    for d in departments(tx)? {
+        current.departments.insert(d.code.clone(), d);
+    }
+    // In version order, so the last active version of each offence wins, as in
+    // `current_offence`.
+    let rows = tx.query(
+        &format!("SELECT {OFFENCE_COLS} FROM offences WHERE active = 1 ORDER BY version"),
+        &[],
+    )?;
+    for r in &rows {
+        let (id, o) = offence(r)?;
+        current
+            .offences
+            .insert((o.department.clone(), o.code.clone()), (id, o));
+    }
+    Ok(current)
+}
+
+/// What issuing needs from the catalogue (each `None` when there is no such thing).
+pub(crate) struct ForIssue {
+    pub district: Option<District>,
+    pub department: Option<Department>,
+    /// The offence in force, with its row id.
+    pub offence: Option<(i64, Offence)>,
+}
+
+/// Looks up what issuing needs: from the writer's copy inside a write batch, else from the
+/// database.
+pub(crate) fn for_issue(
+    tx: &mut dyn Tx,
+    district: &DistrictCode,
+    department: &DepartmentCode,
+    offence: &OffenceCode,
+) -> Result<ForIssue, StoreError> {
+    if let Some(c) = tx.batch_state().and_then(|b| b.catalogue.clone()) {
+        return Ok(ForIssue {
+            district: c.districts.get(district).cloned(),
+            department: c.departments.get(department).cloned(),
+            offence: c
+                .offences
+                .get(&(department.clone(), offence.clone()))
+                .cloned(),
+        });
+    }
+    Ok(ForIssue {
+        district: district_by_code(tx, district)?,
+        department: department_by_code(tx, department)?,
+        offence: current_offence(tx, department, offence)?,
+    })
+}
 
 /// Loads the catalogue if the database has none yet. Returns whether it loaded.
 pub fn load_if_empty(
@@ -52,6 +140,7 @@ pub fn load_if_empty(
     for o in &catalogue.offences {
         insert_offence(tx, o, at)?;
     }
+    bump_version(tx)?;
     events::append(
         tx,
         at,
@@ -114,6 +203,7 @@ pub fn change_offence(
         ..current.clone()
     };
     insert_offence(tx, &next, at)?;
+    bump_version(tx)?;
     events::append(
         tx,
         at,

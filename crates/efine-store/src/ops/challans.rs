@@ -1,15 +1,15 @@
 //! Issuing and reading challans.
 
+pub(crate) use crate::ops::challan_row::{row, COLS, NCOLS};
 use crate::ops::{catalogue, events, stats};
-use crate::sql::{Row, Tx};
+use crate::sql::Tx;
 use crate::{params, StoreError};
 use efine_core::auth::{Action, Principal, Scope};
 use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus, Location};
-use efine_core::clock::{from_micros, karachi_date, to_micros};
-use efine_core::penalty::{Adjustments, Stage};
+use efine_core::clock::{karachi_date, to_micros};
 use efine_core::{
-    ChallanNumber, Cnic, DepartmentCode, DistrictCode, MobileNumber, Money, OffenceCode,
-    OffenceKind, Psid, VehicleNumber,
+    ChallanNumber, Cnic, DepartmentCode, DistrictCode, MobileNumber, OffenceCode, Psid,
+    VehicleNumber,
 };
 use time::OffsetDateTime;
 
@@ -28,57 +28,19 @@ pub struct NewChallan {
     pub notes: Option<String>,
 }
 
-/// An `Idempotency-Key` header with the hash of the request body it came with.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-}
-
-#[derive(Debug, Clone)]
-pub enum IssueOutcome {
-    Issued {
-        challan: Box<Challan>,
-        status: u16,
-        body: String,
-    },
-    /// The same key and body were seen before: the first response, unchanged.
-    Replayed { status: u16, body: String },
-}
-
-/// Renders the response to store with an idempotency key.
-pub type Render<'a> = &'a (dyn Fn(&Challan) -> (u16, String) + Send + Sync);
-
+/// Issues a challan: the amount, version and due date of the offence in force in this
+/// transaction, the next gap-free number, its statistics and its `challan.issued` event.
 pub fn issue(
     tx: &mut dyn Tx,
     officer: &Principal,
     new: &NewChallan,
     at: OffsetDateTime,
-    idempotency: Option<&IdempotencyKey>,
-    render: Render<'_>,
-) -> Result<IssueOutcome, StoreError> {
-    if let Some(k) = idempotency {
-        if let Some(r) = tx.query_opt(
-            "SELECT request_hash, response_status, response_body FROM idempotency_keys
-             WHERE user_id = $1 AND key = $2",
-            params![officer.user_id, k.key.as_str()],
-        )? {
-            if r.text(0)? != k.request_hash {
-                return Err(StoreError::conflict(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used with a different request body",
-                ));
-            }
-            return Ok(IssueOutcome::Replayed {
-                status: u16::try_from(r.i64(1)?).unwrap_or(201),
-                body: r.text(2)?,
-            });
-        }
-    }
-
-    let district = catalogue::district_by_code(tx, &new.district)?
+) -> Result<Challan, StoreError> {
+    let found = catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
+    let district = found
+        .district
         .ok_or_else(|| StoreError::invalid("district", format!("no district {}", new.district)))?;
-    let department = catalogue::department_by_code(tx, &new.department)?.ok_or_else(|| {
+    let department = found.department.ok_or_else(|| {
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
     if officer
@@ -93,13 +55,12 @@ pub fn issue(
             new.department, new.district
         )));
     }
-    let (offence_id, offence) = catalogue::current_offence(tx, &new.department, &new.offence)?
-        .ok_or_else(|| {
-            StoreError::invalid(
-                "offence_code",
-                format!("{} has no offence or fee {}", new.department, new.offence),
-            )
-        })?;
+    let (offence_id, offence) = found.offence.ok_or_else(|| {
+        StoreError::invalid(
+            "offence_code",
+            format!("{} has no offence or fee {}", new.department, new.offence),
+        )
+    })?;
 
     let issued_on = karachi_date(at);
     let year = issued_on.year();
@@ -187,26 +148,7 @@ pub fn issue(
         &officer.username,
         &serde_json::json!({ "challan": snapshot(&c) }),
     )?;
-    let (status, body) = render(&c);
-    if let Some(k) = idempotency {
-        tx.exec(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            params![
-                officer.user_id,
-                k.key.as_str(),
-                k.request_hash.as_str(),
-                i64::from(status),
-                body.as_str(),
-                to_micros(at)
-            ],
-        )?;
-    }
-    Ok(IssueOutcome::Issued {
-        challan: Box::new(c),
-        status,
-        body,
-    })
+    Ok(c)
 }
 
 /// The issue-time record of a challan as written into its `challan.issued` event: every field
@@ -217,73 +159,6 @@ pub fn snapshot(c: &Challan) -> serde_json::Value {
         o.remove("status");
     }
     v
-}
-
-pub(crate) const COLS: &str =
-    "number, psid, department, district, offence_code, offence_version, kind, \
-    amount_paisa, issued_at, due_date, officer, vehicle, vehicle_authority, cnic, mobile, name, \
-    lat_micro, lon_micro, location_text, notes, status, penalty, paused_days, paused_since, \
-    reduced_amount_paisa, stage, surcharged";
-
-/// Column count of `COLS`: extra selected columns start here.
-pub(crate) const NCOLS: usize = 27;
-
-fn parse_date(s: &str) -> Result<time::Date, StoreError> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| StoreError::Corrupt(format!("date {s}")))
-}
-
-pub(crate) fn row(r: &Row) -> Result<Challan, StoreError> {
-    let status = r.text(20)?;
-    let due = r.text(9)?;
-    Ok(Challan {
-        number: ChallanNumber::parse(&r.text(0)?)?,
-        psid: Psid::parse(&r.text(1)?)?,
-        department: DepartmentCode::parse(&r.text(2)?)?,
-        district: DistrictCode::parse(&r.text(3)?)?,
-        offence: OffenceCode::parse(&r.text(4)?)?,
-        offence_version: r.i64(5)?,
-        kind: OffenceKind::parse(&r.text(6)?)?,
-        amount: Money::from_paisa(r.i64(7)?)?,
-        issued_at: from_micros(r.i64(8)?),
-        due_date: time::Date::parse(
-            &due,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|_| StoreError::Corrupt(format!("due date {due}")))?,
-        officer: r.text(10)?,
-        vehicle: r
-            .opt_text(11)?
-            .map(|v| VehicleNumber::parse(&v))
-            .transpose()?,
-        vehicle_authority: r.opt_text(12)?,
-        cnic: r.opt_text(13)?.map(|v| Cnic::parse(&v)).transpose()?,
-        mobile: r
-            .opt_text(14)?
-            .map(|v| MobileNumber::parse(&v))
-            .transpose()?,
-        name: r.opt_text(15)?,
-        location: Location {
-            lat_micro: r.opt_i64(16)?,
-            lon_micro: r.opt_i64(17)?,
-            text: r.opt_text(18)?,
-        },
-        notes: r.opt_text(19)?,
-        status: ChallanStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        penalty: catalogue::parse_penalty(&r.text(21)?)?,
-        adjustments: Adjustments {
-            paused_days: u32::try_from(r.i64(22)?)
-                .map_err(|_| StoreError::Corrupt("paused_days".into()))?,
-            paused_since: r.opt_text(23)?.map(|d| parse_date(&d)).transpose()?,
-            reduced_amount: r.opt_i64(24)?.map(Money::from_paisa).transpose()?,
-            stage: r
-                .opt_text(25)?
-                .map(|s| Stage::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("stage {s}"))))
-                .transpose()?,
-            surcharged: r.i64(26)? != 0,
-        },
-    })
 }
 
 pub fn by_number(tx: &mut dyn Tx, n: &ChallanNumber) -> Result<Option<Challan>, StoreError> {
@@ -340,5 +215,22 @@ pub fn page(tx: &mut dyn Tx, after_id: i64, limit: i64) -> Result<Vec<(i64, Chal
     )?
     .iter()
     .map(|r| Ok((r.i64(NCOLS)?, row(r)?)))
+    .collect()
+}
+
+/// The numbers of a district's newest challans in a status, newest first.
+pub fn newest_in_status(
+    tx: &mut dyn Tx,
+    district: &DistrictCode,
+    status: ChallanStatus,
+    limit: i64,
+) -> Result<Vec<ChallanNumber>, StoreError> {
+    tx.query(
+        "SELECT number FROM challans WHERE status = $1 AND district = $2
+         ORDER BY id DESC LIMIT $3",
+        params![status.as_str(), district.as_str(), limit],
+    )?
+    .iter()
+    .map(|r| Ok(ChallanNumber::parse(&r.text(0)?)?))
     .collect()
 }

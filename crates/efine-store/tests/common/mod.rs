@@ -8,8 +8,10 @@ use efine_core::challan::{Challan, Location as Place};
 use efine_core::clock::ManualClock;
 use efine_core::{DepartmentCode, DistrictCode, OffenceCode};
 use efine_store::ops::audit::Finding;
+use efine_store::ops::idempotency::{self, Processing, Scope};
 use efine_store::ops::{audit, catalogue, challans, events, users};
-use efine_store::{IdempotencyKey, IssueOutcome, Location, NewChallan, Store, StoreError};
+use efine_store::testing::RawSql;
+use efine_store::{IdempotencyKey, Location, NewChallan, SavedResponse, Store, StoreError};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -194,7 +196,20 @@ pub fn render(c: &Challan) -> (u16, String) {
     (201, serde_json::to_string(c).expect("challan serialises"))
 }
 
-/// Issues through the writer at the store's clock.
+/// What issuing with an optional idempotency key came to.
+#[derive(Debug)]
+pub enum IssueOutcome {
+    Issued {
+        challan: Box<Challan>,
+        status: u16,
+        body: String,
+    },
+    /// The same key and body were seen before: the first response, unchanged.
+    Replayed { status: u16, body: String },
+}
+
+/// Issues through the writer at the store's clock, composing the idempotency module with the
+/// issue as the API does: look the key up, else issue, render and save, all in one write.
 pub async fn issue_with(
     store: &Store,
     officer: &Principal,
@@ -204,7 +219,31 @@ pub async fn issue_with(
     let officer = officer.clone();
     let at = store.now();
     store
-        .write(move |tx| challans::issue(tx, &officer, &new, at, key.as_ref(), &render))
+        .write(move |tx| {
+            let scope = Scope::api(officer.user_id);
+            if let Some(k) = &key {
+                if let Processing::Replay(r) = idempotency::try_processing(tx, &scope, k)? {
+                    return Ok(IssueOutcome::Replayed {
+                        status: r.status,
+                        body: r.body,
+                    });
+                }
+            }
+            let c = challans::issue(tx, &officer, &new, at)?;
+            let (status, body) = render(&c);
+            if let Some(k) = &key {
+                let saved = SavedResponse {
+                    status,
+                    body: body.clone(),
+                };
+                idempotency::save_response(tx, &scope, k, &saved, at)?;
+            }
+            Ok(IssueOutcome::Issued {
+                challan: Box::new(c),
+                status,
+                body,
+            })
+        })
         .await
 }
 

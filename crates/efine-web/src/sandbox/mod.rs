@@ -34,7 +34,7 @@ pub struct SandboxState {
     pub http: reqwest::Client,
     pub clock: Arc<dyn Clock>,
     pub orders: Arc<Mutex<SandboxOrders>>,
-    pub registry: Arc<crate::notify::registry::SandboxRegistry>,
+    pub registry: Arc<efine_service::notify::registry::SandboxRegistry>,
 }
 
 impl SandboxState {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 pub async fn run(settings: &Settings) -> Result<ExitCode> {
     let store = super::open(&settings.db).await?;
     let started = std::time::Instant::now();
-    let run = efine_web::escalation::run_once(&store).await?;
+    let run = efine_service::escalation::run_once(&store).await?;
     println!(
         "escalation: {} overdue challans examined, {} surcharges and {} stages recorded in \
          {:.2} s",

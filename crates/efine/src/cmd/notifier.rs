@@ -2,8 +2,8 @@
 
 use crate::config::NotifySettings;
 use anyhow::{bail, Context, Result};
+use efine_service::notify::{self, provider, registry};
 use efine_store::Store;
-use efine_web::notify::{self, provider, registry};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 

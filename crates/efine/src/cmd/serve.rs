@@ -44,10 +44,10 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
         },
         payments,
         keys,
-    )?
-    .with_notifier(notifier);
-    let jobs_stop = tokio_util::sync::CancellationToken::new();
-    start_jobs(&state, &store, settings, &jobs_stop);
+    )?;
+    let jobs = efine_service::jobs::Jobs::new();
+    let state = state.with_jobs(&jobs);
+    start_jobs(&jobs, &state, notifier, &store, settings);
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
         .with_context(|| format!("cannot listen on {} (EFINE_LISTEN / --listen)", s.listen))?;
@@ -57,22 +57,33 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
         "E-Fine listening on http://{addr} ({} backend)",
         store.backend()
     );
-    efine_web::serve(listener, state, shutdown_signal()).await?;
-    jobs_stop.cancel();
+    // On the signal the jobs are told to stop at once, so they wind down while requests drain
+    // (and the live statistics streams end rather than hold the drain open); once the last
+    // request is answered, wait for the jobs.
+    let stopping = jobs.token();
+    let served = efine_web::serve(listener, state, async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    })
+    .await;
+    jobs.shutdown().await;
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Starts the background jobs: the notifications worker, the pending-payment poller and the
 /// escalation job. Kept together so that moving the jobs to `efine-service` rewires one place.
 fn start_jobs(
+    jobs: &efine_service::jobs::Jobs,
     state: &efine_web::AppState,
+    notifier: efine_service::notify::Notifier,
     store: &Store,
     settings: &Settings,
-    stop: &tokio_util::sync::CancellationToken,
 ) {
     let s = &settings.serve;
-    state.notifier.clone().spawn();
+    std::sync::Arc::new(notifier).spawn(jobs);
     efine_service::poller::spawn(
+        jobs,
         state.ctx.clone(),
         efine_service::poller::PollerConfig {
             early_every: std::time::Duration::from_secs(s.poll_early_minutes * 60),
@@ -82,9 +93,9 @@ fn start_jobs(
             ),
             late_every: std::time::Duration::from_secs(s.poll_late_hours * 3600),
         },
-        stop.clone(),
     );
-    efine_web::escalation::spawn(
+    efine_service::escalation::spawn(
+        jobs,
         store.clone(),
         std::time::Duration::from_secs(s.escalation_minutes * 60),
     );

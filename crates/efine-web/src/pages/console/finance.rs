@@ -4,7 +4,7 @@
 
 use super::parts::{ident, see_other};
 use super::session::{ConsoleForm, ConsoleSession};
-use crate::controllers::refunds::RefundsView;
+use crate::api::refunds::RefundsView;
 use crate::error::ApiError;
 use crate::i18n::{self, money, tr, trf};
 use crate::AppState;

@@ -15,7 +15,8 @@ use axum::Router;
 use efine_core::auth::Action;
 use efine_core::catalogue::Offence;
 use efine_store::ops::challans;
-use efine_store::{IdempotencyKey, IssueOutcome};
+use efine_store::ops::idempotency::{self, Processing, Scope};
+use efine_store::{IdempotencyKey, SavedResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -131,17 +132,16 @@ pub async fn new_post(State(state): State<AppState>, f: ConsoleForm<DeskIssue>) 
         && form.key.len() <= 128
         && form.key.bytes().all(|b| b.is_ascii_alphanumeric());
     let idem = valid_key.then(|| IdempotencyKey {
-        key: format!("console:{}", form.key),
-        request_hash: efine_store::ops::users::token_hash(&format!(
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            req.offence_code,
-            req.vehicle_number,
-            req.cnic,
-            req.mobile,
-            req.name,
-            form.location,
-            req.notes
-        )),
+        key: form.key.clone(),
+        request_hash: idempotency::fields_hash(&[
+            Some(req.offence_code.as_str()),
+            req.vehicle_number.as_deref(),
+            req.cnic.as_deref(),
+            req.mobile.as_deref(),
+            req.name.as_deref(),
+            blank(&form.location).as_deref(),
+            req.notes.as_deref(),
+        ]),
     });
     let rerender = |s: &ConsoleSession, msg: &str, offences: Vec<_>| {
         s.status_page(
@@ -165,20 +165,29 @@ pub async fn new_post(State(state): State<AppState>, f: ConsoleForm<DeskIssue>) 
         }
     };
     let now = state.store.now();
+    // One write: the challan this form issued before, or a new one saved against the form's key.
     let outcome = state
         .store
         .write(move |tx| {
-            let render = |c: &efine_core::challan::Challan| {
-                (
-                    201u16,
-                    serde_json::json!({"challan_number": c.number.to_string()}).to_string(),
-                )
-            };
-            challans::issue(tx, &officer, &new, now, idem.as_ref(), &render)
+            let scope = Scope::console(officer.user_id);
+            if let Some(k) = &idem {
+                if let Processing::Replay(saved) = idempotency::try_processing(tx, &scope, k)? {
+                    return Ok(saved.body);
+                }
+            }
+            let number = challans::issue(tx, &officer, &new, now)?.number.to_string();
+            if let Some(k) = &idem {
+                let saved = SavedResponse {
+                    status: 201,
+                    body: number.clone(),
+                };
+                idempotency::save_response(tx, &scope, k, &saved, now)?;
+            }
+            Ok(number)
         })
         .await;
-    let body = match outcome {
-        Ok(IssueOutcome::Issued { body, .. }) | Ok(IssueOutcome::Replayed { body, .. }) => body,
+    let number = match outcome {
+        Ok(number) => number,
         Err(e) => {
             let e = ApiError::from(e);
             if e.status.is_server_error() {
@@ -190,9 +199,5 @@ pub async fn new_post(State(state): State<AppState>, f: ConsoleForm<DeskIssue>) 
             return rerender(&s, &e.message, offences);
         }
     };
-    let number = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v["challan_number"].as_str().map(str::to_string))
-        .unwrap_or_default();
     see_other(&format!("/staff/challans/{number}"))
 }

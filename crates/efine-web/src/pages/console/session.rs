@@ -221,13 +221,10 @@ impl ConsoleSession {
         let body = html! { p.hint { (who) } (body) };
         let mut r = (
             status,
-            Html(i18n::page_with(
-                self.lang,
-                here,
-                title,
-                &self.nav().into_string(),
-                &body.into_string(),
-            )),
+            Html(
+                crate::pages::shell::page_with(self.lang, here, title, self.nav(), body)
+                    .into_string(),
+            ),
         )
             .into_response();
         r.headers_mut().insert(
@@ -316,12 +313,15 @@ fn login_page(
     let here = format!("/staff/login?{}", encode(next));
     let mut r = (
         status,
-        Html(i18n::page(
-            lang,
-            &here,
-            tr(lang, "staff.login"),
-            &login_form(lang, &csrf, next, error).into_string(),
-        )),
+        Html(
+            crate::pages::shell::page(
+                lang,
+                &here,
+                tr(lang, "staff.login"),
+                login_form(lang, &csrf, next, error),
+            )
+            .into_string(),
+        ),
     )
         .into_response();
     let c = format!(

@@ -10,7 +10,7 @@ mod parts;
 pub mod transparency;
 
 use crate::error::ApiResult;
-use crate::i18n::{self, Lang};
+use crate::i18n::Lang;
 use crate::pages::console::session::ConsoleSession;
 use crate::stats::{self, SummaryRowView};
 use crate::AppState;
@@ -80,10 +80,13 @@ pub async fn transparency_page(
 ) -> ApiResult<Html<String>> {
     let t = stats::transparency(&state).await?;
     let seq = state.store.read(last_seq).await?;
-    Ok(Html(i18n::page(
-        lang,
-        "/transparency",
-        transparency::transparency_title(lang),
-        &transparency::transparency(&t, seq, lang).into_string(),
-    )))
+    Ok(Html(
+        crate::pages::shell::page(
+            lang,
+            "/transparency",
+            transparency::transparency_title(lang),
+            transparency::transparency(&t, seq, lang),
+        )
+        .into_string(),
+    ))
 }

@@ -1,0 +1,411 @@
+//! Appeals: citizens contest a challan (with optional evidence); a supervisor of the department
+//! other than the issuing officer decides.
+
+use crate::api::cancellations::{status_filter, text_field, ListQuery};
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::views::rfc3339;
+use crate::AppState;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use efine_core::auth::{Action, Scope};
+use efine_core::penalty::AppealOutcome;
+use efine_core::{ChallanNumber, Money};
+use efine_store::ops::appeals::{self, Appeal, Evidence, MAX_EVIDENCE_BYTES};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+
+/// Evidence file types accepted: photos and PDF documents.
+pub const EVIDENCE_TYPES: &[&str] = &["image/jpeg", "image/png", "application/pdf"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceView {
+    pub file_name: String,
+    pub content_type: String,
+    /// SHA-256 of the file as received, hex.
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealView {
+    pub id: i64,
+    pub challan_number: String,
+    pub department: String,
+    pub district: String,
+    pub reason: String,
+    pub evidence: Option<EvidenceView>,
+    pub lodged_at: String,
+    /// `pending` or `decided`.
+    pub status: String,
+    /// `uphold`, `reduce` or `quash`, once decided.
+    pub outcome: Option<String>,
+    /// The reduced amount in paisa (outcome `reduce`).
+    pub reduced_amount: Option<i64>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+impl From<Appeal> for AppealView {
+    fn from(a: Appeal) -> Self {
+        let evidence = match (a.evidence_name, a.evidence_type, a.evidence_sha256) {
+            (Some(file_name), Some(content_type), Some(sha256)) => Some(EvidenceView {
+                file_name,
+                content_type,
+                sha256,
+            }),
+            _ => None,
+        };
+        AppealView {
+            id: a.id,
+            challan_number: a.challan_number,
+            department: a.department,
+            district: a.district,
+            reason: a.reason,
+            evidence,
+            lodged_at: rfc3339(a.lodged_at),
+            status: a.status.as_str().into(),
+            outcome: a.outcome.map(|o| o.as_str().to_string()),
+            reduced_amount: a.decided_amount.map(|m| m.paisa()),
+            decided_by: a.decided_by,
+            decided_at: a.decided_at.map(rfc3339),
+        }
+    }
+}
+
+/// What a citizen is told after lodging: the appeal's number and that the clock has stopped.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LodgedAppealView {
+    pub appeal_id: i64,
+    pub challan_number: String,
+    pub status: String,
+    pub lodged_at: String,
+    /// SHA-256 of the evidence file received, if one was sent.
+    pub evidence_sha256: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealDecisionView {
+    pub appeal: AppealView,
+    /// What the challan costs today after the decision (0 when quashed).
+    pub amount_due: i64,
+    pub amount_due_display: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealsView {
+    pub appeals: Vec<AppealView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceUpload {
+    pub file_name: String,
+    /// `image/jpeg`, `image/png` or `application/pdf`.
+    pub content_type: String,
+    /// The file, base64 (standard alphabet); at most 1 MiB once decoded.
+    pub data_base64: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    /// Why the challan is contested (1 to 500 characters).
+    pub reason: String,
+    pub evidence: Option<EvidenceUpload>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionRequest {
+    pub outcome: Outcome,
+    /// The reduced amount in paisa: only, and required, with `reduce`.
+    pub amount: Option<i64>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Uphold,
+    Reduce,
+    Quash,
+}
+
+impl From<Outcome> for AppealOutcome {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Uphold => AppealOutcome::Uphold,
+            Outcome::Reduce => AppealOutcome::Reduce,
+            Outcome::Quash => AppealOutcome::Quash,
+        }
+    }
+}
+
+/// Why an evidence file is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceProblem {
+    /// The file name is empty, longer than 200 characters, or has a slash.
+    FileName,
+    /// Not one of [`EVIDENCE_TYPES`].
+    ContentType,
+    /// Empty, or larger than [`MAX_EVIDENCE_BYTES`].
+    Size,
+}
+
+impl EvidenceProblem {
+    /// The JSON API's error for this problem (fields named as in [`EvidenceUpload`]).
+    fn api_error(self) -> ApiError {
+        match self {
+            EvidenceProblem::FileName => ApiError::invalid(
+                "evidence.file_name",
+                "give a file name of 1 to 200 characters, without slashes",
+            ),
+            EvidenceProblem::ContentType => ApiError::invalid(
+                "evidence.content_type",
+                format!("evidence must be one of {}", EVIDENCE_TYPES.join(", ")),
+            ),
+            EvidenceProblem::Size => ApiError::invalid(
+                "evidence.data_base64",
+                "the evidence file must be between 1 byte and 1 MiB",
+            ),
+        }
+    }
+}
+
+/// The file name (trimmed) and content type (trimmed, lower case) of an evidence file, if
+/// acceptable.
+pub fn evidence_meta(
+    file_name: &str,
+    content_type: &str,
+) -> Result<(String, String), EvidenceProblem> {
+    let file_name = file_name.trim().to_string();
+    if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
+        return Err(EvidenceProblem::FileName);
+    }
+    let content_type = content_type.trim().to_ascii_lowercase();
+    if !EVIDENCE_TYPES.contains(&content_type.as_str()) {
+        return Err(EvidenceProblem::ContentType);
+    }
+    Ok((file_name, content_type))
+}
+
+/// The checks every evidence file passes, whether it comes base64 in the JSON API or as a file
+/// from the portal's appeal form: name, type ([`EVIDENCE_TYPES`]) and size (1 byte to
+/// [`MAX_EVIDENCE_BYTES`]).
+pub fn check_evidence(
+    file_name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<Evidence, EvidenceProblem> {
+    let (file_name, content_type) = evidence_meta(file_name, content_type)?;
+    if bytes.is_empty() || bytes.len() > MAX_EVIDENCE_BYTES {
+        return Err(EvidenceProblem::Size);
+    }
+    Ok(Evidence {
+        file_name,
+        content_type,
+        bytes,
+    })
+}
+
+fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
+    use base64::Engine;
+    // Name and type first, so a wrong type is reported before the data is decoded.
+    evidence_meta(&e.file_name, &e.content_type).map_err(EvidenceProblem::api_error)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(e.data_base64.trim())
+        .map_err(|_| ApiError::invalid("evidence.data_base64", "not valid base64"))?;
+    check_evidence(&e.file_name, &e.content_type, bytes).map_err(EvidenceProblem::api_error)
+}
+
+/// Contests a challan (citizen), within the appeal window counted from the issue day. While the
+/// appeal is open the surcharge clock stands still.
+#[utoipa::path(post, path = "/api/v1/public/challans/{challan_number}/appeals", tag = "public",
+    params(("challan_number" = String, Path)),
+    request_body = AppealRequest,
+    responses(
+        (status = 201, body = LodgedAppealView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`appeal_window_closed`, `appeal_exists`, `challan_paid`, `challan_cancelled`", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many requests from this address", body = ErrorBody),
+    ))]
+pub async fn lodge_appeal(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(number): Path<String>,
+    body: ApiJson<AppealRequest>,
+) -> ApiResult<(StatusCode, Json<LodgedAppealView>)> {
+    // Anyone may appeal (the challan number is on the paper), and an appeal stops the surcharge
+    // clock: limited per client address like the public lookups.
+    if state.lookup_limiter.check(peer.ip()).is_err() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from your address; please wait a minute",
+        ));
+    }
+    let number =
+        ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
+    let AppealRequest {
+        reason,
+        evidence: ev,
+    } = body.value;
+    let reason = text_field("reason", &reason)?;
+    let ev = ev.map(evidence).transpose()?;
+    let window = state.config.appeal_window_days;
+    let now = state.store.now();
+    let a = state
+        .store
+        .write(move |tx| appeals::lodge(tx, &number, &reason, ev.as_ref(), window, now))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LodgedAppealView {
+            appeal_id: a.id,
+            challan_number: a.challan_number.clone(),
+            status: a.status.as_str().into(),
+            lodged_at: rfc3339(a.lodged_at),
+            evidence_sha256: a.evidence_sha256,
+            message: format!(
+                "Appeal {} against {} is lodged. No surcharge accrues until it is decided.",
+                a.id, a.challan_number
+            ),
+        }),
+    ))
+}
+
+/// Appeals in the caller's scope, newest first (`?status=pending` for the queue).
+#[utoipa::path(get, path = "/api/v1/appeals", tag = "challans",
+    params(ListQuery),
+    responses((status = 200, body = AppealsView), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_appeals(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<AppealsView>> {
+    let status = status_filter(&q, &["pending", "decided", "closed"])?;
+    let list = state
+        .store
+        .read(move |tx| appeals::list(tx, &who, status.as_deref(), 500))
+        .await?;
+    Ok(Json(AppealsView {
+        appeals: list.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Decides an appeal: a supervisor of the department who did not issue the challan. `reduce`
+/// needs `amount` (paisa, less than the amount); `quash` cancels the challan.
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/decision", tag = "challans",
+    params(("id" = i64, Path)),
+    request_body = AppealDecisionRequest,
+    responses(
+        (status = 200, body = AppealDecisionView),
+        (status = 403, description = "`issuing_officer`, `not_a_supervisor`", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`appeal_decided`, `challan_paid`, `challan_cancelled`", body = ErrorBody),
+        (status = 422, description = "bad outcome or amount", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn decide_appeal(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiPath(id): ApiPath<i64>,
+    body: ApiJson<AppealDecisionRequest>,
+) -> ApiResult<Json<AppealDecisionView>> {
+    let AppealDecisionRequest {
+        outcome,
+        amount,
+        note,
+    } = body.value;
+    let amount = amount
+        .map(|p| Money::from_paisa(p).map_err(|e| ApiError::invalid("amount", e.0)))
+        .transpose()?;
+    let note = note.map(|n| text_field("note", &n)).transpose()?;
+    let outcome = AppealOutcome::from(outcome);
+    let now = state.store.now();
+    let (a, due) = state
+        .store
+        .write(move |tx| appeals::decide(tx, &who, id, outcome, amount, note.as_deref(), now))
+        .await?;
+    Ok(Json(AppealDecisionView {
+        appeal: a.into(),
+        amount_due: due.paisa(),
+        amount_due_display: due.to_string(),
+    }))
+}
+
+/// The evidence file of an appeal (staff in scope).
+#[utoipa::path(get, path = "/api/v1/appeals/{id}/evidence", tag = "challans",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "the file as uploaded", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_appeal_evidence(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let found = state
+        .store
+        .read(move |tx| {
+            let Some(a) = appeals::by_id(tx, id)? else {
+                return Ok(None);
+            };
+            let (Ok(dep), Ok(dis)) = (
+                efine_core::DepartmentCode::parse(&a.department),
+                efine_core::DistrictCode::parse(&a.district),
+            ) else {
+                return Ok(None);
+            };
+            if who
+                .may(Action::ReadChallan, &Scope::of(&dep, &dis))
+                .is_err()
+            {
+                return Ok(None);
+            }
+            appeals::evidence(tx, id)
+        })
+        .await?;
+    let e = found.ok_or_else(|| ApiError::not_found("evidence"))?;
+    let ctype = HeaderValue::from_str(&e.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            ),
+        ],
+        e.bytes,
+    )
+        .into_response())
+}
+
+/// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.
+const APPEAL_BODY_LIMIT: usize = 1536 * 1024;
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(list_appeals))
+        .routes(routes!(decide_appeal))
+        .routes(routes!(get_appeal_evidence))
+        // Appeals may carry an evidence file: a larger body limit on this route only.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(lodge_appeal))
+                .layer(axum::extract::DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
+        )
+}

@@ -1,0 +1,85 @@
+//! The JSON API under `/api/v1` (and the rails' callbacks): one module per resource, each owning
+//! its routes (`routes()`), and the OpenAPI document built from the same `routes!(...)` calls, so
+//! the document cannot drift from the code. A handler parses the request into core types, calls
+//! one service or store function, and renders a view type.
+
+pub mod appeals;
+pub mod auth;
+pub mod cancellations;
+pub mod cash;
+pub mod catalogue;
+pub mod challans;
+pub mod checkout;
+pub mod documents;
+pub mod health;
+pub mod onebill;
+pub mod public;
+pub mod rails;
+pub mod recon;
+pub mod refunds;
+pub mod stats;
+pub mod vehicles;
+pub mod verify;
+
+use crate::AppState;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "E-Fine API",
+        description = "Issue, look up, pay and verify government fines and fees. \
+                       Amounts are integer paisa; errors are {\"error\": {\"code\", \"message\", \"field\"?}}.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health"), (name = "auth", description = "Staff and device login"),
+        (name = "catalogue", description = "Departments, districts, offences and fees"),
+        (name = "challans", description = "Issuing and reading challans (staff)"),
+        (name = "public", description = "What citizens may see and do"),
+        (name = "payments", description = "Counter cash, cash-up, refunds (staff)"),
+        (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
+        (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
+        (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
+        (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
+        (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// Every resource's routes and the OpenAPI document that describes them.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(appeals::routes())
+        .merge(auth::routes())
+        .merge(cancellations::routes())
+        .merge(cash::routes())
+        .merge(catalogue::routes())
+        .merge(challans::routes())
+        .merge(checkout::routes())
+        .merge(documents::routes())
+        .merge(health::routes())
+        .merge(onebill::routes())
+        .merge(public::routes())
+        .merge(rails::routes())
+        .merge(recon::routes())
+        .merge(refunds::routes())
+        .merge(stats::routes())
+        .merge(vehicles::routes())
+        .merge(verify::routes())
+}

@@ -1,0 +1,228 @@
+//! Easypaisa and card: checkout, and what each rail sends back. Easypaisa's postback is not
+//! signed, so it only triggers an inquiry; the inquiry's answer is what credits. Card
+//! notifications are verified (timestamped HMAC, 300 s tolerance, several secrets during a
+//! rotation) before anything is read.
+
+use crate::i18n::{tr, Lang};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use efine_core::payment::{AttemptState, Rail};
+use efine_pay::{card, easypaisa};
+use efine_service::outcome::{self, Applied, RailMessage, NO_SUCH_PAYMENT};
+use efine_service::rails::inquiry;
+use efine_store::ops::payments;
+use efine_store::StoreError;
+use maud::html;
+use std::collections::BTreeMap;
+
+/// The page the payer's browser lands on after a rail: what happened, in the reader's language.
+/// Every rail's return ends here, so a payer sees the same words whichever way they paid.
+pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
+    let p = |key| html! { p { (tr(lang, key)) } };
+    let (status, title, body) = match a {
+        Ok(Applied::Paid(r)) => (
+            StatusCode::OK,
+            "pay.received",
+            crate::pages::receipt::paid_body(lang, &r.number, Some((r.amount, &r.challan_number))),
+        ),
+        Ok(Applied::RefundOwed) => (
+            StatusCode::OK,
+            "pay.already_paid",
+            p("pay.already_paid_body"),
+        ),
+        Ok(Applied::Pending) => (StatusCode::OK, "pay.pending", p("pay.pending_body")),
+        Ok(Applied::Failed) => (StatusCode::OK, "pay.failed", p("pay.failed_body")),
+        Ok(Applied::Refused(why)) => (
+            StatusCode::BAD_REQUEST,
+            "pay.not_credited",
+            html! { p { (why) } },
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "applying a rail outcome failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "pay.try_again",
+                p("pay.our_error"),
+            )
+        }
+    };
+    page(lang, status, title, body)
+}
+
+/// A result page in the shared shell.
+pub fn page(lang: Lang, status: StatusCode, title: &'static str, body: maud::Markup) -> Response {
+    (
+        status,
+        Html(crate::pages::shell::page(lang, "/", tr(lang, title), body).into_string()),
+    )
+        .into_response()
+}
+
+/// Easypaisa sends the payer's browser back here (query or form). The message only names the
+/// order: we ask Easypaisa what happened and credit from that answer.
+pub async fn easypaisa_postback(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(query): Query<BTreeMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some(cfg) = state.payments.easypaisa.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut fields = query;
+    if let Ok(form) = serde_urlencoded_form(&body) {
+        fields.extend(form);
+    }
+    let postback = match easypaisa::parse_postback(&fields) {
+        Ok(p) => p,
+        Err(_) => {
+            return applied_page(
+                lang,
+                Ok(Applied::Refused("This message does not name a payment.")),
+            )
+        }
+    };
+    match inquiry::easypaisa(&state.ctx.http, &cfg, &postback.order_ref).await {
+        Ok((outcome, raw)) => {
+            let msg = RailMessage {
+                rail: Rail::Easypaisa,
+                kind: "inquiry",
+                reference: postback.order_ref,
+                outcome,
+                claims: None,
+                raw,
+                actor: "easypaisa",
+            };
+            applied_page(lang, outcome::apply(&state.ctx, msg).await)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Easypaisa inquiry failed; the poller will retry");
+            applied_page(lang, Ok(Applied::Pending))
+        }
+    }
+}
+
+fn serde_urlencoded_form(body: &[u8]) -> Result<BTreeMap<String, String>, ()> {
+    if body.is_empty() {
+        return Err(());
+    }
+    let text = std::str::from_utf8(body).map_err(|_| ())?;
+    let mut out = BTreeMap::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let dec = |s: &str| card::percent_decode(&s.replace('+', " "));
+        out.insert(dec(k).ok_or(())?, dec(v).ok_or(())?);
+    }
+    Ok(out)
+}
+
+/// The card gateway's server-to-server notification.
+pub async fn card_notify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(cfg) = state.payments.card.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let header = headers
+        .get(card::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let now = state.store.now().unix_timestamp();
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    match card::verify_notification(&cfg.gateway, &body, header, now) {
+        Ok(n) => {
+            let msg = RailMessage {
+                rail: Rail::Card,
+                kind: "notification",
+                reference: n.order_ref,
+                outcome: n.outcome,
+                claims: None,
+                raw,
+                actor: "card",
+            };
+            let applied = outcome::apply(&state.ctx, msg).await;
+            match applied {
+                Ok(Applied::Refused(why)) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(serde_json::json!({"error": {"code": "refused", "message": why}})),
+                )
+                    .into_response(),
+                Ok(_) => Json(serde_json::json!({"received": true})).into_response(),
+                Err(e) => crate::error::ApiError::internal(e).into_response(),
+            }
+        }
+        Err(e) => {
+            if let Err(err) = outcome::record_unverified(
+                &state.ctx,
+                Rail::Card,
+                "notification",
+                None,
+                raw,
+                e.to_string(),
+            )
+            .await
+            {
+                tracing::error!(error = %err, "could not record a card notification");
+            }
+            (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({"error": {"code": "bad_signature", "message": e.to_string()}})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Where the card gateway sends the payer back: the attempt's state as we know it.
+pub async fn card_return(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let Some(reference) = q.get("order_ref").cloned() else {
+        return applied_page(lang, Ok(Applied::Refused("No payment reference.")));
+    };
+    let r = reference.clone();
+    let found = state
+        .store
+        .read(move |tx| {
+            let a = payments::attempt_by_reference(tx, &r)?;
+            let receipt = match &a {
+                Some(a) => payments::receipt_for_challan(tx, &a.challan_number)?
+                    .filter(|rc| rc.attempt_reference == a.reference),
+                None => None,
+            };
+            Ok((a, receipt))
+        })
+        .await;
+    match found {
+        Ok((Some(_), Some(r))) => applied_page(lang, Ok(Applied::Paid(r))),
+        Ok((Some(a), None)) if a.state == AttemptState::Failed => {
+            applied_page(lang, Ok(Applied::Failed))
+        }
+        Ok((Some(a), None)) if a.state == AttemptState::Confirmed => {
+            applied_page(lang, Ok(Applied::RefundOwed))
+        }
+        Ok((Some(_), None)) => applied_page(lang, Ok(Applied::Pending)),
+        Ok((None, _)) => applied_page(lang, Ok(Applied::Refused(NO_SUCH_PAYMENT))),
+        Err(e) => applied_page(lang, Err(e)),
+    }
+}
+
+/// This resource's routes, with their OpenAPI description.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use axum::routing::{get, post};
+    use utoipa_axum::router::OpenApiRouter;
+    OpenApiRouter::new()
+        .route(
+            "/payments/easypaisa/postback",
+            get(easypaisa_postback).post(easypaisa_postback),
+        )
+        .route("/payments/card/notify", post(card_notify))
+        .route("/payments/card/return", get(card_return))
+}

@@ -1,0 +1,321 @@
+//! `GET /c/{number}/appeal`: why the challan is contested, with an optional evidence file (a
+//! `multipart/form-data` form); `POST` lodges the appeal with the same checks and the same store
+//! call as the JSON API.
+
+use super::common::{challan_or_page, respond, see_other};
+use crate::api::appeals::{self as appeals_c, EvidenceProblem};
+use crate::api::cancellations::text_field;
+use crate::error::ApiError;
+use crate::i18n::{self, tr, Lang};
+use crate::pages::shell::{self, ltr, trf_html};
+use crate::AppState;
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use efine_core::ChallanNumber;
+use efine_store::ops::appeals::MAX_EVIDENCE_BYTES;
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+fn appeal_form(lang: Lang, number: &str, error: Option<&str>, reason: &str) -> Markup {
+    // The types by content type and by extension: some phones offer only files whose
+    // extension matches.
+    let accept = format!(
+        "{},.jpg,.jpeg,.png,.pdf",
+        appeals_c::EVIDENCE_TYPES.join(",")
+    );
+    html! {
+        p { (tr(lang, "appeal.intro")) }
+        @if let Some(e) = error {
+            p class="bad" role="alert" id="appeal-error" { (e) }
+        }
+        form method="post" action={ "/c/" (number) "/appeal" } enctype="multipart/form-data" {
+            label for="reason" { (tr(lang, "appeal.reason")) }
+            p class="hint" id="reason-hint" { (tr(lang, "appeal.reason_hint")) }
+            textarea id="reason" name="reason" rows="5" required maxlength="500"
+                aria-describedby="reason-hint" { (reason) }
+            label for="evidence" { (tr(lang, "appeal.evidence")) }
+            p class="hint" id="evidence-hint" { (tr(lang, "appeal.evidence_hint")) }
+            input type="file" id="evidence" name="evidence" accept=(accept)
+                aria-describedby="evidence-hint";
+            p { button type="submit" { (tr(lang, "appeal.submit")) } }
+        }
+    }
+}
+
+/// `GET /c/{number}/appeal`: one question, why the challan is contested, and an optional
+/// evidence file.
+pub async fn appeal_get(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Path(number): Path<String>,
+) -> Response {
+    let here = i18n::here(&uri);
+    let d = match challan_or_page(&state, lang, &here, &number).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    respond(
+        StatusCode::OK,
+        shell::page(
+            lang,
+            &here,
+            tr(lang, "appeal.title"),
+            appeal_form(lang, &d.view.challan_number, None, ""),
+        ),
+    )
+}
+
+/// The largest request `POST /c/{number}/appeal` reads (set on that route in the router).
+/// Far above the 1 MiB evidence limit so that a phone photo of a few MB is read and refused
+/// with a message on the form instead of the connection being cut. Only the first
+/// [`MAX_EVIDENCE_BYTES`] + 1 bytes of the file are kept in memory.
+pub const APPEAL_FORM_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// The reason is at most 500 characters, so at most 2,000 bytes of UTF-8.
+const REASON_MAX_BYTES: usize = 500 * 4;
+
+/// A form posted without a file (`application/x-www-form-urlencoded`) is read up to this.
+const PLAIN_FORM_MAX_BYTES: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+pub struct AppealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// What the appeal form sent.
+#[derive(Default)]
+struct AppealSubmission {
+    reason: String,
+    /// The reason field was longer than any valid reason.
+    reason_too_long: bool,
+    /// File name and declared content type as the browser sent them, and the first
+    /// `MAX_EVIDENCE_BYTES + 1` bytes (enough to tell that a file is too large).
+    file: Option<(String, String, Vec<u8>)>,
+}
+
+/// Why the form could not be read at all.
+enum Unreadable {
+    /// The request was larger than [`APPEAL_FORM_BODY_LIMIT`].
+    TooLarge,
+    /// Not a form, or a broken multipart body.
+    Malformed,
+}
+
+/// Reads a multipart field's first `cap + 1` bytes at most; the rest is skipped by the next
+/// `next_field` (still counted against the body limit).
+async fn read_capped(
+    field: &mut axum::extract::multipart::Field<'_>,
+    cap: usize,
+) -> Result<Vec<u8>, axum::extract::multipart::MultipartError> {
+    let mut kept = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        let room = (cap + 1).saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if kept.len() > cap {
+            break;
+        }
+    }
+    Ok(kept)
+}
+
+/// The form as `multipart/form-data` (what the page sends) or URL-encoded (a form posted from
+/// a page served before evidence could be attached, or by a script).
+async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
+    let multipart = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let mut sub = AppealSubmission::default();
+    if !multipart {
+        // The page's textarea holds 500 characters: a larger plain form is not from it.
+        let body = axum::body::to_bytes(req.into_body(), PLAIN_FORM_MAX_BYTES)
+            .await
+            .map_err(|_| Unreadable::Malformed)?;
+        let f: AppealForm =
+            serde_urlencoded::from_bytes(&body).map_err(|_| Unreadable::Malformed)?;
+        sub.reason = f.reason;
+        return Ok(sub);
+    }
+    let mut form = Multipart::from_request(req, &())
+        .await
+        .map_err(|_| Unreadable::Malformed)?;
+    let problem = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Unreadable::TooLarge
+        } else {
+            Unreadable::Malformed
+        }
+    };
+    while let Some(mut field) = form.next_field().await.map_err(problem)? {
+        match field.name() {
+            Some("reason") => {
+                let b = read_capped(&mut field, REASON_MAX_BYTES)
+                    .await
+                    .map_err(problem)?;
+                sub.reason_too_long = b.len() > REASON_MAX_BYTES;
+                sub.reason = String::from_utf8_lossy(&b).into_owned();
+            }
+            // The first file only: the form has one file input.
+            Some("evidence") if sub.file.is_none() => {
+                // Older browsers send the whole path; the API refuses slashes in names.
+                let name = field
+                    .file_name()
+                    .unwrap_or_default()
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let ctype = field.content_type().unwrap_or_default().to_string();
+                let bytes = read_capped(&mut field, MAX_EVIDENCE_BYTES)
+                    .await
+                    .map_err(problem)?;
+                // A file input left empty is sent as a part with no name and no bytes.
+                if !name.is_empty() || !bytes.is_empty() {
+                    sub.file = Some((name, ctype, bytes));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(sub)
+}
+
+/// `POST /c/{number}/appeal`: lodges the appeal with its optional evidence file (the same
+/// checks and the same store call as the JSON API, rate-limited per address like it); the
+/// surcharge clock stops until a supervisor decides. Any problem re-shows the form with the
+/// reason as typed, and nothing is written.
+pub async fn appeal_post(
+    State(state): State<AppState>,
+    lang: Lang,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(number): Path<String>,
+    req: Request,
+) -> Response {
+    let Ok(n) = ChallanNumber::parse(&number) else {
+        return see_other("/");
+    };
+    let here = format!("/c/{}/appeal", n);
+    let again = |status: StatusCode, error: &str, reason: &str| {
+        respond(
+            status,
+            shell::page(
+                lang,
+                &here,
+                tr(lang, "appeal.title"),
+                appeal_form(lang, &n.to_string(), Some(error), reason),
+            ),
+        )
+    };
+    // An appeal stops the surcharge clock and may carry a file: limited like the JSON route,
+    // before the body is read.
+    if state.lookup_limiter.check(peer.ip()).is_err() {
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            tr(lang, "portal.too_many"),
+            "",
+        );
+    }
+    let sub = match read_submission(req).await {
+        Ok(s) => s,
+        Err(Unreadable::TooLarge) => {
+            return again(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                tr(lang, "appeal.evidence_size"),
+                "",
+            )
+        }
+        Err(Unreadable::Malformed) => {
+            return again(StatusCode::BAD_REQUEST, tr(lang, "appeal.unreadable"), "")
+        }
+    };
+    let typed = if sub.reason_too_long {
+        ""
+    } else {
+        sub.reason.as_str()
+    };
+    let reason = match text_field("reason", &sub.reason) {
+        Ok(r) if !sub.reason_too_long => r,
+        _ => {
+            return again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                tr(lang, "appeal.reason_hint"),
+                typed,
+            )
+        }
+    };
+    let evidence = match sub.file {
+        None => None,
+        Some((name, ctype, bytes)) => match appeals_c::check_evidence(&name, &ctype, bytes) {
+            Ok(e) => Some(e),
+            Err(p) => {
+                let msg = match p {
+                    EvidenceProblem::FileName => "appeal.evidence_name",
+                    EvidenceProblem::ContentType => "appeal.evidence_type",
+                    EvidenceProblem::Size => "appeal.evidence_size",
+                };
+                return again(StatusCode::UNPROCESSABLE_ENTITY, tr(lang, msg), typed);
+            }
+        },
+    };
+    let window = state.config.appeal_window_days;
+    let now = state.store.now();
+    let num = n.clone();
+    let lodged_reason = reason.clone();
+    match state
+        .store
+        .write(move |tx| {
+            efine_store::ops::appeals::lodge(
+                tx,
+                &num,
+                &lodged_reason,
+                evidence.as_ref(),
+                window,
+                now,
+            )
+        })
+        .await
+    {
+        Ok(a) => {
+            let body = html! {
+                div class="ok" {
+                    p id="appeal-lodged" {
+                        (trf_html(lang, "appeal.lodged_body", &[
+                            ("id", html! { (i18n::digits(lang, &a.id.to_string())) }),
+                            ("challan", ltr(&a.challan_number)),
+                        ]))
+                    }
+                    @if let (Some(name), Some(sha)) = (&a.evidence_name, &a.evidence_sha256) {
+                        p id="appeal-evidence" {
+                            (trf_html(lang, "appeal.evidence_received", &[
+                                ("name", ltr(name)),
+                                ("sha256", ltr(sha)),
+                            ]))
+                        }
+                    }
+                }
+                p { a href={ "/c/" (n) } { (tr(lang, "pay.back_to_challan")) } }
+            };
+            respond(
+                StatusCode::CREATED,
+                shell::page(lang, &format!("/c/{n}"), tr(lang, "appeal.lodged"), body),
+            )
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status.is_server_error() {
+                return e.into_response();
+            }
+            again(e.status, &e.message, &reason)
+        }
+    }
+}

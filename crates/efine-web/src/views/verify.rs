@@ -1,0 +1,197 @@
+//! The answer to a scanned QR code, and the published verification keys.
+
+use super::*;
+use efine_core::challan::Challan;
+use efine_core::clock::karachi_date;
+use serde::Serialize;
+use time::Date;
+use utoipa::ToSchema;
+
+/// The answer of `/api/v1/public/verify/{qr_token}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    /// True only when the signature holds, the key is known, and the record exists and matches.
+    pub genuine: bool,
+    /// One sentence for people, e.g. "Genuine challan TRF-PSH-2026-004219: unpaid, Rs 500 due by
+    /// 2026-12-09."
+    pub summary: String,
+    /// Why not genuine: `malformed`, `unknown_key`, `bad_signature`, `no_such_record` or
+    /// `record_mismatch`.
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    /// `challan` or `receipt`, when the signature held.
+    pub kind: Option<String>,
+    /// The challan or receipt number the token was signed for.
+    pub number: Option<String>,
+    /// The signing key (see `/.well-known/efine-keys.json`).
+    pub key_id: Option<String>,
+    /// Paisa, as signed (the challan's scheduled amount or the amount paid).
+    pub signed_amount: Option<i64>,
+    /// Issued or paid, as signed.
+    pub signed_at: Option<String>,
+    /// The record's current state, personal data masked.
+    pub challan: Option<PublicChallanView>,
+}
+
+impl VerificationView {
+    pub fn new(v: crate::verify::Verdict, today: Date) -> Self {
+        use crate::verify::Verdict;
+        match v {
+            Verdict::GenuineReceipt {
+                key_id,
+                payload,
+                receipt,
+                challan,
+                names,
+            } => {
+                let summary = format!(
+                    "Genuine receipt {}: {} paid on {} by {} for challan {}.",
+                    receipt.number,
+                    receipt.amount,
+                    karachi_date(receipt.paid_at),
+                    receipt.rail.label(),
+                    receipt.challan_number
+                );
+                VerificationView {
+                    genuine: true,
+                    summary,
+                    reason_code: None,
+                    reason: None,
+                    kind: Some(payload.kind.as_str().into()),
+                    number: Some(payload.number),
+                    key_id: Some(key_id.to_string()),
+                    signed_amount: Some(payload.amount.paisa()),
+                    signed_at: Some(rfc3339(payload.at)),
+                    challan: Some(PublicChallanView::new(
+                        *challan,
+                        names,
+                        Some(receipt),
+                        today,
+                    )),
+                }
+            }
+            Verdict::GenuineChallan {
+                key_id,
+                payload,
+                challan,
+                names,
+                paid,
+            } => {
+                let summary = genuine_summary(&challan, paid.as_ref(), today);
+                VerificationView {
+                    genuine: true,
+                    summary,
+                    reason_code: None,
+                    reason: None,
+                    kind: Some(payload.kind.as_str().into()),
+                    number: Some(payload.number),
+                    key_id: Some(key_id.to_string()),
+                    signed_amount: Some(payload.amount.paisa()),
+                    signed_at: Some(rfc3339(payload.at)),
+                    challan: Some(PublicChallanView::new(*challan, names, paid, today)),
+                }
+            }
+            Verdict::NotGenuine {
+                code,
+                reason,
+                payload,
+            } => VerificationView {
+                genuine: false,
+                summary: format!("NOT GENUINE: {reason}."),
+                reason_code: Some(code.into()),
+                reason: Some(reason),
+                kind: payload.as_ref().map(|(_, p)| p.kind.as_str().into()),
+                number: payload.as_ref().map(|(_, p)| p.number.clone()),
+                key_id: payload.as_ref().map(|(k, _)| k.to_string()),
+                signed_amount: payload.as_ref().map(|(_, p)| p.amount.paisa()),
+                signed_at: payload.as_ref().map(|(_, p)| rfc3339(p.at)),
+                challan: None,
+            },
+        }
+    }
+}
+
+fn genuine_summary(
+    c: &Challan,
+    paid: Option<&efine_store::ops::payments::Receipt>,
+    today: Date,
+) -> String {
+    if let Some(r) = paid {
+        return format!(
+            "Genuine challan {}: paid on {} by {}, receipt {}.",
+            c.number,
+            karachi_date(r.paid_at),
+            r.rail.label(),
+            r.number
+        );
+    }
+    use efine_core::ChallanStatus;
+    let what = match c.kind {
+        efine_core::OffenceKind::Fee => "fee voucher",
+        _ => "challan",
+    };
+    match c.status {
+        ChallanStatus::Unpaid => {
+            let due = c.amount_due(today);
+            let due_date = c.terms().effective_due_date();
+            if c.adjustments.paused_since.is_some() {
+                format!(
+                    "Genuine {what} {}: unpaid, under appeal, {due} due.",
+                    c.number
+                )
+            } else if today <= due_date {
+                format!(
+                    "Genuine {what} {}: unpaid, {due} due by {} ({} from the day after).",
+                    c.number,
+                    due_date,
+                    after_due(c)
+                )
+            } else {
+                format!(
+                    "Genuine {what} {}: unpaid and overdue since {}, {due} due now.",
+                    c.number, due_date
+                )
+            }
+        }
+        other => format!("Genuine {what} {}: {}.", c.number, other.as_str()),
+    }
+}
+
+/// One verification key as published.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicKeyView {
+    /// 8 hex digits: the first 4 bytes of SHA-256 of the public key.
+    pub kid: String,
+    /// `Ed25519`.
+    pub alg: String,
+    /// The 32-byte public key, base64url without padding.
+    pub public_key: String,
+    pub created_at: String,
+    /// Signs new tokens; the others still verify the tokens they signed.
+    pub active: bool,
+}
+
+/// `/.well-known/efine-keys.json`: every key that verifies E-Fine QR tokens. Save it and run
+/// `efine qr verify TOKEN --keys FILE` to check a token with no network.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeySetView {
+    pub keys: Vec<PublicKeyView>,
+}
+
+impl From<&efine_store::keys::PublishedKeys> for KeySetView {
+    fn from(p: &efine_store::keys::PublishedKeys) -> Self {
+        KeySetView {
+            keys: p
+                .keys
+                .iter()
+                .map(|k| PublicKeyView {
+                    kid: k.kid.clone(),
+                    alg: k.alg.clone(),
+                    public_key: k.public_key.clone(),
+                    created_at: rfc3339(k.created_at),
+                    active: k.active,
+                })
+                .collect(),
+        }
+    }
+}
