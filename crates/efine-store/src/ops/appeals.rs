@@ -2,7 +2,7 @@
 //! still while the appeal is open; a supervisor of the department who did not issue the challan
 //! upholds it, reduces it to an amount, or quashes it.
 
-use crate::ops::cancellations::{may_read, must_be_unpaid, must_supervise, scope};
+use crate::ops::guard::{may_read, must_be_unpaid, must_supervise, scope};
 use crate::ops::{challans, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
