@@ -1,5 +1,10 @@
-//! Staff roles and what each may see and do. Scope is by department and district: a record
-//! outside a user's scope does not exist for them (404, not 403), so its number leaks nothing.
+//! Staff roles, and who may do what: one function, [`Principal::may`], answers for every layer
+//! (store operations, services, API handlers and console pages), so a rule is written once.
+//!
+//! Scope is by department and district: a record outside a user's scope does not exist for them
+//! (404, not 403), so its number leaks nothing. Four-eyes rules that need the record (the decider
+//! is not the requester) are [`Principal::may_decide`] and [`four_eyes`], asked where the record
+//! is read.
 
 use crate::code::{DepartmentCode, DistrictCode};
 use serde::{Deserialize, Serialize};
@@ -52,6 +57,173 @@ impl Role {
     pub fn needs_district(self) -> bool {
         matches!(self, Role::Officer)
     }
+
+    /// Finance, auditors and admins work for the whole province: every department and district.
+    fn province_wide(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor | Role::Finance)
+    }
+}
+
+/// What staff do. Every authorisation check in the system names one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Issue a challan for a department and district (officers, their own only).
+    IssueChallan,
+    /// Read a challan, its history, its appeal or cancellation requests (within scope).
+    ReadChallan,
+    /// Ask for a challan to be cancelled.
+    RequestCancellation,
+    /// Approve or reject someone else's cancellation request.
+    DecideCancellation,
+    /// Uphold, reduce or quash an appeal.
+    DecideAppeal,
+    /// See the queues of pending cancellations and appeals in the console.
+    ReadQueues,
+    /// Look up a vehicle's unpaid challans at a checkpoint.
+    CheckVehicle,
+    /// Take cash for a challan at a department counter.
+    RecordCounterCash,
+    /// Read a day's counter cash-up.
+    ReadCashUp,
+    /// Request, approve or reject refunds.
+    HandleRefunds,
+    /// Read refund liabilities and refunds.
+    ReadRefunds,
+    /// Import a rail's settlement file for reconciliation.
+    Reconcile,
+    /// Read the figures (summary, trends, dashboard), limited to the reader's scope.
+    ReadStatistics,
+    /// See and add staff accounts.
+    ManageUsers,
+    /// Change the offence and fee schedule of a department.
+    ChangeSchedule,
+}
+
+impl Action {
+    pub const ALL: [Action; 15] = [
+        Action::IssueChallan,
+        Action::ReadChallan,
+        Action::RequestCancellation,
+        Action::DecideCancellation,
+        Action::DecideAppeal,
+        Action::ReadQueues,
+        Action::CheckVehicle,
+        Action::RecordCounterCash,
+        Action::ReadCashUp,
+        Action::HandleRefunds,
+        Action::ReadRefunds,
+        Action::Reconcile,
+        Action::ReadStatistics,
+        Action::ManageUsers,
+        Action::ChangeSchedule,
+    ];
+
+    /// Whether `role` does this at all, before any department or district is considered.
+    fn allowed(self, role: Role) -> bool {
+        use Role::*;
+        match self {
+            Action::IssueChallan => role == Officer,
+            Action::ReadChallan | Action::ReadStatistics => true,
+            Action::RequestCancellation => {
+                matches!(role, Officer | Supervisor | DepartmentAdmin | Admin)
+            }
+            Action::DecideCancellation | Action::DecideAppeal => {
+                matches!(role, Supervisor | DepartmentAdmin)
+            }
+            Action::ReadQueues => matches!(role, Supervisor | Admin),
+            Action::CheckVehicle => role != Finance,
+            Action::RecordCounterCash | Action::Reconcile => role == Finance,
+            Action::ReadCashUp | Action::ReadRefunds => matches!(role, Finance | Auditor | Admin),
+            Action::HandleRefunds => matches!(role, Finance | Admin),
+            Action::ManageUsers => role == Admin,
+            Action::ChangeSchedule => matches!(role, DepartmentAdmin | Admin),
+        }
+    }
+
+    /// Why a role that does not do this is refused; shown to the caller.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Action::IssueChallan => "only officers issue challans",
+            Action::ReadChallan | Action::ReadStatistics => "outside your department or district",
+            Action::RequestCancellation => {
+                "cancellations are requested by officers, supervisors and admins"
+            }
+            Action::DecideCancellation | Action::DecideAppeal => {
+                "only a supervisor of the challan's department decides this"
+            }
+            Action::ReadQueues => "the queues are for supervisors and admins",
+            Action::CheckVehicle => {
+                "checkpoint lookups are for officers, supervisors, admins and auditors"
+            }
+            Action::RecordCounterCash => "only finance records counter cash",
+            Action::ReadCashUp => "the cash-up is for finance, auditors and admins",
+            Action::HandleRefunds => "refunds are handled by finance",
+            Action::ReadRefunds => "refunds are for finance, auditors and admins",
+            Action::Reconcile => "settlement files are imported by finance",
+            Action::ManageUsers => "staff accounts are managed by admins",
+            Action::ChangeSchedule => "the schedule is changed by department admins and admins",
+        }
+    }
+}
+
+/// The department and district a record belongs to; `None` where it belongs to none, or where
+/// no particular record is meant (then only the role is asked: "may this user ever do this").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scope<'a> {
+    pub department: Option<&'a DepartmentCode>,
+    pub district: Option<&'a DistrictCode>,
+}
+
+impl<'a> Scope<'a> {
+    /// No particular record: the role alone decides.
+    pub const ANY: Scope<'static> = Scope {
+        department: None,
+        district: None,
+    };
+
+    /// A record of a department and district (a challan, its appeal or cancellation request).
+    pub fn of(department: &'a DepartmentCode, district: &'a DistrictCode) -> Scope<'a> {
+        Scope {
+            department: Some(department),
+            district: Some(district),
+        }
+    }
+
+    /// A record of a department only (an offence of the schedule).
+    pub fn department(department: &'a DepartmentCode) -> Scope<'a> {
+        Scope {
+            department: Some(department),
+            district: None,
+        }
+    }
+
+    /// Whether a user limited to `self` (a reach: `None` is no limit) reaches `record`.
+    fn covers(&self, record: &Scope<'_>) -> bool {
+        let dep_ok = match (self.department, record.department) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
+        };
+        let dis_ok = match (self.district, record.district) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
+        };
+        dep_ok && dis_ok
+    }
+}
+
+/// Why [`Principal::may`] or a four-eyes rule said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The principal's role does not do this.
+    #[error("{}", .0.refusal())]
+    Role(Action),
+    /// The role does, but not for this department or district. For reading, the record does
+    /// not exist for this user (answer 404, not 403).
+    #[error("{}", .0.refusal())]
+    Scope(Action),
+    /// The decider made the request (or issued the challan) themselves.
+    #[error("a request must be decided by someone other than who made it")]
+    OwnRequest,
 }
 
 /// An authenticated member of staff (or an officer's device).
@@ -65,57 +237,75 @@ pub struct Principal {
 }
 
 impl Principal {
-    fn in_scope(&self, department: &DepartmentCode, district: &DistrictCode) -> bool {
-        let dep_ok = self.department.as_ref().is_none_or(|d| d == department);
-        let dis_ok = self.district.as_ref().is_none_or(|d| d == district);
-        dep_ok && dis_ok
-    }
-
-    /// Only officers issue, and only for their own department and district.
-    pub fn can_issue(&self, department: &DepartmentCode, district: &DistrictCode) -> bool {
-        self.role == Role::Officer && self.in_scope(department, district)
-    }
-
-    /// Whether a record of this department and district exists for this user at all.
-    pub fn can_view(&self, department: &DepartmentCode, district: &DistrictCode) -> bool {
-        match self.role {
-            Role::Admin | Role::Auditor | Role::Finance => true,
-            Role::Officer | Role::Supervisor | Role::DepartmentAdmin => {
-                self.in_scope(department, district)
-            }
+    /// The department and district this user's reading (records, lists, figures) is limited
+    /// to: none for province-wide roles, else their own where their account names one.
+    pub fn reach(&self) -> Scope<'_> {
+        if self.role.province_wide() {
+            Scope::ANY
+        } else {
+            self.own()
         }
+    }
+
+    /// The department and district on the account, whatever the role.
+    fn own(&self) -> Scope<'_> {
+        Scope {
+            department: self.department.as_ref(),
+            district: self.district.as_ref(),
+        }
+    }
+
+    /// Whether this user may do `action` on a record of `scope` (or at all, with
+    /// [`Scope::ANY`]). The one authorisation function: every layer asks it.
+    pub fn may(&self, action: Action, scope: &Scope<'_>) -> Result<(), Denied> {
+        if !action.allowed(self.role) {
+            return Err(Denied::Role(action));
+        }
+        let in_scope = match action {
+            // Acting on a record: the user's own department and district, whatever the role
+            // reads (an admin reads everything but schedules only where the account allows).
+            Action::IssueChallan | Action::ChangeSchedule => self.own().covers(scope),
+            // Deciding is for a supervisor of the record's department.
+            Action::DecideCancellation | Action::DecideAppeal => match scope.department {
+                Some(d) => self.department.as_ref() == Some(d),
+                None => true,
+            },
+            // Reading, and requesting what one can read.
+            Action::ReadChallan | Action::ReadStatistics | Action::RequestCancellation => {
+                self.reach().covers(scope)
+            }
+            // Province-wide work: no record scope.
+            Action::ReadQueues
+            | Action::CheckVehicle
+            | Action::RecordCounterCash
+            | Action::ReadCashUp
+            | Action::HandleRefunds
+            | Action::ReadRefunds
+            | Action::Reconcile
+            | Action::ManageUsers => true,
+        };
+        if in_scope {
+            Ok(())
+        } else {
+            Err(Denied::Scope(action))
+        }
+    }
+
+    /// Four eyes: this user may decide a request made (or a challan issued) by `requested_by`
+    /// only if they are someone else.
+    pub fn may_decide(&self, requested_by: &str) -> Result<(), Denied> {
+        four_eyes(&self.username, requested_by)
+    }
+}
+
+/// Four eyes where only the decider's username is at hand: `decider` is not `requested_by`.
+pub fn four_eyes(decider: &str, requested_by: &str) -> Result<(), Denied> {
+    if decider == requested_by {
+        Err(Denied::OwnRequest)
+    } else {
+        Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(role: Role, dep: Option<&str>, dis: Option<&str>) -> Principal {
-        Principal {
-            user_id: 1,
-            username: "u".into(),
-            role,
-            department: dep.map(|d| DepartmentCode::parse(d).unwrap()),
-            district: dis.map(|d| DistrictCode::parse(d).unwrap()),
-        }
-    }
-
-    #[test]
-    fn scopes() {
-        let trf = DepartmentCode::parse("traffic-police").unwrap();
-        let exc = DepartmentCode::parse("excise-taxation").unwrap();
-        let psh = DistrictCode::parse("peshawar").unwrap();
-        let swt = DistrictCode::parse("swat").unwrap();
-        let officer = p(Role::Officer, Some("traffic-police"), Some("peshawar"));
-        assert!(officer.can_issue(&trf, &psh));
-        assert!(!officer.can_issue(&trf, &swt));
-        assert!(!officer.can_issue(&exc, &psh));
-        assert!(!officer.can_view(&exc, &psh));
-        let sup = p(Role::Supervisor, Some("traffic-police"), None);
-        assert!(!sup.can_issue(&trf, &psh));
-        assert!(sup.can_view(&trf, &swt));
-        assert!(!sup.can_view(&exc, &swt));
-        assert!(p(Role::Auditor, None, None).can_view(&exc, &swt));
-    }
-}
+mod tests;

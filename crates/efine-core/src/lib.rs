@@ -2,15 +2,19 @@
 //!
 //! Everything that decides lives here: money arithmetic (`Money`, integer paisa), the identifiers
 //! citizens and banks type (`Cnic`, `MobileNumber`, `VehicleNumber`, `ChallanNumber`, `Psid`), the
-//! catalogue (departments, districts, offences and fees), the challan lifecycle as a transition
-//! table, the penalty schedule (amount due on a given day, surcharge, enforcement stages), personal-data masking, staff roles and scopes, and the
-//! hash chain of the audit log, and the signing and verification of QR tokens (`qr`).
+//! catalogue (departments, districts, offences and fees), the lifecycles of challans, payment
+//! attempts, appeals, cancellation requests and refunds as transition tables, the penalty
+//! schedule (amount due on a given day, surcharge, enforcement stages), personal-data masking,
+//! staff roles and who may do what (`auth::Principal::may`), the hash chain of the audit log, and
+//! the signing and verification of QR tokens (`qr`).
 //!
 //! This crate must not depend on IO, async runtimes, SQL or HTTP. Values of its types are valid by
 //! construction (`parse` or `TryFrom`), so callers never re-check them.
 
+pub mod appeal;
 pub mod audit;
 pub mod auth;
+pub mod cancellation;
 pub mod catalogue;
 pub mod challan;
 pub mod clock;
@@ -25,6 +29,7 @@ pub mod payment;
 pub mod penalty;
 pub mod psid;
 pub mod qr;
+pub mod refund;
 pub mod stats;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};

@@ -3,7 +3,7 @@
 
 use crate::error::ServiceError;
 use crate::Context;
-use efine_core::auth::{Principal, Role};
+use efine_core::auth::{Action, Principal, Scope};
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::payments::{self, CashierTotal, Receipt};
 
@@ -14,9 +14,9 @@ pub async fn record(
     number: ChallanNumber,
     amount: Money,
 ) -> Result<Receipt, ServiceError> {
-    if cashier.role != Role::Finance {
-        return Err(ServiceError::forbidden("only finance records counter cash"));
-    }
+    cashier
+        .may(Action::RecordCounterCash, &Scope::ANY)
+        .map_err(|d| ServiceError::forbidden(d.to_string()))?;
     let now = ctx.store.now();
     let username = cashier.username.clone();
     Ok(ctx
@@ -31,10 +31,8 @@ pub async fn cash_up(
     reader: &Principal,
     day: time::Date,
 ) -> Result<(Vec<CashierTotal>, Vec<Receipt>), ServiceError> {
-    if !matches!(reader.role, Role::Finance | Role::Auditor | Role::Admin) {
-        return Err(ServiceError::forbidden(
-            "the cash-up is for finance, auditors and admins",
-        ));
-    }
+    reader
+        .may(Action::ReadCashUp, &Scope::ANY)
+        .map_err(|d| ServiceError::forbidden(d.to_string()))?;
     Ok(ctx.store.read(move |tx| payments::cash_up(tx, day)).await?)
 }

@@ -209,6 +209,28 @@ pub async fn apply(ctx: &Context, msg: RailMessage) -> Result<Applied, StoreErro
         .await
 }
 
+/// What is recorded for a reference, as the payer's page shows it: paid (with its receipt),
+/// failed, money owed back, still pending, or no such payment. For a rail that returns the payer
+/// before it has told us (the card gateway notifies server to server).
+pub async fn as_recorded(ctx: &Context, reference: String) -> Result<Applied, StoreError> {
+    ctx.store
+        .read(move |tx| {
+            let Some(a) = payments::attempt_by_reference(tx, &reference)? else {
+                return Ok(Applied::Refused(NO_SUCH_PAYMENT));
+            };
+            let receipt = payments::receipt_for_challan(tx, &a.challan_number)?
+                .filter(|r| r.attempt_reference == a.reference);
+            Ok(match (receipt, a.state) {
+                (Some(r), _) => Applied::Paid(r),
+                (None, AttemptState::Failed) => Applied::Failed,
+                // Confirmed without this attempt's receipt: the challan was paid another way.
+                (None, AttemptState::Confirmed) => Applied::RefundOwed,
+                (None, _) => Applied::Pending,
+            })
+        })
+        .await
+}
+
 /// Records a message that could not be verified (bad signature, unreadable): nothing applied.
 pub async fn record_unverified(
     ctx: &Context,

@@ -4,17 +4,14 @@
 
 use crate::error::ServiceError;
 use crate::Context;
-use efine_core::auth::{Principal, Role};
+use efine_core::auth::{Action, Principal, Scope};
 use efine_store::ops::payments::{self, Liability};
 use efine_store::ops::refunds::{self, Refund};
 
 /// Finance and admins handle refunds.
 pub fn may_handle(p: &Principal) -> Result<(), ServiceError> {
-    if matches!(p.role, Role::Finance | Role::Admin) {
-        Ok(())
-    } else {
-        Err(ServiceError::forbidden("refunds are handled by finance"))
-    }
+    p.may(Action::HandleRefunds, &Scope::ANY)
+        .map_err(|d| ServiceError::forbidden(d.to_string()))
 }
 
 /// Open liabilities and refunds, newest first (finance, auditors and admins).
@@ -22,11 +19,9 @@ pub async fn list(
     ctx: &Context,
     reader: &Principal,
 ) -> Result<(Vec<Liability>, Vec<Refund>), ServiceError> {
-    if !matches!(reader.role, Role::Finance | Role::Admin | Role::Auditor) {
-        return Err(ServiceError::forbidden(
-            "refunds are for finance, auditors and admins",
-        ));
-    }
+    reader
+        .may(Action::ReadRefunds, &Scope::ANY)
+        .map_err(|d| ServiceError::forbidden(d.to_string()))?;
     Ok(ctx
         .store
         .read(|tx| Ok((payments::liabilities(tx, 500)?, refunds::list(tx, 500)?)))

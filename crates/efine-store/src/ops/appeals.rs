@@ -2,11 +2,12 @@
 //! still while the appeal is open; a supervisor of the department who did not issue the challan
 //! upholds it, reduces it to an amount, or quashes it.
 
-use crate::ops::cancellations::{must_be_unpaid, must_supervise, scope};
+use crate::ops::guard::{may_read, must_be_unpaid, must_supervise, scope};
 use crate::ops::{challans, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
-use efine_core::auth::Principal;
+use efine_core::appeal::{self as lifecycle, AppealEvent, AppealStatus};
+use efine_core::auth::{Action, Principal};
 use efine_core::challan::{self, ChallanEvent};
 use efine_core::clock::{from_micros, karachi_date, to_micros};
 use efine_core::penalty::AppealOutcome;
@@ -35,8 +36,7 @@ pub struct Appeal {
     pub evidence_type: Option<String>,
     pub evidence_sha256: Option<String>,
     pub lodged_at: OffsetDateTime,
-    /// `pending`, `decided`, or `closed` (the challan was paid or cancelled while it was open).
-    pub status: String,
+    pub status: AppealStatus,
     pub outcome: Option<AppealOutcome>,
     pub decided_amount: Option<Money>,
     pub decided_by: Option<String>,
@@ -59,7 +59,11 @@ fn row(r: &Row) -> Result<Appeal, StoreError> {
         evidence_type: r.opt_text(6)?,
         evidence_sha256: r.opt_text(7)?,
         lodged_at: from_micros(r.i64(8)?),
-        status: r.text(9)?,
+        status: {
+            let s = r.text(9)?;
+            AppealStatus::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("appeal status {s}")))?
+        },
         outcome: r
             .opt_text(10)?
             .map(|o| {
@@ -159,6 +163,8 @@ pub fn lodge(
             format!("appeals against {n} could be lodged until {last_day}"),
         ));
     }
+    let status = lifecycle::transition(None, AppealEvent::Lodged)
+        .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
     use base64::Engine;
     let (name, ctype, sha, b64) = match evidence {
         Some(e) => (
@@ -173,7 +179,7 @@ pub fn lodge(
         .query_one(
             "INSERT INTO appeals (challan_number, department, district, reason, evidence_name,
                  evidence_type, evidence_sha256, evidence_base64, lodged_at, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             params![
                 n.as_str(),
                 c.department.as_str(),
@@ -183,7 +189,8 @@ pub fn lodge(
                 ctype,
                 sha.clone(),
                 b64,
-                to_micros(at)
+                to_micros(at),
+                status.as_str()
             ],
         )?
         .i64(0)?;
@@ -194,7 +201,7 @@ pub fn lodge(
     events::append(
         tx,
         at,
-        "appeal.lodged",
+        AppealEvent::Lodged.kind(),
         &n,
         "citizen",
         &serde_json::json!({
@@ -218,21 +225,21 @@ pub fn decide(
     let a = by_id(tx, id)?.ok_or_else(|| StoreError::NotFound("appeal".into()))?;
     let number = ChallanNumber::parse(&a.challan_number)?;
     let c = challans::by_number(tx, &number)?
-        .filter(|c| who.can_view(&c.department, &c.district))
+        .filter(|c| may_read(who, c))
         .ok_or_else(|| StoreError::NotFound("appeal".into()))?;
-    must_supervise(who, &a.department)?;
-    if c.officer == who.username {
+    must_supervise(who, Action::DecideAppeal, &c)?;
+    if who.may_decide(&c.officer).is_err() {
         return Err(StoreError::refused(
             "issuing_officer",
             "an appeal must be decided by a supervisor other than the officer who issued the challan",
         ));
     }
-    if a.status != "pending" {
-        return Err(StoreError::conflict(
+    let status = lifecycle::transition(Some(a.status), AppealEvent::Decided).map_err(|_| {
+        StoreError::conflict(
             "appeal_decided",
-            format!("appeal {id} is already {}", a.status),
-        ));
-    }
+            format!("appeal {id} is already {}", a.status.as_str()),
+        )
+    })?;
     must_be_unpaid(&c)?;
     let base = c.terms().base();
     let reduced = match (outcome, amount) {
@@ -280,7 +287,7 @@ pub fn decide(
         stats::on_reduced(tx, &c)?;
     }
     tx.exec(
-        "UPDATE appeals SET status = 'decided', outcome = $1, decided_amount_paisa = $2,
+        "UPDATE appeals SET status = $7, outcome = $1, decided_amount_paisa = $2,
              decided_by = $3, decided_at = $4, decision_note = $5
          WHERE id = $6",
         params![
@@ -289,7 +296,8 @@ pub fn decide(
             who.username.as_str(),
             to_micros(at),
             note,
-            id
+            id,
+            status.as_str()
         ],
     )?;
     let after = challans::by_number(tx, &number)?
@@ -298,7 +306,7 @@ pub fn decide(
     events::append(
         tx,
         at,
-        "appeal.decided",
+        AppealEvent::Decided.kind(),
         &n,
         &who.username,
         &serde_json::json!({
@@ -333,20 +341,22 @@ pub fn close_open(
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let open = tx.query(
-        "SELECT id FROM appeals WHERE challan_number = $1 AND status = 'pending'",
-        params![challan_number],
+        "SELECT id FROM appeals WHERE challan_number = $1 AND status = $2",
+        params![challan_number, AppealStatus::Pending.as_str()],
     )?;
+    let closed = lifecycle::transition(Some(AppealStatus::Pending), AppealEvent::Closed)
+        .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
     for r in &open {
         let id = r.i64(0)?;
         tx.exec(
-            "UPDATE appeals SET status = 'closed', decided_at = $1, decision_note = $2
-             WHERE id = $3",
-            params![to_micros(at), why, id],
+            "UPDATE appeals SET status = $3, decided_at = $1, decision_note = $2
+             WHERE id = $4",
+            params![to_micros(at), why, closed.as_str(), id],
         )?;
         events::append(
             tx,
             at,
-            "appeal.closed",
+            AppealEvent::Closed.kind(),
             challan_number,
             "system",
             &serde_json::json!({

@@ -2,11 +2,13 @@
 //! the challan's department who is someone else approves or rejects. A paid challan is never
 //! cancelled: money taken is returned through a refund.
 
+use crate::ops::guard::{challan_in_scope, may_read, must_be_unpaid, must_supervise, scope};
 use crate::ops::{challans, events, stats};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
-use efine_core::auth::{Principal, Role};
-use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus};
+use efine_core::auth::{Action, Principal, Scope};
+use efine_core::cancellation::{self as lifecycle, CancellationEvent, CancellationStatus};
+use efine_core::challan::{self, ChallanEvent};
 use efine_core::clock::{from_micros, to_micros};
 use efine_core::ChallanNumber;
 use time::OffsetDateTime;
@@ -20,8 +22,7 @@ pub struct Cancellation {
     pub reason: String,
     pub requested_by: String,
     pub requested_at: OffsetDateTime,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: CancellationStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<OffsetDateTime>,
     pub decision_note: Option<String>,
@@ -39,7 +40,11 @@ fn row(r: &Row) -> Result<Cancellation, StoreError> {
         reason: r.text(4)?,
         requested_by: r.text(5)?,
         requested_at: from_micros(r.i64(6)?),
-        status: r.text(7)?,
+        status: {
+            let s = r.text(7)?;
+            CancellationStatus::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("cancellation status {s}")))?
+        },
         decided_by: r.opt_text(8)?,
         decided_at: r.opt_i64(9)?.map(from_micros),
         decision_note: r.opt_text(10)?,
@@ -78,66 +83,6 @@ pub fn list(
     .collect()
 }
 
-/// The department and district a user's lists are limited to ('' = all).
-pub(crate) fn scope(who: &Principal) -> (String, String) {
-    match who.role {
-        Role::Admin | Role::Auditor | Role::Finance => (String::new(), String::new()),
-        _ => (
-            who.department
-                .as_ref()
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            who.district
-                .as_ref()
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-        ),
-    }
-}
-
-/// A challan as the user may see it: out of scope is "not found".
-pub(crate) fn challan_in_scope(
-    tx: &mut dyn Tx,
-    who: &Principal,
-    number: &ChallanNumber,
-) -> Result<Challan, StoreError> {
-    challans::by_number(tx, number)?
-        .filter(|c| who.can_view(&c.department, &c.district))
-        .ok_or_else(|| StoreError::NotFound("challan".into()))
-}
-
-/// Refuses a change to a challan that is paid (refund instead) or already cancelled.
-pub(crate) fn must_be_unpaid(c: &Challan) -> Result<(), StoreError> {
-    match c.status {
-        ChallanStatus::Unpaid => Ok(()),
-        ChallanStatus::Paid => Err(StoreError::conflict(
-            "challan_paid",
-            format!(
-                "challan {} is paid: it cannot be cancelled; return the money with a refund \
-                 (finance: POST /api/v1/refunds)",
-                c.number
-            ),
-        )),
-        ChallanStatus::Cancelled => Err(StoreError::conflict(
-            "challan_cancelled",
-            format!("challan {} is already cancelled", c.number),
-        )),
-    }
-}
-
-/// Whether `who` decides for this department: a supervisor (or department admin) of it.
-pub(crate) fn must_supervise(who: &Principal, department: &str) -> Result<(), StoreError> {
-    let of_department = who.department.as_ref().map(|d| d.as_str()) == Some(department);
-    if matches!(who.role, Role::Supervisor | Role::DepartmentAdmin) && of_department {
-        Ok(())
-    } else {
-        Err(StoreError::refused(
-            "not_a_supervisor",
-            format!("only a supervisor of {department} decides this"),
-        ))
-    }
-}
-
 pub fn request(
     tx: &mut dyn Tx,
     who: &Principal,
@@ -146,19 +91,16 @@ pub fn request(
     at: OffsetDateTime,
 ) -> Result<Cancellation, StoreError> {
     let c = challan_in_scope(tx, who, number)?;
-    if !matches!(
-        who.role,
-        Role::Officer | Role::Supervisor | Role::DepartmentAdmin | Role::Admin
-    ) {
-        return Err(StoreError::Forbidden(
-            "cancellations are requested by officers, supervisors and admins".into(),
-        ));
-    }
+    who.may(
+        Action::RequestCancellation,
+        &Scope::of(&c.department, &c.district),
+    )
+    .map_err(|d| StoreError::Forbidden(d.to_string()))?;
     must_be_unpaid(&c)?;
     let n = c.number.to_string();
     if let Some(open) = tx.query_opt(
-        "SELECT id FROM cancellations WHERE challan_number = $1 AND status = 'pending'",
-        params![n.as_str()],
+        "SELECT id FROM cancellations WHERE challan_number = $1 AND status = $2",
+        params![n.as_str(), CancellationStatus::Pending.as_str()],
     )? {
         return Err(StoreError::conflict(
             "cancellation_pending",
@@ -168,18 +110,21 @@ pub fn request(
             ),
         ));
     }
+    let status = lifecycle::transition(None, CancellationEvent::Requested)
+        .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
     let id = tx
         .query_one(
             "INSERT INTO cancellations (challan_number, department, district, reason,
                  requested_by, requested_at, status)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             params![
                 n.as_str(),
                 c.department.as_str(),
                 c.district.as_str(),
                 reason,
                 who.username.as_str(),
-                to_micros(at)
+                to_micros(at),
+                status.as_str()
             ],
         )?
         .i64(0)?;
@@ -187,7 +132,7 @@ pub fn request(
     events::append(
         tx,
         at,
-        "cancellation.requested",
+        CancellationEvent::Requested.kind(),
         &n,
         &who.username,
         &serde_json::json!({
@@ -211,21 +156,22 @@ pub fn decide(
     let r = by_id(tx, id)?.ok_or_else(|| StoreError::NotFound("cancellation".into()))?;
     let number = ChallanNumber::parse(&r.challan_number)?;
     let c = challans::by_number(tx, &number)?
-        .filter(|c| who.can_view(&c.department, &c.district))
+        .filter(|c| may_read(who, c))
         .ok_or_else(|| StoreError::NotFound("cancellation".into()))?;
-    must_supervise(who, &r.department)?;
-    if r.requested_by == who.username {
+    must_supervise(who, Action::DecideCancellation, &c)?;
+    if who.may_decide(&r.requested_by).is_err() {
         return Err(StoreError::refused(
             "own_request",
             "a cancellation must be decided by a supervisor other than who requested it",
         ));
     }
-    if r.status != "pending" {
-        return Err(StoreError::conflict(
+    let event = CancellationEvent::decision(approve);
+    let status = lifecycle::transition(Some(r.status), event).map_err(|_| {
+        StoreError::conflict(
             "cancellation_decided",
-            format!("cancellation request {id} is already {}", r.status),
-        ));
-    }
+            format!("cancellation request {id} is already {}", r.status.as_str()),
+        )
+    })?;
     let n = c.number.to_string();
     if approve {
         must_be_unpaid(&c)?;
@@ -237,20 +183,21 @@ pub fn decide(
         )?;
         stats::on_cancelled(tx, &c)?;
     }
-    let status = if approve { "approved" } else { "rejected" };
     tx.exec(
         "UPDATE cancellations SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4
          WHERE id = $5",
-        params![status, who.username.as_str(), to_micros(at), note, id],
+        params![
+            status.as_str(),
+            who.username.as_str(),
+            to_micros(at),
+            note,
+            id
+        ],
     )?;
     events::append(
         tx,
         at,
-        if approve {
-            "cancellation.approved"
-        } else {
-            "cancellation.rejected"
-        },
+        event.kind(),
         &n,
         &who.username,
         &serde_json::json!({

@@ -4,7 +4,7 @@ pub(crate) use crate::ops::challan_row::{row, COLS, NCOLS};
 use crate::ops::{catalogue, events, stats};
 use crate::sql::Tx;
 use crate::{params, StoreError};
-use efine_core::auth::Principal;
+use efine_core::auth::{Action, Principal, Scope};
 use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus, Location};
 use efine_core::clock::{karachi_date, to_micros};
 use efine_core::{
@@ -43,7 +43,13 @@ pub fn issue(
     let department = found.department.ok_or_else(|| {
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
-    if !officer.can_issue(&new.department, &new.district) {
+    if officer
+        .may(
+            Action::IssueChallan,
+            &Scope::of(&new.department, &new.district),
+        )
+        .is_err()
+    {
         return Err(StoreError::Forbidden(format!(
             "you may issue only for your own department and district, not {} in {}",
             new.department, new.district

@@ -9,6 +9,7 @@ pub mod challans;
 pub mod console;
 pub mod enforcement;
 pub mod events;
+mod guard;
 pub mod idempotency;
 pub mod ledger;
 pub mod notify;

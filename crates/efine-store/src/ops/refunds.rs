@@ -4,8 +4,10 @@
 use crate::ops::{events, ledger};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
+use efine_core::auth::four_eyes;
 use efine_core::clock::{from_micros, to_micros};
 use efine_core::payment::Rail;
+use efine_core::refund::{self as lifecycle, RefundEvent, RefundState};
 use efine_core::Money;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -17,7 +19,7 @@ pub struct Refund {
     pub challan_number: String,
     pub rail: Rail,
     pub amount: Money,
-    pub state: String,
+    pub state: RefundState,
     pub reason: String,
     pub requested_by: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -32,13 +34,15 @@ const COLS: &str =
 
 fn refund(r: &Row) -> Result<Refund, StoreError> {
     let rail = r.text(3)?;
+    let state = r.text(5)?;
     Ok(Refund {
         id: r.i64(0)?,
         liability_id: r.i64(1)?,
         challan_number: r.text(2)?,
         rail: Rail::parse(&rail).ok_or_else(|| StoreError::Corrupt(format!("rail {rail}")))?,
         amount: Money::from_paisa(r.i64(4)?)?,
-        state: r.text(5)?,
+        state: RefundState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("refund state {state}")))?,
         reason: r.text(6)?,
         requested_by: r.text(7)?,
         requested_at: from_micros(r.i64(8)?),
@@ -94,17 +98,19 @@ pub fn request(
             ),
         ));
     }
+    let state = lifecycle::transition(None, RefundEvent::Requested)
+        .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
     let id = tx
         .query_one(
             "INSERT INTO refunds (liability_id, amount_paisa, state, reason, requested_by, requested_at)
-             VALUES ($1, $2, 'requested', $3, $4, $5) RETURNING id",
-            params![liability_id, l.i64(0)?, reason, by, to_micros(at)],
+             VALUES ($1, $2, $6, $3, $4, $5) RETURNING id",
+            params![liability_id, l.i64(0)?, reason, by, to_micros(at), state.as_str()],
         )?
         .i64(0)?;
     events::append(
         tx,
         at,
-        "refund.requested",
+        RefundEvent::Requested.kind(),
         &format!("refund:{id}"),
         by,
         &serde_json::json!({"liability": liability_id, "amount": l.i64(0)?, "challan": l.text(1)?, "reason": reason}),
@@ -122,21 +128,21 @@ pub fn decide(
     at: OffsetDateTime,
 ) -> Result<Refund, StoreError> {
     let f = by_id(tx, id)?.ok_or_else(|| StoreError::NotFound("refund".into()))?;
-    if f.requested_by == by {
+    if four_eyes(by, &f.requested_by).is_err() {
         return Err(StoreError::Forbidden(
             "a refund must be decided by someone other than who requested it".into(),
         ));
     }
-    if f.state != "requested" {
-        return Err(StoreError::conflict(
+    let event = RefundEvent::decision(approve);
+    let state = lifecycle::transition(Some(f.state), event).map_err(|_| {
+        StoreError::conflict(
             "refund_decided",
-            format!("refund {id} is already {}", f.state),
-        ));
-    }
-    let state = if approve { "approved" } else { "rejected" };
+            format!("refund {id} is already {}", f.state.as_str()),
+        )
+    })?;
     tx.exec(
         "UPDATE refunds SET state = $1, decided_by = $2, decided_at = $3, rail_ref = $4 WHERE id = $5",
-        params![state, by, to_micros(at), rail_ref, id],
+        params![state.as_str(), by, to_micros(at), rail_ref, id],
     )?;
     if approve {
         ledger::post(
@@ -149,11 +155,7 @@ pub fn decide(
     events::append(
         tx,
         at,
-        if approve {
-            "refund.approved"
-        } else {
-            "refund.rejected"
-        },
+        event.kind(),
         &format!("refund:{id}"),
         by,
         &serde_json::json!({"amount": f.amount.paisa(), "rail": f.rail.as_str(), "rail_ref": rail_ref}),

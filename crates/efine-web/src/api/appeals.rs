@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use efine_core::auth::{Action, Scope};
 use efine_core::penalty::AppealOutcome;
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::appeals::{self, Appeal, Evidence, MAX_EVIDENCE_BYTES};
@@ -66,7 +67,7 @@ impl From<Appeal> for AppealView {
             reason: a.reason,
             evidence,
             lodged_at: rfc3339(a.lodged_at),
-            status: a.status,
+            status: a.status.as_str().into(),
             outcome: a.outcome.map(|o| o.as_str().to_string()),
             reduced_amount: a.decided_amount.map(|m| m.paisa()),
             decided_by: a.decided_by,
@@ -268,7 +269,7 @@ pub async fn lodge_appeal(
         Json(LodgedAppealView {
             appeal_id: a.id,
             challan_number: a.challan_number.clone(),
-            status: a.status,
+            status: a.status.as_str().into(),
             lodged_at: rfc3339(a.lodged_at),
             evidence_sha256: a.evidence_sha256,
             message: format!(
@@ -365,7 +366,10 @@ pub async fn get_appeal_evidence(
             ) else {
                 return Ok(None);
             };
-            if !who.can_view(&dep, &dis) {
+            if who
+                .may(Action::ReadChallan, &Scope::of(&dep, &dis))
+                .is_err()
+            {
                 return Ok(None);
             }
             appeals::evidence(tx, id)

@@ -41,7 +41,7 @@ impl From<Cancellation> for CancellationView {
             reason: c.reason,
             requested_by: c.requested_by,
             requested_at: rfc3339(c.requested_at),
-            status: c.status,
+            status: c.status.as_str().into(),
             decided_by: c.decided_by,
             decided_at: c.decided_at.map(rfc3339),
             decision_note: c.decision_note,

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use efine_core::auth::Role;
+use efine_core::auth::{self, Action};
 use efine_core::challan::Challan;
 use efine_core::clock::karachi_date;
 use efine_core::ChallanNumber;
@@ -72,9 +72,9 @@ pub async fn issue_challan(
     headers: HeaderMap,
     body: ApiJson<IssueChallanRequest>,
 ) -> ApiResult<Response> {
-    if officer.role != Role::Officer {
-        return Err(ApiError::forbidden("only officers issue challans"));
-    }
+    officer
+        .may(Action::IssueChallan, &auth::Scope::ANY)
+        .map_err(|d| ApiError::forbidden(d.to_string()))?;
     let idem = idempotency_key(&headers, &body.canonical)?;
     let new = body.value.into_new(&officer)?;
     let now = state.store.now();
@@ -137,7 +137,13 @@ pub async fn get_challan(
             let Some(c) = challans::by_number(tx, &number)? else {
                 return Ok(None);
             };
-            if !who.can_view(&c.department, &c.district) {
+            if who
+                .may(
+                    Action::ReadChallan,
+                    &auth::Scope::of(&c.department, &c.district),
+                )
+                .is_err()
+            {
                 return Ok(None);
             }
             let names = catalogue::names_for(tx, &c)?;

@@ -10,11 +10,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use efine_core::payment::{AttemptState, Rail};
+use efine_core::payment::Rail;
 use efine_pay::{card, easypaisa};
-use efine_service::outcome::{self, Applied, RailMessage, NO_SUCH_PAYMENT};
+use efine_service::outcome::{self, Applied, RailMessage};
 use efine_service::rails::inquiry;
-use efine_store::ops::payments;
 use efine_store::StoreError;
 use maud::html;
 use std::collections::BTreeMap;
@@ -187,31 +186,7 @@ pub async fn card_return(
     let Some(reference) = q.get("order_ref").cloned() else {
         return applied_page(lang, Ok(Applied::Refused("No payment reference.")));
     };
-    let r = reference.clone();
-    let found = state
-        .store
-        .read(move |tx| {
-            let a = payments::attempt_by_reference(tx, &r)?;
-            let receipt = match &a {
-                Some(a) => payments::receipt_for_challan(tx, &a.challan_number)?
-                    .filter(|rc| rc.attempt_reference == a.reference),
-                None => None,
-            };
-            Ok((a, receipt))
-        })
-        .await;
-    match found {
-        Ok((Some(_), Some(r))) => applied_page(lang, Ok(Applied::Paid(r))),
-        Ok((Some(a), None)) if a.state == AttemptState::Failed => {
-            applied_page(lang, Ok(Applied::Failed))
-        }
-        Ok((Some(a), None)) if a.state == AttemptState::Confirmed => {
-            applied_page(lang, Ok(Applied::RefundOwed))
-        }
-        Ok((Some(_), None)) => applied_page(lang, Ok(Applied::Pending)),
-        Ok((None, _)) => applied_page(lang, Ok(Applied::Refused(NO_SUCH_PAYMENT))),
-        Err(e) => applied_page(lang, Err(e)),
-    }
+    applied_page(lang, outcome::as_recorded(&state.ctx, reference).await)
 }
 
 /// This resource's routes, with their OpenAPI description.

@@ -6,7 +6,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use efine_core::auth::Role;
+use efine_core::auth::{Action, Scope};
 use efine_core::payment::Rail;
 use efine_store::ops::recon;
 use serde::Deserialize;
@@ -40,11 +40,8 @@ pub async fn upload_settlement(
     headers: HeaderMap,
     body: String,
 ) -> ApiResult<(StatusCode, Json<recon::Report>)> {
-    if who.role != Role::Finance {
-        return Err(ApiError::forbidden(
-            "settlement files are imported by finance",
-        ));
-    }
+    who.may(Action::Reconcile, &Scope::ANY)
+        .map_err(|d| ApiError::forbidden(d.to_string()))?;
     let rail = Rail::parse(&rail)
         .filter(|r| *r != Rail::Counter)
         .ok_or_else(|| {

@@ -70,7 +70,7 @@ impl From<Refund> for RefundView {
             rail: f.rail.as_str().into(),
             amount: f.amount.paisa(),
             amount_display: f.amount.to_string(),
-            state: f.state,
+            state: f.state.as_str().into(),
             reason: f.reason,
             requested_by: f.requested_by,
             requested_at: rfc3339(f.requested_at),

@@ -7,7 +7,7 @@ use crate::views::rfc3339;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use efine_core::auth::Role;
+use efine_core::auth::{Action, Scope};
 use efine_core::clock::karachi_date;
 use efine_core::VehicleNumber;
 use efine_store::ops::enforcement::{self, VehicleStatus};
@@ -103,11 +103,8 @@ pub async fn get_vehicle_status(
     Staff(who): Staff,
     Path(vehicle): Path<String>,
 ) -> ApiResult<Json<VehicleStatusView>> {
-    if who.role == Role::Finance {
-        return Err(ApiError::forbidden(
-            "checkpoint lookups are for officers, supervisors, admins and auditors",
-        ));
-    }
+    who.may(Action::CheckVehicle, &Scope::ANY)
+        .map_err(|d| ApiError::forbidden(d.to_string()))?;
     let s = status(&state, &vehicle).await?;
     Ok(Json(VehicleStatusView {
         vehicle_number: s.vehicle.to_string(),

@@ -20,7 +20,7 @@ pub use read::*;
 pub use rebuild::{need_rebuild, rebuild, rebuild_if_empty, Rebuilt, TABLES};
 
 use crate::sql::Value;
-use efine_core::auth::{Principal, Role};
+use efine_core::auth::Principal;
 use efine_core::challan::Challan;
 use time::Date;
 
@@ -74,12 +74,10 @@ impl Scope {
     }
 
     pub fn for_principal(p: &Principal) -> Scope {
-        match p.role {
-            Role::Admin | Role::Auditor | Role::Finance => Scope::all(),
-            Role::Officer | Role::Supervisor | Role::DepartmentAdmin => Scope {
-                department: p.department.as_ref().map(|d| d.to_string()),
-                district: p.district.as_ref().map(|d| d.to_string()),
-            },
+        let reach = p.reach();
+        Scope {
+            department: reach.department.map(|d| d.to_string()),
+            district: reach.district.map(|d| d.to_string()),
         }
     }
 }

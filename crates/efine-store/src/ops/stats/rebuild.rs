@@ -6,6 +6,7 @@ use super::*;
 use crate::ops::challan_row;
 use crate::sql::{Tx, Value};
 use crate::{params, StoreError};
+use efine_core::cancellation::CancellationStatus;
 use efine_core::challan::Challan;
 use efine_core::clock::{from_micros, karachi_date, KARACHI};
 use efine_core::payment::Rail;
@@ -329,7 +330,7 @@ pub fn rebuild(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64, u64)) -> Result<Re
             let c = challan_row::row(r)?;
             count_cancellation_requested(&mut tally, &c)?;
             done.cancellation_requests += 1;
-            if r.text(n + 1)? == "approved" {
+            if r.text(n + 1)? == CancellationStatus::Approved.as_str() {
                 count_cancelled(&mut tally, &c)?;
                 done.cancelled += 1;
             }

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use efine_core::auth::{Action, Scope};
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::{catalogue, challans, events};
 use maud::{html, Markup};
@@ -48,7 +49,10 @@ pub async fn detail(
             let Some(c) = challans::by_number(tx, &n)? else {
                 return Ok(None);
             };
-            if !who.can_view(&c.department, &c.district) {
+            if who
+                .may(Action::ReadChallan, &Scope::of(&c.department, &c.district))
+                .is_err()
+            {
                 return Ok(None);
             }
             let names = catalogue::names_for(tx, &c)?;

@@ -13,8 +13,9 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use efine_core::auth::Role;
+use efine_core::auth::Action;
 use efine_core::payment::Rail;
+use efine_core::refund::RefundState;
 use efine_core::Money;
 use efine_service::{refunds, ServiceError};
 use efine_store::ops::recon;
@@ -72,7 +73,7 @@ fn recon_form(s: &ConsoleSession) -> Markup {
 
 /// `GET /staff/finance`
 pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
-    if let Err(r) = s.require(&[Role::Finance, Role::Admin, Role::Auditor]) {
+    if let Err(r) = s.require(Action::ReadRefunds) {
         return r;
     }
     let l = s.lang;
@@ -84,8 +85,7 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
         liabilities: li.into_iter().map(Into::into).collect(),
         refunds: rf.into_iter().map(Into::into).collect(),
     };
-    let acts = s.principal.role != Role::Auditor;
-    let role = s.principal.role;
+    let handles = s.may(Action::HandleRefunds);
     let body = html! {
         h2 { (tr(l, "finance.liabilities")) }
         div.scroll {
@@ -110,7 +110,7 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
                             td { (rupees(x.amount, l)) }
                             td { (x.reason) }
                             td {
-                                @if acts && role == Role::Finance && !has_refund {
+                                @if handles && !has_refund {
                                     form method="post" action="/staff/finance/refunds" {
                                         (s.csrf_field())
                                         input type="hidden" name="liability_id" value=(x.id);
@@ -147,10 +147,9 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
                             td { (r.state) }
                             td { (ident(&r.requested_by)) }
                             td {
-                                @if acts
-                                    && r.state == "requested"
-                                    && r.requested_by != s.principal.username
-                                    && matches!(role, Role::Finance | Role::Admin)
+                                @if handles
+                                    && r.state == RefundState::Requested.as_str()
+                                    && s.principal.may_decide(&r.requested_by).is_ok()
                                 {
                                     form method="post" action="/staff/finance/refunds/decide" class="row" {
                                         (s.csrf_field())
@@ -165,7 +164,7 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
                 }
             }
         }
-        @if role == Role::Finance {
+        @if s.may(Action::Reconcile) {
             (recon_form(&s))
         }
     };
@@ -226,8 +225,8 @@ pub struct ReconForm {
 pub async fn reconcile(State(state): State<AppState>, f: ConsoleForm<ReconForm>) -> Response {
     let s = f.session;
     let l = s.lang;
-    if s.principal.role != Role::Finance {
-        return s.require(&[]).err().unwrap_or_else(|| see_other("/staff"));
+    if let Err(r) = s.require(Action::Reconcile) {
+        return r;
     }
     let Some(rail) = Rail::parse(&f.form.rail).filter(|r| *r != Rail::Counter) else {
         return problem(

@@ -7,7 +7,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use efine_core::auth::Role;
+use efine_core::auth::Action;
 use maud::html;
 
 pub(super) fn router() -> Router<AppState> {
@@ -17,22 +17,21 @@ pub(super) fn router() -> Router<AppState> {
 /// `GET /staff`: the sections this role may use.
 async fn home(s: ConsoleSession, uri: Uri) -> Response {
     let l = s.lang;
-    let role = s.principal.role;
     let mut links: Vec<(&str, &'static str)> = Vec::new();
-    if role == Role::Officer {
+    if s.may(Action::IssueChallan) {
         links.push(("/staff/challans/new", "staff.issue"));
     }
     links.push(("/staff/challans", "staff.search"));
-    if matches!(role, Role::Supervisor | Role::Admin) {
+    if s.may(Action::ReadQueues) {
         links.push(("/staff/queues", "queues.title"));
     }
-    if matches!(role, Role::Finance | Role::Admin | Role::Auditor) {
+    if s.may(Action::ReadRefunds) {
         links.push(("/staff/finance", "finance.title"));
     }
-    if matches!(role, Role::DepartmentAdmin | Role::Admin) {
+    if s.may(Action::ChangeSchedule) {
         links.push(("/staff/schedule", "console.schedule"));
     }
-    if role == Role::Admin {
+    if s.may(Action::ManageUsers) {
         links.push(("/staff/users", "admin.title"));
     }
     let body = html! {

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use efine_core::auth::Role;
+use efine_core::auth::Action;
 use efine_core::catalogue::Offence;
 use efine_store::ops::challans;
 use efine_store::ops::idempotency::{self, Processing, Scope};
@@ -90,7 +90,7 @@ fn issue_form(
 
 /// `GET /staff/challans/new`: the desk form (officers).
 pub async fn new_get(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
-    if let Err(r) = s.require(&[Role::Officer]) {
+    if let Err(r) = s.require(Action::IssueChallan) {
         return r;
     }
     let offences = match offences_for(&state, s.principal.department.clone()).await {
@@ -107,7 +107,7 @@ pub async fn new_get(State(state): State<AppState>, s: ConsoleSession, uri: Uri)
 pub async fn new_post(State(state): State<AppState>, f: ConsoleForm<DeskIssue>) -> Response {
     let s = f.session;
     let form = f.form;
-    if let Err(r) = s.require(&[Role::Officer]) {
+    if let Err(r) = s.require(Action::IssueChallan) {
         return r;
     }
     let officer = s.principal.clone();

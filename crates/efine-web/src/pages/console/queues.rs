@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use efine_core::auth::Role;
+use efine_core::auth::{Action, Scope};
 use efine_core::penalty::AppealOutcome;
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::{appeals, cancellations};
@@ -33,9 +33,6 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-/// Roles that may request a cancellation from the console.
-pub const MAY_REQUEST: &[Role] = &[Role::Officer, Role::Supervisor, Role::Admin];
-
 fn problem(s: &ConsoleSession, back: &str, e: ApiError) -> Response {
     if e.status.is_server_error() {
         return e.into_response();
@@ -53,7 +50,7 @@ fn problem(s: &ConsoleSession, back: &str, e: ApiError) -> Response {
 
 /// `GET /staff/queues`
 pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
-    if let Err(r) = s.require(&[Role::Supervisor, Role::Admin]) {
+    if let Err(r) = s.require(Action::ReadQueues) {
         return r;
     }
     let l = s.lang;
@@ -268,7 +265,10 @@ pub async fn evidence(
             ) else {
                 return Ok(None);
             };
-            if !who.can_view(&dep, &dis) {
+            if who
+                .may(Action::ReadChallan, &Scope::of(&dep, &dis))
+                .is_err()
+            {
                 return Ok(None);
             }
             appeals::evidence(tx, id)
@@ -294,7 +294,7 @@ pub async fn evidence(
 
 /// The request-cancellation form shown on a challan's console page.
 pub fn request_form(s: &ConsoleSession, number: &str) -> Markup {
-    if !MAY_REQUEST.contains(&s.principal.role) {
+    if !s.may(Action::RequestCancellation) {
         return html! {};
     }
     let l = s.lang;

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use efine_core::auth::Role;
+use efine_core::auth::{Action, Scope};
 use efine_core::{DepartmentCode, Money, OffenceCode};
 use efine_store::ops::catalogue;
 use maud::html;
@@ -24,7 +24,7 @@ pub(super) fn router() -> Router<AppState> {
 /// `GET /staff/schedule`: the offence and fee schedule of the principal's department (all
 /// departments for an admin), each with a form to change its amount or days to pay.
 pub async fn schedule(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
-    if let Err(r) = s.require(&[Role::DepartmentAdmin, Role::Admin]) {
+    if let Err(r) = s.require(Action::ChangeSchedule) {
         return r;
     }
     let l = s.lang;
@@ -92,7 +92,7 @@ pub async fn schedule_post(
     f: ConsoleForm<ScheduleForm>,
 ) -> Response {
     let s = f.session;
-    if let Err(r) = s.require(&[Role::DepartmentAdmin, Role::Admin]) {
+    if let Err(r) = s.require(Action::ChangeSchedule) {
         return r;
     }
     let l = s.lang;
@@ -111,11 +111,11 @@ pub async fn schedule_post(
     let Ok(dep) = DepartmentCode::parse(form.department.trim()) else {
         return bad(&s, "department");
     };
-    if s.principal.department.as_ref().is_some_and(|d| d != &dep) {
-        return s
-            .require(&[])
-            .err()
-            .unwrap_or_else(|| bad(&s, "department"));
+    if s.principal
+        .may(Action::ChangeSchedule, &Scope::department(&dep))
+        .is_err()
+    {
+        return s.forbidden();
     }
     let Ok(code) = OffenceCode::parse(form.code.trim()) else {
         return bad(&s, "code");

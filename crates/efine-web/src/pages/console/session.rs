@@ -5,7 +5,7 @@
 //! ```ignore
 //! // GET: any signed-in staff member; redirects to /staff/login when there is no session.
 //! async fn queue(s: ConsoleSession, uri: Uri) -> Response {
-//!     if let Err(r) = s.require(&[Role::Supervisor, Role::Admin]) { return r; }
+//!     if let Err(r) = s.require(Action::ReadQueues) { return r; }
 //!     let body = html! { form method="post" action="/staff/x" { (s.csrf_field()) ... } };
 //!     s.page(&i18n::here(&uri), "Title", body)
 //! }
@@ -35,7 +35,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use efine_core::auth::{Principal, Role};
+use efine_core::auth::{Action, Principal, Scope};
 use efine_store::ops::{console, users};
 use maud::{html, Markup};
 use serde::de::DeserializeOwned;
@@ -162,19 +162,28 @@ impl ConsoleSession {
         same(submitted, &self.csrf)
     }
 
-    /// `Err(403 page)` unless the principal has one of `roles`.
+    /// `Err(403 page)` unless the principal may ever do `action` (`Principal::may`).
     #[allow(clippy::result_large_err)]
-    pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
-        if roles.contains(&self.principal.role) {
-            Ok(())
-        } else {
-            Err(self.status_page(
-                StatusCode::FORBIDDEN,
-                "/staff",
-                tr(self.lang, "staff.forbidden"),
-                html! { p { (tr(self.lang, "staff.forbidden_body")) } },
-            ))
+    pub fn require(&self, action: Action) -> Result<(), Response> {
+        match self.principal.may(action, &Scope::ANY) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.forbidden()),
         }
+    }
+
+    /// Whether the principal may ever do `action`: which links and forms a page shows.
+    pub fn may(&self, action: Action) -> bool {
+        self.principal.may(action, &Scope::ANY).is_ok()
+    }
+
+    /// The 403 page.
+    pub fn forbidden(&self) -> Response {
+        self.status_page(
+            StatusCode::FORBIDDEN,
+            "/staff",
+            tr(self.lang, "staff.forbidden"),
+            html! { p { (tr(self.lang, "staff.forbidden_body")) } },
+        )
     }
 
     /// The console's navigation: the sections this role may use, and sign out.

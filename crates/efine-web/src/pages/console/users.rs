@@ -11,7 +11,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use efine_core::auth::Role;
+use efine_core::auth::{Action, Role};
 use efine_core::{DepartmentCode, DistrictCode};
 use efine_store::ops::{console as store_console, users};
 use maud::{html, Markup};
@@ -23,7 +23,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `GET /staff/users`
 pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
-    if let Err(r) = s.require(&[Role::Admin]) {
+    if let Err(r) = s.require(Action::ManageUsers) {
         return r;
     }
     let now = state.store.now();
@@ -134,7 +134,7 @@ pub struct AddForm {
 /// `POST /staff/users`: adds an account (Argon2id on a blocking thread); recorded as an event.
 pub async fn add(State(state): State<AppState>, f: ConsoleForm<AddForm>) -> Response {
     let s = f.session;
-    if let Err(r) = s.require(&[Role::Admin]) {
+    if let Err(r) = s.require(Action::ManageUsers) {
         return r;
     }
     let form = f.form;
