@@ -75,6 +75,16 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier that continues the chain after event `seq`, whose hash is `hash` (a head an
+    /// earlier run verified), so only the events after it need reading.
+    pub fn after(seq: i64, hash: Hash) -> Self {
+        ChainVerifier {
+            prev: hash,
+            next_seq: seq + 1,
+            count: 0,
+        }
+    }
+
     pub fn push(&mut self, e: &EventRecord) -> Result<(), ChainBreak> {
         if e.seq != self.next_seq {
             return Err(ChainBreak {
