@@ -10,12 +10,12 @@
 use crate::ops::{challans, events};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
-use efine_core::audit::{event_hash, ChainVerifier, Hash, GENESIS};
+use efine_core::audit::{event_hash, ChainVerifier, EventRecord, Hash, GENESIS};
 use efine_core::challan::Challan;
 use efine_core::challan::{transition, ChallanEvent, ChallanStatus};
 use efine_core::penalty::{Adjustments, Stage};
 use efine_core::ChallanNumber;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Applies one event to the appeal and enforcement projection, as the writing code did.
 fn replay_adjustment(adj: &mut Adjustments, kind: &str, payload: &str) -> Result<(), String> {
@@ -216,9 +216,13 @@ fn starting_hash(tx: &mut dyn Tx, since: Since) -> Result<Result<Hash, Finding>,
         .into_iter()
         .find(|e| e.seq == since.seq)
     else {
+        let (last, _) = events::head(tx)?;
         return Ok(Err(Finding::Chain {
             seq: since.seq,
-            reason: "the verified head is no longer in the log: events were removed".into(),
+            reason: format!(
+                "it is not in the log, which ends at event {last}: events were removed, or no \
+                 run verified a head there"
+            ),
         }));
     };
     let own = event_hash(
@@ -323,10 +327,19 @@ pub fn verify_challans(
         if page.is_empty() {
             break;
         }
+        let last = page.last().map_or(after, |(id, _)| *id);
+        let evs = events::for_challan_page(tx, after, last)?;
+        let mut by_subject: HashMap<&str, Vec<&EventRecord>> = HashMap::new();
+        for e in &evs {
+            by_subject.entry(e.subject.as_str()).or_default().push(e);
+        }
         for (id, c) in &page {
             after = *id;
             count += 1;
-            if let Some(f) = check_challan(tx, c)? {
+            let own = by_subject
+                .get(c.number.to_string().as_str())
+                .map_or(&[][..], Vec::as_slice);
+            if let Some(f) = check_against(c, own)? {
                 return Ok(Err(f));
             }
         }
@@ -335,8 +348,14 @@ pub fn verify_challans(
     Ok(Ok(count))
 }
 
-/// One challan row against its events; `None` when they agree.
+/// One challan row against its events, read on their own.
 fn check_challan(tx: &mut dyn Tx, c: &Challan) -> Result<Option<Finding>, StoreError> {
+    let evs = events::for_subject(tx, &c.number.to_string())?;
+    check_against(c, &evs.iter().collect::<Vec<_>>())
+}
+
+/// One challan row against its events, oldest first; `None` when they agree.
+fn check_against(c: &Challan, evs: &[&EventRecord]) -> Result<Option<Finding>, StoreError> {
     let number = c.number.to_string();
     let found = |reason: String| {
         Ok(Some(Finding::Challan {
@@ -344,10 +363,9 @@ fn check_challan(tx: &mut dyn Tx, c: &Challan) -> Result<Option<Finding>, StoreE
             reason,
         }))
     };
-    let evs = events::for_subject(tx, &number)?;
     let mut status: Option<ChallanStatus> = None;
     let mut adj = Adjustments::default();
-    for e in &evs {
+    for e in evs {
         if let Err(reason) = replay_adjustment(&mut adj, &e.kind, &e.payload) {
             return found(format!("event {}: {reason}", e.seq));
         }
