@@ -73,12 +73,6 @@ impl std::fmt::Display for Finding {
     }
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct Progress {
-    pub events: u64,
-    pub challans: u64,
-}
-
 /// How far a run has got, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
