@@ -172,6 +172,16 @@ mod tests {
     }
 
     #[test]
+    fn a_verified_head_continues_the_chain() {
+        let es = chain(5);
+        let mut v = ChainVerifier::after(2, es[1].hash);
+        es[2..].iter().try_for_each(|e| v.push(e)).unwrap();
+        assert_eq!((v.count(), v.head()), (3, es[4].hash));
+        let mut wrong = ChainVerifier::after(2, es[0].hash);
+        assert_eq!(wrong.push(&es[2]).unwrap_err().seq, 3);
+    }
+
+    #[test]
     fn altered_payload_is_named() {
         let mut es = chain(5);
         es[2].payload = "{\"n\":99}".into();
