@@ -75,6 +75,16 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier that continues the chain after event `seq`, whose hash is `hash` (a head an
+    /// earlier run verified), so only the events after it need reading.
+    pub fn after(seq: i64, hash: Hash) -> Self {
+        ChainVerifier {
+            prev: hash,
+            next_seq: seq + 1,
+            count: 0,
+        }
+    }
+
     pub fn push(&mut self, e: &EventRecord) -> Result<(), ChainBreak> {
         if e.seq != self.next_seq {
             return Err(ChainBreak {
@@ -159,6 +169,16 @@ mod tests {
             v.push(&e).unwrap();
         }
         assert_eq!(v.count(), 5);
+    }
+
+    #[test]
+    fn a_verified_head_continues_the_chain() {
+        let es = chain(5);
+        let mut v = ChainVerifier::after(2, es[1].hash);
+        es[2..].iter().try_for_each(|e| v.push(e)).unwrap();
+        assert_eq!((v.count(), v.head()), (3, es[4].hash));
+        let mut wrong = ChainVerifier::after(2, es[0].hash);
+        assert_eq!(wrong.push(&es[2]).unwrap_err().seq, 3);
     }
 
     #[test]

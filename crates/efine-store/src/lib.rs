@@ -255,6 +255,72 @@ impl Store {
         .await
         .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
     }
+
+    /// Runs `f` inside one read-only snapshot: every statement it runs sees the database as it
+    /// was at one instant, whatever commits meanwhile. `read` runs each statement on its own, so
+    /// a check that reads a row and then its events can see the row from before a commit and the
+    /// events from after it; an audit must not (it would report tampering that never happened).
+    ///
+    /// PostgreSQL: `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` on one connection. SQLite:
+    /// one deferred transaction on one connection; in WAL mode its snapshot is fixed by its first
+    /// read, which is made at once so the snapshot is the one of the call. The snapshot is held
+    /// until `f` returns, so a long run keeps old row versions (PostgreSQL) or WAL frames (SQLite)
+    /// alive until then.
+    pub async fn read_snapshot<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn sql::Tx) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || match &inner.readers {
+            Readers::Sqlite(p) => {
+                let mut c = p.get();
+                c.execute_batch("BEGIN DEFERRED")?;
+                let mut guard = EndSnapshot::new(&mut *c, |c: &mut rusqlite::Connection| {
+                    let _ = c.execute_batch("ROLLBACK");
+                });
+                guard
+                    .conn()
+                    .query("SELECT seq FROM chain_head WHERE id = 1", &[])?;
+                f(guard.conn())
+            }
+            Readers::Postgres(p) => {
+                let mut c = p
+                    .get()
+                    .map_err(|e| StoreError::Db(format!("no PostgreSQL connection: {e}")))?;
+                c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                let mut guard = EndSnapshot::new(&mut *c, |c: &mut postgres::PgConn| {
+                    let _ = c.batch("ROLLBACK");
+                });
+                f(guard.conn())
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
+    }
+}
+
+/// Ends a snapshot's transaction however its closure ends (an error or a panic included), so the
+/// connection goes back to the pool outside any transaction. The snapshot only read: rolling back
+/// is all there is to end.
+struct EndSnapshot<'a, C, E: FnMut(&mut C)> {
+    conn: &'a mut C,
+    end: E,
+}
+
+impl<'a, C: sql::Tx, E: FnMut(&mut C)> EndSnapshot<'a, C, E> {
+    fn new(conn: &'a mut C, end: E) -> Self {
+        EndSnapshot { conn, end }
+    }
+    fn conn(&mut self) -> &mut dyn sql::Tx {
+        &mut *self.conn
+    }
+}
+
+impl<C, E: FnMut(&mut C)> Drop for EndSnapshot<'_, C, E> {
+    fn drop(&mut self) {
+        (self.end)(self.conn);
+    }
 }
 
 #[cfg(test)]

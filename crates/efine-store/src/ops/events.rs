@@ -95,6 +95,26 @@ pub fn for_subject(tx: &mut dyn Tx, subject: &str) -> Result<Vec<EventRecord>, S
     .collect()
 }
 
+/// Every event about the challans with `after_id < id <= last_id`, by subject then sequence: a
+/// page of challans' events in one statement (the audit reads millions of challans).
+pub(crate) fn for_challan_page(
+    tx: &mut dyn Tx,
+    after_id: i64,
+    last_id: i64,
+) -> Result<Vec<EventRecord>, StoreError> {
+    tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM events WHERE subject IN
+               (SELECT number FROM challans WHERE id > $1 AND id <= $2)
+             ORDER BY subject, seq"
+        ),
+        params![after_id, last_id],
+    )?
+    .iter()
+    .map(record)
+    .collect()
+}
+
 /// Up to `limit` events after `after_seq`, in order.
 pub fn page(tx: &mut dyn Tx, after_seq: i64, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
     tx.query(

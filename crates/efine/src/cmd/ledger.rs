@@ -31,8 +31,10 @@ pub async fn run(settings: &Settings, cmd: LedgerCommand) -> Result<ExitCode> {
 async fn balance(store: &efine_store::Store) -> Result<ExitCode> {
     use efine_core::Money;
     use efine_store::ops::ledger;
+    // One snapshot: journals committed between the two reads would otherwise show in one and
+    // not the other.
     let (rows, bad) = store
-        .read(|tx| Ok((ledger::trial_balance(tx)?, ledger::unbalanced_journals(tx)?)))
+        .read_snapshot(|tx| Ok((ledger::trial_balance(tx)?, ledger::unbalanced_journals(tx)?)))
         .await?;
     let rs = |p: i64| {
         Money::from_paisa(p)
