@@ -51,7 +51,10 @@ impl PgConfig {
             options = format!("{existing} {options}");
         }
         config.options(&options);
-        config.application_name("efine");
+        // A URL may name the application itself (an operator telling nodes apart).
+        if config.get_application_name().is_none() {
+            config.application_name("efine");
+        }
         Ok(PgConfig { config })
     }
 

@@ -121,7 +121,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
             tracing::error!(error = %e, "writer could not begin a transaction");
             conn.rollback();
             let _ = conn.reconnect();
-            fail_all(batch, e);
+            fail_all(batch, e.aborted_batch());
             return;
         }
     };
@@ -139,6 +139,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
             tracing::error!(error = %e, "savepoint failed; rolling back the batch");
             conn.rollback();
             let _ = conn.reconnect();
+            let e = e.aborted_batch();
             finishes.push(fail_one(job, e.clone()));
             for f in finishes {
                 f(Err(e.clone()));
@@ -162,6 +163,8 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
                 conn.rollback();
                 let _ = conn.reconnect();
                 finish(Err(e.clone()));
+                // The others did nothing wrong; their work went with the batch.
+                let e = e.aborted_batch();
                 for f in finishes {
                     f(Err(e.clone()));
                 }
@@ -201,7 +204,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
 fn fail_one(job: Job, e: StoreError) -> Finish {
     Box::new(move |_| {
         // Never run: answer the caller with the error through a no-op transaction.
-        let mut never = FailTx;
+        let mut never = FailTx(e.clone());
         let (_, finish) = job(&mut never);
         finish(Err(e));
     })
@@ -213,9 +216,9 @@ fn fail_all(batch: Vec<Job>, e: StoreError) {
     }
 }
 
-/// A transaction that refuses everything: lets a job be answered with an error without running
-/// against the database.
-struct FailTx;
+/// A transaction that refuses everything with the batch's error: lets a job be answered with an
+/// error without running against the database.
+struct FailTx(StoreError);
 
 impl Tx for FailTx {
     fn dialect(&self) -> crate::sql::Dialect {
@@ -227,9 +230,7 @@ impl Tx for FailTx {
         _: &str,
         _: &[crate::sql::Value],
     ) -> Result<u64, StoreError> {
-        Err(StoreError::Db(
-            "the batch failed before this operation ran".into(),
-        ))
+        Err(self.0.clone())
     }
     fn fetch(
         &mut self,
@@ -237,8 +238,6 @@ impl Tx for FailTx {
         _: &str,
         _: &[crate::sql::Value],
     ) -> Result<Vec<crate::sql::Row>, StoreError> {
-        Err(StoreError::Db(
-            "the batch failed before this operation ran".into(),
-        ))
+        Err(self.0.clone())
     }
 }
