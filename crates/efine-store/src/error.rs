@@ -105,7 +105,10 @@ impl From<postgres::Error> for StoreError {
         if let Some(db) = e.as_db_error() {
             let code = db.code().code();
             let text = format!("{code}: {}", db.message());
-            return if transient_sqlstate(code) {
+            // FATAL ends the session (a refused connection among them): nothing it was doing
+            // committed.
+            let fatal = db.parsed_severity() == Some(postgres::error::Severity::Fatal);
+            return if fatal || transient_sqlstate(code) {
                 StoreError::Unavailable(text)
             } else {
                 StoreError::Db(text)

@@ -102,12 +102,16 @@ pub struct StoreOptions {
     /// SQLite: how long a statement waits for another connection's lock before the database is
     /// reported unavailable (a 503 to the caller).
     pub sqlite_busy_timeout: std::time::Duration,
+    /// PostgreSQL: how long a read waits for a pooled connection (or to make one) before the
+    /// database is reported unavailable.
+    pub pg_pool_timeout: std::time::Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             sqlite_busy_timeout: sqlite::BUSY_TIMEOUT,
+            pg_pool_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -194,6 +198,7 @@ impl Store {
                 let readers = r2d2::Pool::builder()
                     .max_size(8)
                     .min_idle(Some(1))
+                    .connection_timeout(options.pg_pool_timeout)
                     .build(pool::PgManager { config })
                     .map_err(|e| StoreError::Db(format!("PostgreSQL pool: {e}")))?;
                 Inner {
@@ -269,9 +274,9 @@ impl Store {
                 f(&mut *c)
             }
             Readers::Postgres(p) => {
-                let mut c = p
-                    .get()
-                    .map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))?;
+                let mut c = p.get().map_err(|e| {
+                    StoreError::Unavailable(format!("no PostgreSQL connection: {e}"))
+                })?;
                 f(&mut *c)
             }
         })

@@ -188,6 +188,9 @@ impl WriterConn for PgWriter {
         self.conn = self.config.connect()?;
         Ok(())
     }
+    fn is_broken(&self) -> bool {
+        self.conn.is_closed()
+    }
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.conn.batch(sql)
     }

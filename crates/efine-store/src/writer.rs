@@ -27,6 +27,12 @@ pub trait WriterConn: Send + 'static {
     fn rollback(&mut self);
     /// Replaces a broken connection; called after a failed batch.
     fn reconnect(&mut self) -> Result<(), StoreError>;
+    /// True when the connection is known to be gone (the server closed it), so the next batch
+    /// reconnects first instead of failing on it: after an outage, the first request once the
+    /// database is back succeeds.
+    fn is_broken(&self) -> bool {
+        false
+    }
     /// Runs several parameterless statements in one round trip (savepoint control).
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
 }
@@ -114,7 +120,23 @@ fn start(tx: &mut dyn Tx, cached: &mut CachedCatalogue) -> Result<Batch, StoreEr
 }
 
 fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCatalogue) {
-    let started = conn.begin().and_then(|_| start(conn.tx(), cached));
+    if conn.is_broken() {
+        if let Err(e) = conn.reconnect() {
+            tracing::warn!(error = %e, "writer cannot reconnect to the database");
+            fail_all(batch, e.aborted_batch());
+            return;
+        }
+    }
+    let mut started = conn.begin().and_then(|_| start(conn.tx(), cached));
+    if started.is_err() && conn.is_broken() {
+        // The server dropped the session while it sat idle (a restart, a failover), which shows
+        // only when it is used. Nothing has run yet: a fresh connection may take the batch.
+        conn.rollback();
+        started = conn
+            .reconnect()
+            .and_then(|_| conn.begin())
+            .and_then(|_| start(conn.tx(), cached));
+    }
     let mut state = match started {
         Ok(s) => s,
         Err(e) => {
