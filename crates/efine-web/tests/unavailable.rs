@@ -177,10 +177,32 @@ async fn admin_exec(admin: &Store, sql: String) {
         .unwrap_or_else(|e| panic!("admin statement failed: {e}"));
 }
 
-/// The server's PostgreSQL database refuses connections and its sessions are terminated (an
-/// operator's restart, a failover): reads and writes answer 503, the HTML page says so in the
-/// reader's language, nothing is written; when the database takes connections again the pool
-/// and the writer reconnect and the same requests succeed.
+/// Terminates every session on `db` and waits (bounded) until they are gone.
+async fn terminate_sessions(admin: &Store, db: &str) {
+    admin_exec(
+        admin,
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let q = format!("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '{db}'");
+        let left = admin
+            .read(move |tx| tx.query_one(&q, &[])?.i64(0))
+            .await
+            .unwrap();
+        if left == 0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "sessions linger");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The server's PostgreSQL sessions are terminated: the store reconnects unseen. Then its
+/// database also refuses connections (an outage, a failover under way): reads and writes answer
+/// 503, the HTML page says so in the reader's language, nothing is written; when the database
+/// takes connections again the pool and the writer reconnect and the same requests succeed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_off_is_503_and_the_store_reconnects() {
     let admin = Store::open(Location::Postgres {
@@ -207,30 +229,20 @@ async fn postgres_cut_off_is_503_and_the_store_reconnects() {
         .to_string();
     let before = challan_count(&app.store).await;
 
+    // Every session terminated, new ones allowed (a restart that is already over): the pool and
+    // the writer find their connections dead on first use and replace them, unseen by callers.
+    terminate_sessions(&admin, &db).await;
+    let r = issue_with_key(&app, &token, "k-0", "PES-0").await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let before = before + 1;
+
     // Cut off: no new connections, every session of the server's database terminated.
     admin_exec(
         &admin,
         format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
     )
     .await;
-    admin_exec(
-        &admin,
-        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
-    )
-    .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let q = format!("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '{db}'");
-        let left = admin
-            .read(move |tx| tx.query_one(&q, &[])?.i64(0))
-            .await
-            .unwrap();
-        if left == 0 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "sessions linger");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    terminate_sessions(&admin, &db).await;
 
     assert_unavailable(issue_with_key(&app, &token, "k-2", "PES-2").await).await;
     let r = app
