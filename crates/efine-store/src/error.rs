@@ -132,3 +132,59 @@ impl From<efine_core::ParseError> for StoreError {
         StoreError::Corrupt(e.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32) -> StoreError {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None).into()
+    }
+
+    #[test]
+    fn sqlite_failures_a_retry_can_cure_are_unavailable() {
+        use rusqlite::ffi;
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_CANTOPEN,
+        ] {
+            assert!(sqlite(code).is_unavailable(), "{code}");
+        }
+        for code in [
+            ffi::SQLITE_CONSTRAINT,
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_ERROR,
+            ffi::SQLITE_READONLY,
+        ] {
+            assert!(matches!(sqlite(code), StoreError::Db(_)), "{code}");
+        }
+        let e: StoreError = rusqlite::Error::QueryReturnedNoRows.into();
+        assert!(matches!(e, StoreError::Db(_)));
+    }
+
+    #[test]
+    fn postgres_sqlstates_a_retry_can_cure() {
+        for code in [
+            "08000", "08006", "08001", "53100", "53300", "57P01", "57P02", "57P03", "40001",
+            "40P01", "55P03", "57014", "3D000",
+        ] {
+            assert!(transient_sqlstate(code), "{code}");
+        }
+        for code in [
+            "23505", "23503", "42P01", "42601", "22P02", "XX000", "57000",
+        ] {
+            assert!(!transient_sqlstate(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn an_aborted_batch_is_unavailable_whatever_the_cause() {
+        let bug = StoreError::Db("23505: duplicate key".into());
+        assert!(bug.aborted_batch().is_unavailable());
+        let gone = StoreError::Unavailable("08006: connection lost".into());
+        assert_eq!(gone.aborted_batch(), gone);
+    }
+}
