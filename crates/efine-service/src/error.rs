@@ -11,7 +11,8 @@ pub enum ServiceError {
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
-    /// What the store answered (not found, conflict, refused, a database failure ...).
+    /// What the store answered (not found, conflict, refused, a database failure, or the
+    /// database unavailable for now with nothing written ...).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -25,5 +26,9 @@ impl ServiceError {
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         ServiceError::Forbidden(message.into())
+    }
+    /// True when the database could not do the work now: nothing was written, retry shortly.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ServiceError::Store(e) if e.is_unavailable())
     }
 }

@@ -96,6 +96,26 @@ pub struct UnsupportedUrl {
     pub scheme: String,
 }
 
+/// How patient the store is with its database. The defaults suit a server; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// SQLite: how long a statement waits for another connection's lock before the database is
+    /// reported unavailable (a 503 to the caller).
+    pub sqlite_busy_timeout: std::time::Duration,
+    /// PostgreSQL: how long a read waits for a pooled connection (or to make one) before the
+    /// database is reported unavailable.
+    pub pg_pool_timeout: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            sqlite_busy_timeout: sqlite::BUSY_TIMEOUT,
+            pg_pool_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
 enum Readers {
     Sqlite(pool::Pool<rusqlite::Connection>),
     Postgres(r2d2::Pool<pool::PgManager>),
@@ -117,12 +137,18 @@ pub struct Store {
 impl Store {
     /// Opens the database, applies pending migrations and starts the writer.
     pub async fn open(location: Location) -> Result<Store, StoreError> {
-        tokio::task::spawn_blocking(move || Store::open_blocking(location))
+        Store::open_with(location, StoreOptions::default()).await
+    }
+
+    /// `open` with other timeouts than the defaults.
+    pub async fn open_with(location: Location, options: StoreOptions) -> Result<Store, StoreError> {
+        tokio::task::spawn_blocking(move || Store::open_blocking(location, options))
             .await
             .map_err(|e| StoreError::Db(format!("open task failed: {e}")))?
     }
 
-    fn open_blocking(location: Location) -> Result<Store, StoreError> {
+    fn open_blocking(location: Location, options: StoreOptions) -> Result<Store, StoreError> {
+        let busy = options.sqlite_busy_timeout;
         let inner = match location {
             Location::Sqlite(path) => {
                 if let Some(dir) = path.parent() {
@@ -132,13 +158,13 @@ impl Store {
                         })?;
                     }
                 }
-                let mut conn = sqlite::open(&path, false)?;
+                let mut conn = sqlite::open(&path, false, busy)?;
                 sqlite::migrate(&mut conn)?;
                 drop(conn);
-                let writer = writer::spawn(sqlite::SqliteWriter::new(&path)?, "sqlite");
+                let writer = writer::spawn(sqlite::SqliteWriter::new(&path, busy)?, "sqlite");
                 let mut conns = Vec::new();
                 for _ in 0..4 {
-                    conns.push(sqlite::open(&path, true)?);
+                    conns.push(sqlite::open(&path, true, busy)?);
                 }
                 Inner {
                     writer,
@@ -172,6 +198,7 @@ impl Store {
                 let readers = r2d2::Pool::builder()
                     .max_size(8)
                     .min_idle(Some(1))
+                    .connection_timeout(options.pg_pool_timeout)
                     .build(pool::PgManager { config })
                     .map_err(|e| StoreError::Db(format!("PostgreSQL pool: {e}")))?;
                 Inner {
@@ -227,9 +254,10 @@ impl Store {
         let (job, rx) = writer::job(f);
         let sent = self.inner.writer.send(job);
         async move {
-            sent.map_err(|_| StoreError::Db("the writer has stopped".into()))?;
-            rx.await
-                .map_err(|_| StoreError::Db("the writer dropped the operation".into()))?
+            sent.map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+            rx.await.map_err(|_| {
+                StoreError::Unavailable("the writer stopped before answering".into())
+            })?
         }
     }
 
@@ -246,9 +274,9 @@ impl Store {
                 f(&mut *c)
             }
             Readers::Postgres(p) => {
-                let mut c = p
-                    .get()
-                    .map_err(|e| StoreError::Db(format!("no PostgreSQL connection: {e}")))?;
+                let mut c = p.get().map_err(|e| {
+                    StoreError::Unavailable(format!("no PostgreSQL connection: {e}"))
+                })?;
                 f(&mut *c)
             }
         })

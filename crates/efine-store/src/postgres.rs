@@ -51,7 +51,10 @@ impl PgConfig {
             options = format!("{existing} {options}");
         }
         config.options(&options);
-        config.application_name("efine");
+        // A URL may name the application itself (an operator telling nodes apart).
+        if config.get_application_name().is_none() {
+            config.application_name("efine");
+        }
         Ok(PgConfig { config })
     }
 
@@ -184,6 +187,9 @@ impl WriterConn for PgWriter {
     fn reconnect(&mut self) -> Result<(), StoreError> {
         self.conn = self.config.connect()?;
         Ok(())
+    }
+    fn is_broken(&self) -> bool {
+        self.conn.is_closed()
     }
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.conn.batch(sql)

@@ -71,17 +71,23 @@ impl Tx for Connection {
     }
 }
 
-const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a statement waits for another connection's lock before the database is reported
+/// unavailable.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-pub(crate) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+pub(crate) fn open(
+    path: &Path,
+    read_only: bool,
+    busy_timeout: std::time::Duration,
+) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.busy_timeout(busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(128);
     // WAL lets readers run beside the writer. Switching a new file to WAL needs an exclusive
     // lock, and SQLite answers "database is locked" at once, without the busy handler, while
     // another connection holds it (two processes opening a fresh file together): retry for as
     // long as the busy timeout would have waited.
-    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let deadline = std::time::Instant::now() + busy_timeout;
     loop {
         match conn.execute_batch("PRAGMA journal_mode = WAL;") {
             Ok(()) => break,
@@ -108,14 +114,16 @@ pub(crate) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreErro
 
 pub(crate) struct SqliteWriter {
     path: PathBuf,
+    busy_timeout: std::time::Duration,
     conn: Connection,
 }
 
 impl SqliteWriter {
-    pub(crate) fn new(path: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn new(path: &Path, busy_timeout: std::time::Duration) -> Result<Self, StoreError> {
         Ok(SqliteWriter {
             path: path.to_path_buf(),
-            conn: open(path, false)?,
+            busy_timeout,
+            conn: open(path, false, busy_timeout)?,
         })
     }
 }
@@ -138,7 +146,7 @@ impl WriterConn for SqliteWriter {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
     fn reconnect(&mut self) -> Result<(), StoreError> {
-        self.conn = open(&self.path, false)?;
+        self.conn = open(&self.path, false, self.busy_timeout)?;
         Ok(())
     }
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {

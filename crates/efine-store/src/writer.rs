@@ -27,6 +27,12 @@ pub trait WriterConn: Send + 'static {
     fn rollback(&mut self);
     /// Replaces a broken connection; called after a failed batch.
     fn reconnect(&mut self) -> Result<(), StoreError>;
+    /// True when the connection is known to be gone (the server closed it), so the next batch
+    /// reconnects first instead of failing on it: after an outage, the first request once the
+    /// database is back succeeds.
+    fn is_broken(&self) -> bool {
+        false
+    }
     /// Runs several parameterless statements in one round trip (savepoint control).
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
 }
@@ -114,14 +120,30 @@ fn start(tx: &mut dyn Tx, cached: &mut CachedCatalogue) -> Result<Batch, StoreEr
 }
 
 fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCatalogue) {
-    let started = conn.begin().and_then(|_| start(conn.tx(), cached));
+    if conn.is_broken() {
+        if let Err(e) = conn.reconnect() {
+            tracing::warn!(error = %e, "writer cannot reconnect to the database");
+            fail_all(batch, e.aborted_batch());
+            return;
+        }
+    }
+    let mut started = conn.begin().and_then(|_| start(conn.tx(), cached));
+    if started.is_err() && conn.is_broken() {
+        // The server dropped the session while it sat idle (a restart, a failover), which shows
+        // only when it is used. Nothing has run yet: a fresh connection may take the batch.
+        conn.rollback();
+        started = conn
+            .reconnect()
+            .and_then(|_| conn.begin())
+            .and_then(|_| start(conn.tx(), cached));
+    }
     let mut state = match started {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "writer could not begin a transaction");
             conn.rollback();
             let _ = conn.reconnect();
-            fail_all(batch, e);
+            fail_all(batch, e.aborted_batch());
             return;
         }
     };
@@ -139,6 +161,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
             tracing::error!(error = %e, "savepoint failed; rolling back the batch");
             conn.rollback();
             let _ = conn.reconnect();
+            let e = e.aborted_batch();
             finishes.push(fail_one(job, e.clone()));
             for f in finishes {
                 f(Err(e.clone()));
@@ -162,6 +185,8 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
                 conn.rollback();
                 let _ = conn.reconnect();
                 finish(Err(e.clone()));
+                // The others did nothing wrong; their work went with the batch.
+                let e = e.aborted_batch();
                 for f in finishes {
                     f(Err(e.clone()));
                 }
@@ -201,7 +226,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
 fn fail_one(job: Job, e: StoreError) -> Finish {
     Box::new(move |_| {
         // Never run: answer the caller with the error through a no-op transaction.
-        let mut never = FailTx;
+        let mut never = FailTx(e.clone());
         let (_, finish) = job(&mut never);
         finish(Err(e));
     })
@@ -213,9 +238,9 @@ fn fail_all(batch: Vec<Job>, e: StoreError) {
     }
 }
 
-/// A transaction that refuses everything: lets a job be answered with an error without running
-/// against the database.
-struct FailTx;
+/// A transaction that refuses everything with the batch's error: lets a job be answered with an
+/// error without running against the database.
+struct FailTx(StoreError);
 
 impl Tx for FailTx {
     fn dialect(&self) -> crate::sql::Dialect {
@@ -227,9 +252,7 @@ impl Tx for FailTx {
         _: &str,
         _: &[crate::sql::Value],
     ) -> Result<u64, StoreError> {
-        Err(StoreError::Db(
-            "the batch failed before this operation ran".into(),
-        ))
+        Err(self.0.clone())
     }
     fn fetch(
         &mut self,
@@ -237,8 +260,6 @@ impl Tx for FailTx {
         _: &str,
         _: &[crate::sql::Value],
     ) -> Result<Vec<crate::sql::Row>, StoreError> {
-        Err(StoreError::Db(
-            "the batch failed before this operation ran".into(),
-        ))
+        Err(self.0.clone())
     }
 }

@@ -1,11 +1,21 @@
-//! API errors: `{"error": {"code", "message", "field"?}}` with the right status. A 5xx never
-//! carries internals: the cause is logged, the caller gets an opaque message.
+//! API errors: `{"error": {"code", "message", "field"?, "request_id"?}}` with the right status.
+//! A 5xx never carries internals: the cause is logged, the caller gets an opaque message.
+//!
+//! Two kinds of 5xx are kept apart. A database that cannot do the work now (`Unavailable` from
+//! the store: connection lost, disk full, locked) is a 503 with `Retry-After`: nothing was
+//! written and the same request may be sent again. Anything else is a bug: a 500 whose random
+//! request id is logged with the cause and shown to the caller (body and `X-Request-Id`), so a
+//! report can be matched to its log line. HTML pages get both as a short page in the reader's
+//! language (`pages::error_page`), told apart by the [`ServerError`] extension on the response.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use efine_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// The header that repeats a 500's request id.
+pub const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -20,6 +30,22 @@ pub struct ErrorDetail {
     /// The request field at fault, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// On a 500: the id under which the cause was logged (also in `X-Request-Id`); quote it
+    /// when reporting the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Seconds a client is asked to wait before retrying after a 503.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Marks a 5xx response so that an HTML page can be put in place of the JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerError {
+    /// The database is unavailable for now; nothing was written.
+    Unavailable,
+    /// A bug, logged under this request id.
+    Internal { request_id: String },
 }
 
 #[derive(Debug)]
@@ -28,6 +54,8 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    /// Set on a 500: the id its log line carries.
+    pub request_id: Option<String>,
 }
 
 impl ApiError {
@@ -37,6 +65,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             field: None,
+            request_id: None,
         }
     }
     pub fn field(mut self, field: &str) -> Self {
@@ -63,14 +92,33 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
+    /// A bug: logged with a fresh request id that the response also carries.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error");
-        ApiError::new(
+        let request_id = new_request_id();
+        tracing::error!(%request_id, %cause, "internal error");
+        let mut e = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "something went wrong on our side; nothing was changed, please try again",
+        );
+        e.request_id = Some(request_id);
+        e
+    }
+    /// The database cannot do the work now: 503, nothing written, retry shortly.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "database unavailable; answered 503");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service cannot reach its database just now; nothing was written; \
+             try again in a moment",
         )
     }
+}
+
+/// 16 random hex digits: enough to find one log line, nothing about the request.
+fn new_request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 impl From<StoreError> for ApiError {
@@ -85,6 +133,7 @@ impl From<StoreError> for ApiError {
             StoreError::Refused { code, message } => {
                 ApiError::new(StatusCode::FORBIDDEN, &code, message)
             }
+            StoreError::Unavailable(_) => ApiError::unavailable(e),
             StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(e),
         }
     }
@@ -103,20 +152,37 @@ impl From<efine_service::ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let unauthorized = self.status == StatusCode::UNAUTHORIZED;
+        let status = self.status;
+        let request_id = self.request_id.clone();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
                 field: self.field,
+                request_id: self.request_id,
             },
         };
-        let mut resp = (self.status, axum::Json(body)).into_response();
-        if unauthorized {
-            resp.headers_mut().insert(
+        let mut resp = (status, axum::Json(body)).into_response();
+        let headers = resp.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"efine\""),
             );
+        }
+        let marker = if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            Some(ServerError::Unavailable)
+        } else if let Some(id) = request_id {
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                headers.insert(REQUEST_ID, v);
+            }
+            Some(ServerError::Internal { request_id: id })
+        } else {
+            None
+        };
+        if let Some(m) = marker {
+            resp.extensions_mut().insert(m);
         }
         resp
     }

@@ -154,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(pages::error_page::html_errors))
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())

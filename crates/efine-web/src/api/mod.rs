@@ -31,7 +31,11 @@ use utoipa_axum::router::OpenApiRouter;
     info(
         title = "E-Fine API",
         description = "Issue, look up, pay and verify government fines and fees. \
-                       Amounts are integer paisa; errors are {\"error\": {\"code\", \"message\", \"field\"?}}.",
+                       Amounts are integer paisa; errors are {\"error\": {\"code\", \"message\", \"field\"?, \"request_id\"?}}. \
+                       Any call that reads or writes records may answer 503 `unavailable` with Retry-After \
+                       when the database cannot do the work just now: nothing was written, send the same \
+                       request again (with the same Idempotency-Key where it takes one). A 500 `internal` \
+                       is a fault on our side; its request_id (also in X-Request-Id) names the log entry.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),

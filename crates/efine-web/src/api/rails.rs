@@ -42,14 +42,23 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
         ),
         Err(e) => {
             tracing::error!(error = %e, "applying a rail outcome failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "pay.try_again",
-                p("pay.our_error"),
-            )
+            // The rail's message was not recorded either way; the poller asks the rail later.
+            let status = if e.is_unavailable() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            (status, "pay.try_again", p("pay.our_error"))
         }
     };
-    page(lang, status, title, body)
+    let mut r = page(lang, status, title, body);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            crate::error::RETRY_AFTER_SECS.into(),
+        );
+    }
+    r
 }
 
 /// A result page in the shared shell.
@@ -152,6 +161,10 @@ pub async fn card_notify(
                 )
                     .into_response(),
                 Ok(_) => Json(serde_json::json!({"received": true})).into_response(),
+                // A gateway retries a 5xx notification: 503 when retrying is all it takes.
+                Err(e) if e.is_unavailable() => {
+                    crate::error::ApiError::unavailable(e).into_response()
+                }
                 Err(e) => crate::error::ApiError::internal(e).into_response(),
             }
         }

@@ -13,6 +13,7 @@ use axum::Json;
     responses(
         (status = 200, description = "the verdict (genuine or not, with the reason)", body = VerificationView),
         (status = 500, description = "the record could not be read", body = ErrorBody),
+        (status = 503, description = "the database is unavailable just now; try again after Retry-After seconds", body = ErrorBody),
     ))]
 pub async fn verify_token(
     State(state): State<AppState>,

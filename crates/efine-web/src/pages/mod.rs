@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod dashboard;
+pub mod error_page;
 pub mod portal;
 pub mod receipt;
 pub mod shell;

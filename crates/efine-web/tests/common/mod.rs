@@ -43,7 +43,7 @@ pub fn pg_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn random_suffix() -> String {
+pub fn random_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let n = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -97,9 +97,19 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         config: efine_web::WebConfig,
     ) -> TestApp {
+        TestApp::start_with(loc, dir, config, efine_store::StoreOptions::default()).await
+    }
+
+    /// `start` with the store's timeouts set by the test (short ones, to reach them quickly).
+    pub async fn start_with(
+        loc: Location,
+        dir: Option<tempfile::TempDir>,
+        config: efine_web::WebConfig,
+        options: efine_store::StoreOptions,
+    ) -> TestApp {
         // Tuesday 24 November 2026, 10:00 in Peshawar.
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-24 05:00 UTC)));
-        let store = Store::open(loc.clone())
+        let store = Store::open_with(loc.clone(), options)
             .await
             .expect("open store")
             .with_clock(clock.clone());
