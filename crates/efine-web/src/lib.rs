@@ -46,7 +46,15 @@ pub struct WebConfig {
     pub public_url: String,
     /// Days after the issue day within which a citizen may appeal.
     pub appeal_window_days: u16,
+    /// The command that creates the first admin account, shown on the console's sign-in page
+    /// while there is none (the binary fills in its own data directory).
+    pub first_admin_command: String,
 }
+
+/// How the first admin account is made: the password is read from standard input, never given
+/// as an argument.
+pub const FIRST_ADMIN_COMMAND: &str =
+    "efine user add --username admin --role admin --password-stdin";
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -55,6 +63,7 @@ impl Default for WebConfig {
             lookups_per_minute: 30,
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
+            first_admin_command: FIRST_ADMIN_COMMAND.into(),
         }
     }
 }

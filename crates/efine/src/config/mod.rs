@@ -13,7 +13,7 @@ pub use flags::{DataDirFlag, DbFlags, NotifyFlags, RailFlags, ServeFlags};
 pub use layers::{refuse_secret_flags, Flags};
 
 use anyhow::Result;
-use efine_store::Location;
+use efine_store::{Location, StoreOptions};
 use figment::Figment;
 use layers::{Environment, File, Names};
 use secrecy::{ExposeSecret, SecretString};
@@ -40,6 +40,9 @@ pub struct DbSettings {
     pub location: Location,
     /// A catalogue file to load at first start instead of the built-in KP catalogue.
     pub catalogue: Option<PathBuf>,
+    /// How long to wait for the database: connect, statement and lock timeouts (PostgreSQL),
+    /// busy timeout (SQLite).
+    pub options: StoreOptions,
 }
 
 pub struct ServeSettings {
@@ -139,7 +142,27 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 7] = [
+    let checks: [(&str, i128, i128); 11] = [
+        (
+            "db_connect_timeout_seconds",
+            raw.db_connect_timeout_seconds.into(),
+            3600,
+        ),
+        (
+            "db_statement_timeout_seconds",
+            raw.db_statement_timeout_seconds.into(),
+            24 * 3600,
+        ),
+        (
+            "db_lock_timeout_seconds",
+            raw.db_lock_timeout_seconds.into(),
+            24 * 3600,
+        ),
+        (
+            "sqlite_busy_timeout_seconds",
+            raw.sqlite_busy_timeout_seconds.into(),
+            3600,
+        ),
         ("token_hours", raw.token_hours.into(), 24 * 30),
         ("appeal_window_days", raw.appeal_window_days.into(), 365),
         (
@@ -207,6 +230,13 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             data_dir: raw.data_dir,
             location,
             catalogue: raw.catalogue,
+            options: StoreOptions {
+                sqlite_busy_timeout: secs(raw.sqlite_busy_timeout_seconds),
+                pg_connect_timeout: secs(raw.db_connect_timeout_seconds),
+                pg_statement_timeout: secs(raw.db_statement_timeout_seconds),
+                pg_lock_timeout: secs(raw.db_lock_timeout_seconds),
+                ..StoreOptions::default()
+            },
         },
         serve: ServeSettings {
             listen: raw.listen,
@@ -251,6 +281,10 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         },
         names,
     })
+}
+
+fn secs(n: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(n)
 }
 
 /// Whether a URL's authority carries `user:password@`.

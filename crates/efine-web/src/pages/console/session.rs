@@ -304,13 +304,34 @@ fn login_form(lang: Lang, csrf: &str, next: &str, error: Option<&str>) -> Markup
     }
 }
 
-fn login_page(
+/// Whether no admin account exists yet, so the sign-in page says how to create the first one.
+/// A database that cannot answer shows the plain form (the guidance is a help, not a gate).
+async fn no_admin_yet(state: &AppState) -> bool {
+    matches!(state.store.read(users::has_admin).await, Ok(false))
+}
+
+/// The first-start guidance: the same command `efine serve` prints when it finds no admin.
+fn first_admin_guidance(lang: Lang, command: &str) -> Markup {
+    html! {
+        section.box #first-admin role="note" {
+            h2 { (tr(lang, "first_start.title")) }
+            p { (tr(lang, "first_start.body")) }
+            p.id dir="ltr" { code { (command) } }
+            p { (tr(lang, "first_start.password_note")) }
+        }
+    }
+}
+
+async fn login_page(
     state: &AppState,
     lang: Lang,
     status: StatusCode,
     next: &str,
     error: Option<&str>,
 ) -> Response {
+    let guidance = no_admin_yet(state)
+        .await
+        .then(|| first_admin_guidance(lang, &state.config.first_admin_command));
     let (csrf, _) = users::new_token();
     let here = format!("/staff/login?{}", encode(next));
     let jar = CookieJar::new().add(console_cookie(
@@ -328,7 +349,10 @@ fn login_page(
                 lang,
                 &here,
                 tr(lang, "staff.login"),
-                login_form(lang, &csrf, next, error),
+                html! {
+                    @if let Some(g) = guidance { (g) }
+                    (login_form(lang, &csrf, next, error))
+                },
             )
             .into_string(),
         ),
@@ -354,6 +378,7 @@ pub async fn login_get(
         &local_next(q.next.as_deref()),
         None,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -384,19 +409,21 @@ pub async fn login_post(
             StatusCode::FORBIDDEN,
             &next,
             Some(tr(lang, "staff.expired_form")),
-        );
+        )
+        .await;
     }
-    let wrong = |state: &AppState| {
+    let wrong = |state: AppState, next: String| async move {
         login_page(
-            state,
+            &state,
             lang,
             StatusCode::UNAUTHORIZED,
             &next,
             Some(tr(lang, "staff.wrong_login")),
         )
+        .await
     };
     if f.username.len() > 64 || f.password.len() > 1024 {
-        return wrong(&state);
+        return wrong(state, next).await;
     }
     let username = f.username.clone();
     let found = match state
@@ -417,7 +444,7 @@ pub async fn login_post(
         .unwrap_or(false);
     let principal = match (ok, principal) {
         (true, Some(p)) => p,
-        _ => return wrong(&state),
+        _ => return wrong(state, next).await,
     };
     let (token, token_hash) = users::new_token();
     let now = state.store.now();
