@@ -6,9 +6,8 @@
 //! (`PRAGMA integrity_check`, and that it is an E-Fine database) and only then renamed into place,
 //! so a failed backup never leaves a file that looks complete.
 //!
-//! A restore copies a checked backup over the database file. It refuses a database that holds
-//! records or that looks in use (its `-wal` file is there while any connection has it open, or
-//! after a crash) unless forced, and it removes the old `-wal` and `-shm` files before the new
+//! A restore copies a checked backup over the database file. It refuses a database that another
+//! process has open (always), or that holds records (unless forced), and it removes the old `-wal` and `-shm` files before the new
 //! file takes their place (SQLite would otherwise replay the old log into the new file).
 //!
 //! PostgreSQL has its own tools for this (`pg_dump`, base backups); see the README.
@@ -165,14 +164,15 @@ pub fn backup(
 }
 
 /// Whether the database at `db` holds anything (an event, a challan or an account), and whether
-/// it looks in use (its write-ahead log is present).
+/// another process has it open.
 pub fn target_state(db: &Path) -> Result<(bool, bool), StoreError> {
-    let in_use = sidecar(db, "-wal").exists();
-    if !db.exists() {
-        return Ok((false, in_use));
+    if !db.exists() || std::fs::metadata(db).map(|m| m.len()).unwrap_or(0) == 0 {
+        return Ok((false, false));
     }
-    if std::fs::metadata(db).map(|m| m.len()).unwrap_or(0) == 0 {
-        return Ok((false, in_use));
+    let in_use = in_use(db)?;
+    if in_use {
+        // Not read: it may be half-way through a write; the caller refuses anyway.
+        return Ok((true, true));
     }
     let c = Connection::open_with_flags(
         db,
@@ -196,19 +196,37 @@ pub fn target_state(db: &Path) -> Result<(bool, bool), StoreError> {
     Ok((holds, in_use))
 }
 
-/// Puts the backup `from` in place of the database at `db`. Refuses a database that holds
-/// records or looks in use unless `force`; the caller says which it was.
+/// Whether another connection has the database open. In WAL mode every open connection that
+/// has read holds a shared lock on the file for as long as it stays open (a server's writer and
+/// readers always do), so an exclusive lock taken without waiting fails exactly then.
+fn in_use(db: &Path) -> Result<bool, StoreError> {
+    let c = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    c.busy_timeout(std::time::Duration::ZERO)?;
+    let probe = c
+        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; ROLLBACK;")
+        .map_err(StoreError::from);
+    match probe {
+        Ok(()) => Ok(false),
+        Err(StoreError::Unavailable(_)) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Puts the backup `from` in place of the database at `db`. Refuses a database that another
+/// process has open, and one that holds records unless `force`.
 pub fn restore(from: &Path, db: &Path, force: bool) -> Result<Summary, StoreError> {
     let summary = check_file(from)?;
     let (holds, in_use) = target_state(db)?;
-    if !force && in_use {
+    if in_use {
         return Err(StoreError::refused(
             "in_use",
             format!(
-                "{} looks in use ({} is there): stop every server using it first (or, after a \
-                 crash, restore with --force)",
-                db.display(),
-                sidecar(db, "-wal").display()
+                "{} is in use (another process has it open): stop every server and command \
+                 using it first",
+                db.display()
             ),
         ));
     }

@@ -28,8 +28,8 @@ pub struct RestoreArgs {
     /// A file written by `efine backup`.
     #[arg(long, value_name = "FILE")]
     pub from: PathBuf,
-    /// Replace a database that already holds records, or that looks in use after a crash. Stop
-    /// every server using it first.
+    /// Replace a database that already holds records. A database another process has open is
+    /// refused even so: stop every server using it first.
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
