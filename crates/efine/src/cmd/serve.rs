@@ -4,6 +4,7 @@ use crate::config::{DbFlags, NotifyFlags, RailFlags, ServeFlags, Settings};
 use anyhow::{Context, Result};
 use clap::Args;
 use efine_store::Store;
+use secrecy::ExposeSecret;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -40,6 +41,10 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
             token_ttl: time::Duration::hours(s.token_hours),
             public_url: s.public_url.clone(),
             appeal_window_days: s.appeal_window_days,
+            metrics_token: s
+                .metrics_token
+                .as_ref()
+                .map(|t| efine_web::metrics::MetricsToken::new(t.expose_secret().trim())),
             ..Default::default()
         },
         payments,
@@ -81,7 +86,7 @@ fn start_jobs(
     settings: &Settings,
 ) {
     let s = &settings.serve;
-    std::sync::Arc::new(notifier).spawn(jobs);
+    std::sync::Arc::new(notifier.with_metrics(state.ctx.metrics.clone())).spawn(jobs);
     efine_service::poller::spawn(
         jobs,
         state.ctx.clone(),

@@ -387,6 +387,7 @@ pub async fn login_post(
         );
     }
     let wrong = |state: &AppState| {
+        state.metrics.login_failures.inc(&["console"]);
         login_page(
             state,
             lang,
