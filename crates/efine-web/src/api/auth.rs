@@ -20,6 +20,7 @@ pub async fn create_token(
 ) -> ApiResult<Json<TokenResponse>> {
     let TokenRequest { username, password } = body.value;
     if username.len() > 64 || password.len() > 1024 {
+        state.metrics.login_failures.inc(&["api"]);
         return Err(ApiError::unauthorized("wrong username or password"));
     }
     let found = state
@@ -37,7 +38,10 @@ pub async fn create_token(
         .map_err(ApiError::internal)?;
     let principal = match (ok, principal) {
         (true, Some(p)) => p,
-        _ => return Err(ApiError::unauthorized("wrong username or password")),
+        _ => {
+            state.metrics.login_failures.inc(&["api"]);
+            return Err(ApiError::unauthorized("wrong username or password"));
+        }
     };
     let (token, token_hash) = users::new_token();
     let now = state.store.now();

@@ -29,7 +29,20 @@ pub struct Settings {
     pub serve: ServeSettings,
     pub rails: RailSettings,
     pub notify: NotifySettings,
+    /// How log lines are written (`log_format`).
+    pub log_format: LogFormat,
     names: Names,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// JSON when the log stream (standard error) is not a terminal, text when it is.
+    Auto,
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines; colour only on a terminal.
+    Text,
 }
 
 pub struct DbSettings {
@@ -55,6 +68,8 @@ pub struct ServeSettings {
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
     pub poll_late_hours: u64,
+    /// The bearer token `/metrics` asks of a scraper; `None`: `/metrics` is off.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Payment rails. Which combinations are complete is checked when a server builds its rails
@@ -225,7 +240,25 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         ));
     }
 
+    let log_format = match raw.log_format.trim().to_ascii_lowercase().as_str() {
+        "auto" | "" => LogFormat::Auto,
+        "json" => LogFormat::Json,
+        "text" => LogFormat::Text,
+        _ => return Err(names.invalid("log_format", "must be auto, json or text")),
+    };
+    if raw
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| t.expose_secret().trim().len() < 16)
+    {
+        return Err(names.invalid(
+            "metrics_token",
+            "must be at least 16 characters (e.g. `openssl rand -hex 32`)",
+        ));
+    }
+
     Ok(Settings {
+        log_format,
         db: DbSettings {
             data_dir: raw.data_dir,
             location,
@@ -247,6 +280,7 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,
             poll_late_hours: raw.poll_late_hours,
+            metrics_token: raw.metrics_token,
         },
         rails: RailSettings {
             sandbox: raw.sandbox,

@@ -52,6 +52,8 @@ pub const KEYS: &[&str] = &[
     "registry_token",
     "notify_texts",
     "notify_every_seconds",
+    "metrics_token",
+    "log_format",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -66,6 +68,7 @@ pub const SECRETS: &[&str] = &[
     "card_webhook_secrets",
     "sms_password",
     "registry_token",
+    "metrics_token",
 ];
 
 /// The settings as layered, typed but not yet checked.
@@ -119,6 +122,10 @@ pub struct Raw {
     pub registry_token: Option<SecretString>,
     pub notify_texts: Option<PathBuf>,
     pub notify_every_seconds: u64,
+    /// The bearer token a Prometheus scraper sends to `/metrics`; unset, `/metrics` is off.
+    pub metrics_token: Option<SecretString>,
+    /// `auto` (JSON when the log is not a terminal), `json` or `text`.
+    pub log_format: String,
 }
 
 impl Default for Raw {
@@ -166,6 +173,8 @@ impl Default for Raw {
             registry_token: None,
             notify_texts: None,
             notify_every_seconds: 5,
+            metrics_token: None,
+            log_format: "auto".into(),
         }
     }
 }

@@ -413,6 +413,7 @@ pub async fn login_post(
         .await;
     }
     let wrong = |state: AppState, next: String| async move {
+        state.metrics.login_failures.inc(&["console"]);
         login_page(
             &state,
             lang,
