@@ -54,6 +54,7 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
                 .metrics_token
                 .as_ref()
                 .map(|t| efine_web::metrics::MetricsToken::new(t.expose_secret().trim())),
+            lookups_per_minute: s.public_lookups_per_minute,
             ..Default::default()
         },
         payments,

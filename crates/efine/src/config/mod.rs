@@ -64,6 +64,7 @@ pub struct ServeSettings {
     pub public_url: String,
     pub token_hours: i64,
     pub appeal_window_days: u16,
+    pub public_lookups_per_minute: u32,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
@@ -157,7 +158,7 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 11] = [
+    let checks: [(&str, i128, i128); 12] = [
         (
             "db_connect_timeout_seconds",
             raw.db_connect_timeout_seconds.into(),
@@ -180,6 +181,11 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         ),
         ("token_hours", raw.token_hours.into(), 24 * 30),
         ("appeal_window_days", raw.appeal_window_days.into(), 365),
+        (
+            "public_lookups_per_minute",
+            raw.public_lookups_per_minute.into(),
+            1_000_000,
+        ),
         (
             "escalation_minutes",
             raw.escalation_minutes.into(),
@@ -276,6 +282,7 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             public_url,
             token_hours: raw.token_hours,
             appeal_window_days: raw.appeal_window_days,
+            public_lookups_per_minute: raw.public_lookups_per_minute,
             escalation_minutes: raw.escalation_minutes,
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,
