@@ -46,6 +46,11 @@ pub struct WebConfig {
     pub public_url: String,
     /// Days after the issue day within which a citizen may appeal.
     pub appeal_window_days: u16,
+    /// Failed logins per account before delays and the lock (a client address gets three
+    /// times the room); the same limits for the 1Bill caller's address.
+    pub login_policy: efine_core::auth::throttle::Policy,
+    /// A console session unused for this long is over (besides its absolute lifetime).
+    pub console_idle: time::Duration,
 }
 
 impl Default for WebConfig {
@@ -55,6 +60,8 @@ impl Default for WebConfig {
             lookups_per_minute: 30,
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
+            login_policy: efine_core::auth::throttle::Policy::default(),
+            console_idle: time::Duration::minutes(30),
         }
     }
 }

@@ -40,6 +40,13 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
             token_ttl: time::Duration::hours(s.token_hours),
             public_url: s.public_url.clone(),
             appeal_window_days: s.appeal_window_days,
+            login_policy: efine_core::auth::throttle::Policy {
+                free_failures: s.login_free_failures,
+                lock_after: s.login_lock_after.max(s.login_free_failures + 1),
+                lock_for: time::Duration::minutes(s.login_lock_minutes),
+                ..Default::default()
+            },
+            console_idle: time::Duration::minutes(s.console_idle_minutes),
             ..Default::default()
         },
         payments,
