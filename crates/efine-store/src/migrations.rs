@@ -41,6 +41,9 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 11,
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
+        version: 7,
+        name: "0007_accounts",
+        sql: include_str!("../migrations/sqlite/0007_accounts.sql"),
     },
 ];
 
@@ -79,5 +82,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/postgres/0011_writer_indexes.sql"),
+        version: 7,
+        name: "0007_accounts",
+        sql: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
 ];

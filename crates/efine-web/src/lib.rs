@@ -52,6 +52,11 @@ pub struct WebConfig {
     pub first_admin_command: String,
     /// The token a scraper of `/metrics` must send; without one, `/metrics` is off (404).
     pub metrics_token: Option<metrics::MetricsToken>,
+    /// Failed logins per account before delays and the lock (a client address gets three
+    /// times the room); the same limits for the 1Bill caller's address.
+    pub login_policy: efine_core::auth::throttle::Policy,
+    /// A console session unused for this long is over (besides its absolute lifetime).
+    pub console_idle: time::Duration,
 }
 
 /// How the first admin account is made: the password is read from standard input, never given
@@ -68,6 +73,8 @@ impl Default for WebConfig {
             appeal_window_days: 30,
             first_admin_command: FIRST_ADMIN_COMMAND.into(),
             metrics_token: None,
+            login_policy: efine_core::auth::throttle::Policy::default(),
+            console_idle: time::Duration::minutes(30),
         }
     }
 }

@@ -55,6 +55,13 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
                 .as_ref()
                 .map(|t| efine_web::metrics::MetricsToken::new(t.expose_secret().trim())),
             lookups_per_minute: s.public_lookups_per_minute,
+            login_policy: efine_core::auth::throttle::Policy {
+                free_failures: s.login_free_failures,
+                lock_after: s.login_lock_after.max(s.login_free_failures + 1),
+                lock_for: time::Duration::minutes(s.login_lock_minutes),
+                ..Default::default()
+            },
+            console_idle: time::Duration::minutes(s.console_idle_minutes),
             ..Default::default()
         },
         payments,

@@ -65,6 +65,13 @@ pub struct ServeSettings {
     pub token_hours: i64,
     pub appeal_window_days: u16,
     pub public_lookups_per_minute: u32,
+    /// Failed logins that cost nothing, the lock threshold and the lock's length
+    /// (`efine_core::auth::throttle::Policy`).
+    pub login_free_failures: u32,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    /// A console session unused this long is over.
+    pub console_idle_minutes: i64,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
@@ -158,7 +165,7 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 12] = [
+    let checks: [(&str, i128, i128); 16] = [
         (
             "db_connect_timeout_seconds",
             raw.db_connect_timeout_seconds.into(),
@@ -180,6 +187,14 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             3600,
         ),
         ("token_hours", raw.token_hours.into(), 24 * 30),
+        ("login_free_failures", raw.login_free_failures.into(), 100),
+        ("login_lock_after", raw.login_lock_after.into(), 1000),
+        ("login_lock_minutes", raw.login_lock_minutes.into(), 24 * 60),
+        (
+            "console_idle_minutes",
+            raw.console_idle_minutes.into(),
+            24 * 60,
+        ),
         ("appeal_window_days", raw.appeal_window_days.into(), 365),
         (
             "public_lookups_per_minute",
@@ -283,6 +298,10 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             token_hours: raw.token_hours,
             appeal_window_days: raw.appeal_window_days,
             public_lookups_per_minute: raw.public_lookups_per_minute,
+            login_free_failures: raw.login_free_failures,
+            login_lock_after: raw.login_lock_after,
+            login_lock_minutes: raw.login_lock_minutes,
+            console_idle_minutes: raw.console_idle_minutes,
             escalation_minutes: raw.escalation_minutes,
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,

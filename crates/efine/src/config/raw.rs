@@ -55,6 +55,10 @@ pub const KEYS: &[&str] = &[
     "notify_every_seconds",
     "metrics_token",
     "log_format",
+    "login_free_failures",
+    "login_lock_after",
+    "login_lock_minutes",
+    "console_idle_minutes",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -89,6 +93,10 @@ pub struct Raw {
     pub token_hours: i64,
     pub appeal_window_days: u16,
     pub public_lookups_per_minute: u32,
+    pub login_free_failures: u32,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    pub console_idle_minutes: i64,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
@@ -145,6 +153,10 @@ impl Default for Raw {
             token_hours: 12,
             appeal_window_days: 30,
             public_lookups_per_minute: 30,
+            login_free_failures: 3,
+            login_lock_after: 10,
+            login_lock_minutes: 15,
+            console_idle_minutes: 30,
             escalation_minutes: 60,
             poll_early_minutes: 15,
             poll_min_age_minutes: 15,
