@@ -18,6 +18,7 @@ mod catalogue_cache;
 pub mod catalogue_seed;
 pub mod error;
 pub mod keys;
+pub mod metrics;
 mod migrations;
 pub mod ops;
 mod pool;
@@ -139,6 +140,8 @@ struct Inner {
     writer: mpsc::Sender<writer::Job>,
     readers: Readers,
     backend: &'static str,
+    /// The writer's figures (queue depth, batch sizes, commit time) for `/metrics`.
+    writer_metrics: Arc<metrics::WriterMetrics>,
 }
 
 /// The store: cheap to clone, shared by every request and background task.
@@ -163,6 +166,7 @@ impl Store {
 
     fn open_blocking(location: Location, options: StoreOptions) -> Result<Store, StoreError> {
         let busy = options.sqlite_busy_timeout;
+        let writer_metrics = Arc::new(metrics::WriterMetrics::default());
         let inner = match location {
             Location::Sqlite(path) => {
                 if let Some(dir) = path.parent() {
@@ -175,7 +179,11 @@ impl Store {
                 let mut conn = sqlite::open(&path, false, busy)?;
                 sqlite::migrate(&mut conn)?;
                 drop(conn);
-                let writer = writer::spawn(sqlite::SqliteWriter::new(&path, busy)?, "sqlite");
+                let writer = writer::spawn(
+                    sqlite::SqliteWriter::new(&path, busy)?,
+                    "sqlite",
+                    writer_metrics.clone(),
+                );
                 let mut conns = Vec::new();
                 for _ in 0..4 {
                     conns.push(sqlite::open(&path, true, busy)?);
@@ -184,6 +192,7 @@ impl Store {
                     writer,
                     readers: Readers::Sqlite(pool::Pool::new(conns)),
                     backend: "sqlite",
+                    writer_metrics,
                 }
             }
             Location::Postgres { url, schema } => {
@@ -210,7 +219,11 @@ impl Store {
                 let mut conn = config.connect()?;
                 postgres::migrate(&mut conn)?;
                 drop(conn);
-                let writer = writer::spawn(postgres::PgWriter::new(config.clone())?, "postgres");
+                let writer = writer::spawn(
+                    postgres::PgWriter::new(config.clone())?,
+                    "postgres",
+                    writer_metrics.clone(),
+                );
                 let readers = r2d2::Pool::builder()
                     .max_size(8)
                     .min_idle(Some(1))
@@ -221,6 +234,7 @@ impl Store {
                     writer,
                     readers: Readers::Postgres(readers),
                     backend: "postgres",
+                    writer_metrics,
                 }
             }
         };
@@ -248,6 +262,26 @@ impl Store {
         self.inner.backend
     }
 
+    /// The single writer's figures: queue depth, batch sizes, commit (fsync) time.
+    pub fn writer_metrics(&self) -> &metrics::WriterMetrics {
+        &self.inner.writer_metrics
+    }
+
+    /// How the read connections are used just now.
+    pub fn pool_use(&self) -> metrics::PoolUse {
+        match &self.inner.readers {
+            Readers::Sqlite(p) => p.usage(),
+            Readers::Postgres(p) => {
+                let s = p.state();
+                metrics::PoolUse {
+                    max: p.max_size(),
+                    open: s.connections,
+                    idle: s.idle_connections,
+                }
+            }
+        }
+    }
+
     /// Runs `f` in the writer's next batch and answers once the batch has committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -268,7 +302,11 @@ impl Store {
         F: FnOnce(&mut dyn sql::Tx) -> Result<T, StoreError> + Send + 'static,
     {
         let (job, rx) = writer::job(f);
+        self.inner.writer_metrics.submitted();
         let sent = self.inner.writer.send(job);
+        if sent.is_err() {
+            self.inner.writer_metrics.unsent();
+        }
         async move {
             sent.map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
             rx.await.map_err(|_| {

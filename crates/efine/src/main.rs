@@ -13,7 +13,7 @@ mod loadgen;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cmd::{audit, bank, keys, ledger, outbox, qr, recon, serve, stats, user};
-use config::{DbFlags, Flags, Settings};
+use config::{DbFlags, Flags, LogFormat, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -134,13 +134,6 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EFINE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args: Vec<_> = std::env::args_os().collect();
     if let Err(e) = config::refuse_secret_flags(&args) {
         eprintln!("error: {e:#}");
@@ -155,6 +148,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    init_logging(settings.log_format);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -168,6 +162,37 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Log lines go to standard error, filtered by `EFINE_LOG` (default `info`). JSON, one object a
+/// line, when asked (`log_format = "json"`) or, by default, when standard error is not a
+/// terminal (a service manager, a container, a file); colour codes only on a terminal (and not
+/// with `NO_COLOR` set).
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let json = match format {
+        LogFormat::Auto => !terminal,
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EFINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .with_ansi(false)
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        builder.with_ansi(colour).init();
     }
 }
 

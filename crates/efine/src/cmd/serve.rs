@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use efine_store::ops::users;
 use efine_store::{Location, Store};
+use secrecy::ExposeSecret;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -49,7 +50,18 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
             public_url: s.public_url.clone(),
             appeal_window_days: s.appeal_window_days,
             first_admin_command: first_admin_command(settings),
-            ..Default::default()
+            metrics_token: s
+                .metrics_token
+                .as_ref()
+                .map(|t| efine_web::metrics::MetricsToken::new(t.expose_secret().trim())),
+            lookups_per_minute: s.public_lookups_per_minute,
+            login_policy: efine_core::auth::throttle::Policy {
+                free_failures: s.login_free_failures,
+                lock_after: s.login_lock_after.max(s.login_free_failures + 1),
+                lock_for: time::Duration::minutes(s.login_lock_minutes),
+                ..Default::default()
+            },
+            console_idle: time::Duration::minutes(s.console_idle_minutes),
         },
         payments,
         keys,
@@ -138,7 +150,7 @@ fn start_jobs(
     settings: &Settings,
 ) {
     let s = &settings.serve;
-    std::sync::Arc::new(notifier).spawn(jobs);
+    std::sync::Arc::new(notifier.with_metrics(state.ctx.metrics.clone())).spawn(jobs);
     efine_service::poller::spawn(
         jobs,
         state.ctx.clone(),

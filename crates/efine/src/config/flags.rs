@@ -95,6 +95,11 @@ pub struct ServeFlags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appeal_window_days: Option<u16>,
+    /// Public lookups (by vehicle or CNIC) allowed per minute from one address
+    /// (EFINE_PUBLIC_LOOKUPS_PER_MINUTE; default 30).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_lookups_per_minute: Option<u32>,
     /// Where citizens reach this server: QR codes carry `<public URL>/v/<token>`, and the
     /// payment rails send payers back here (EFINE_PUBLIC_URL; default `http://<listen
     /// address>`).
