@@ -42,6 +42,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0007_accounts",
         sql: include_str!("../migrations/sqlite/0007_accounts.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_writer_indexes",
+        sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -79,5 +84,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "0007_accounts",
         sql: include_str!("../migrations/postgres/0007_accounts.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "0011_writer_indexes",
+        sql: include_str!("../migrations/postgres/0011_writer_indexes.sql"),
     },
 ];

@@ -195,7 +195,7 @@ pub fn lodge(
         )?
         .i64(0)?;
     tx.exec(
-        "UPDATE challans SET paused_since = $1 WHERE number = $2",
+        "UPDATE challans SET paused_since = $1, next_step_on = NULL WHERE number = $2",
         params![today.to_string(), n.as_str()],
     )?;
     events::append(
@@ -288,10 +288,13 @@ pub fn decide(
         let to = challan::transition(Some(c.status), ChallanEvent::CancellationApproved)
             .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
         tx.exec(
-            "UPDATE challans SET status = $1 WHERE number = $2",
+            "UPDATE challans SET status = $1, next_step_on = NULL WHERE number = $2",
             params![to.as_str(), n.as_str()],
         )?;
         stats::on_cancelled(tx, &c)?;
+    } else {
+        // The clock runs again, from a due date moved on by the days under appeal.
+        challans::refresh_next_step(tx, &c.number)?;
     }
     if reduced.is_some() {
         stats::on_reduced(tx, &c)?;

@@ -188,7 +188,7 @@ pub fn decide(
         let to = challan::transition(Some(c.status), ChallanEvent::CancellationApproved)
             .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
         tx.exec(
-            "UPDATE challans SET status = $1 WHERE number = $2",
+            "UPDATE challans SET status = $1, next_step_on = NULL WHERE number = $2",
             params![to.as_str(), n.as_str()],
         )?;
         stats::on_cancelled(tx, &c)?;

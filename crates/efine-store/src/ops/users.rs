@@ -130,6 +130,17 @@ pub(crate) fn principal(r: &Row, offset: usize) -> Result<Principal, StoreError>
     })
 }
 
+/// Whether any active admin account exists: without one nobody can manage staff from the
+/// console, so a first start says how to create it.
+pub fn has_admin(tx: &mut dyn Tx) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT id FROM users WHERE role = 'admin' AND active = 1 LIMIT 1",
+            params![],
+        )?
+        .is_some())
+}
+
 /// What a login checks: an active user's principal, password hash and TOTP secret (`None`
 /// before enrolment).
 #[derive(Debug, Clone)]

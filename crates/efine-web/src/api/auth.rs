@@ -44,7 +44,10 @@ pub async fn create_token(
     .await
     {
         Ok(l) => l.principal,
-        Err(e) => return e.into_api(state.store.now()),
+        Err(e) => {
+            state.metrics.login_failures.inc(&["api"]);
+            return e.into_api(state.store.now());
+        }
     };
     let (token, token_hash) = users::new_token();
     let now = state.store.now();

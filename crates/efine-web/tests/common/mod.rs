@@ -14,6 +14,13 @@ use time::macros::datetime;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The rails a test server takes, built from its own address.
+pub type Rails = fn(&str) -> efine_web::payments::PaymentsConfig;
+
+/// Every rail's sandbox, answering on the server's own address (the default).
+pub fn all_sandboxes(base: &str) -> efine_web::payments::PaymentsConfig {
+    efine_web::payments::sandbox(base)
+}
 /// The second-factor secret every test account whose role needs one is enrolled with (the
 /// harness enrols it in the store, as `/staff/security` would); [`TestApp::code`] gives the
 /// code of the test clock's moment.
@@ -31,6 +38,8 @@ pub struct TestApp {
     pub key_dir: tempfile::TempDir,
     /// The database, for a second node on it.
     pub location: Location,
+    /// The rails this server takes (kept for a restart).
+    pub rails: Rails,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -61,6 +70,7 @@ async fn serve(
     store: &Store,
     config: &efine_web::WebConfig,
     key_dir: &std::path::Path,
+    rails: Rails,
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
@@ -71,8 +81,7 @@ async fn serve(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    // Every rail's sandbox, answering on this server's own address.
-    let payments = efine_web::payments::sandbox(&format!("http://{addr}"));
+    let payments = rails(&format!("http://{addr}"));
     let state =
         efine_web::AppState::new(store.clone(), config.clone(), payments, keys).expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -112,6 +121,32 @@ impl TestApp {
         config: efine_web::WebConfig,
         options: efine_store::StoreOptions,
     ) -> TestApp {
+        TestApp::start_full(loc, dir, config, options, all_sandboxes).await
+    }
+
+    /// A server that takes only the rails `rails` configures.
+    pub async fn start_with_rails(
+        loc: Location,
+        dir: Option<tempfile::TempDir>,
+        rails: Rails,
+    ) -> TestApp {
+        TestApp::start_full(
+            loc,
+            dir,
+            efine_web::WebConfig::default(),
+            efine_store::StoreOptions::default(),
+            rails,
+        )
+        .await
+    }
+
+    async fn start_full(
+        loc: Location,
+        dir: Option<tempfile::TempDir>,
+        config: efine_web::WebConfig,
+        options: efine_store::StoreOptions,
+        rails: Rails,
+    ) -> TestApp {
         // Tuesday 24 November 2026, 10:00 in Peshawar.
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-24 05:00 UTC)));
         let store = Store::open_with(loc.clone(), options)
@@ -125,7 +160,7 @@ impl TestApp {
             .await
             .expect("load catalogue");
         let key_dir = tempfile::tempdir().expect("key dir");
-        let (base, shutdown, state) = serve(&store, &config, key_dir.path()).await;
+        let (base, shutdown, state) = serve(&store, &config, key_dir.path(), rails).await;
         TestApp {
             base,
             http: reqwest::Client::new(),
@@ -135,6 +170,7 @@ impl TestApp {
             state,
             key_dir,
             location: loc,
+            rails,
             _dir: dir,
             shutdown: Some(shutdown),
         }
@@ -146,7 +182,8 @@ impl TestApp {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        let (base, shutdown, state) = serve(&self.store, &self.config, self.key_dir.path()).await;
+        let (base, shutdown, state) =
+            serve(&self.store, &self.config, self.key_dir.path(), self.rails).await;
         self.base = base;
         self.state = state;
         self.shutdown = Some(shutdown);

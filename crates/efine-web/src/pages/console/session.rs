@@ -338,13 +338,34 @@ fn login_form(lang: Lang, csrf: &str, next: &str, error: Option<&str>) -> Markup
     }
 }
 
-fn login_page(
+/// Whether no admin account exists yet, so the sign-in page says how to create the first one.
+/// A database that cannot answer shows the plain form (the guidance is a help, not a gate).
+async fn no_admin_yet(state: &AppState) -> bool {
+    matches!(state.store.read(users::has_admin).await, Ok(false))
+}
+
+/// The first-start guidance: the same command `efine serve` prints when it finds no admin.
+fn first_admin_guidance(lang: Lang, command: &str) -> Markup {
+    html! {
+        section.box #first-admin role="note" {
+            h2 { (tr(lang, "first_start.title")) }
+            p { (tr(lang, "first_start.body")) }
+            p.id dir="ltr" { code { (command) } }
+            p { (tr(lang, "first_start.password_note")) }
+        }
+    }
+}
+
+async fn login_page(
     state: &AppState,
     lang: Lang,
     status: StatusCode,
     next: &str,
     error: Option<&str>,
 ) -> Response {
+    let guidance = no_admin_yet(state)
+        .await
+        .then(|| first_admin_guidance(lang, &state.config.first_admin_command));
     let (csrf, _) = users::new_token();
     let here = format!("/staff/login?{}", encode(next));
     let jar = CookieJar::new().add(console_cookie(
@@ -362,7 +383,10 @@ fn login_page(
                 lang,
                 &here,
                 tr(lang, "staff.login"),
-                login_form(lang, &csrf, next, error),
+                html! {
+                    @if let Some(g) = guidance { (g) }
+                    (login_form(lang, &csrf, next, error))
+                },
             )
             .into_string(),
         ),
@@ -388,6 +412,7 @@ pub async fn login_get(
         &local_next(q.next.as_deref()),
         None,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -421,7 +446,8 @@ pub async fn login_post(
             StatusCode::FORBIDDEN,
             &next,
             Some(tr(lang, "staff.expired_form")),
-        );
+        )
+        .await;
     }
     let principal = match crate::auth::login(
         &state,
@@ -439,13 +465,15 @@ pub async fn login_post(
                 .whole_seconds()
                 .max(1)
                 .to_string();
+            state.metrics.login_failures.inc(&["console"]);
             let mut r = login_page(
                 &state,
                 lang,
                 StatusCode::TOO_MANY_REQUESTS,
                 &next,
                 Some(&trf(lang, "security.throttled", &[("seconds", &secs)])),
-            );
+            )
+            .await;
             if let Ok(v) = HeaderValue::from_str(&secs) {
                 r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
@@ -455,6 +483,7 @@ pub async fn login_post(
             return crate::error::ApiError::from(e).into_response()
         }
         Err(_) => {
+            state.metrics.login_failures.inc(&["console"]);
             return login_page(
                 &state,
                 lang,
@@ -462,6 +491,7 @@ pub async fn login_post(
                 &next,
                 Some(tr(lang, "staff.wrong_login")),
             )
+            .await;
         }
     };
     let (token, token_hash) = users::new_token();
