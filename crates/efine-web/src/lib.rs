@@ -15,6 +15,8 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod headers;
 pub mod i18n;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
@@ -39,8 +41,16 @@ use std::time::Duration;
 pub struct WebConfig {
     /// How long a bearer token lasts.
     pub token_ttl: time::Duration,
-    /// Public lookups allowed per client address per minute.
+    /// Public lookups (and appeals) allowed per client address per minute.
     pub lookups_per_minute: u32,
+    /// Public challan and QR views allowed per client address per minute.
+    pub views_per_minute: u32,
+    /// Checkouts allowed per client address per minute.
+    pub checkouts_per_minute: u32,
+    /// Online payment attempts that may be open at once for one challan.
+    pub open_attempts_per_challan: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see `ratelimit`).
+    pub trusted_proxies: Vec<ratelimit::IpNet>,
     /// Where citizens reach this server, without a trailing slash: QR codes carry
     /// `<public_url>/v/<token>`.
     pub public_url: String,
@@ -48,11 +58,22 @@ pub struct WebConfig {
     pub appeal_window_days: u16,
 }
 
+impl WebConfig {
+    /// Whether citizens reach the site over TLS: then HSTS is sent and cookies are `__Host-`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             token_ttl: time::Duration::hours(12),
             lookups_per_minute: 30,
+            views_per_minute: 120,
+            checkouts_per_minute: 20,
+            open_attempts_per_challan: 5,
+            trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
         }
@@ -64,6 +85,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    pub view_limiter: Arc<ratelimit::RateLimiter>,
+    pub checkout_limiter: Arc<ratelimit::RateLimiter>,
     /// What the service layer needs (the same store and keys, the rails, the HTTP client).
     pub ctx: efine_service::Context,
     pub payments: Arc<efine_service::rails::PaymentsConfig>,
@@ -101,6 +124,14 @@ impl AppState {
                 config.lookups_per_minute,
                 Duration::from_secs(60),
             )),
+            view_limiter: Arc::new(ratelimit::RateLimiter::new(
+                config.views_per_minute,
+                Duration::from_secs(60),
+            )),
+            checkout_limiter: Arc::new(ratelimit::RateLimiter::new(
+                config.checkouts_per_minute,
+                Duration::from_secs(60),
+            )),
             config: Arc::new(config),
             payments,
             dummy_hash,
@@ -129,6 +160,8 @@ async fn not_found() -> error::ApiError {
 pub fn router(state: AppState) -> Router {
     let (router, doc) = api::router().split_for_parts();
     let doc = Arc::new(doc);
+    let https = state.config.https();
+    let limits = axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_public);
     // The sandboxes exist only when they are on: their routes and state are nowhere else.
     let sandbox = state.payments.sandbox.then(|| {
         sandbox::router(sandbox::SandboxState {
@@ -151,12 +184,24 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::dashboard::router())
         .merge(pages::portal::router())
         .merge(pages::verify::router())
+        .merge(pages::assets::router())
         .with_state(state);
     app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)
+        .layer(limits)
         .layer(axum::middleware::from_fn(pages::error_page::html_errors))
-        .layer(axum::middleware::from_fn(i18n::remember_lang))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                i18n::remember_lang(https, req, next)
+            },
+        ))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(guard::refuse_control_characters))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                headers::security_headers(https, req, next)
+            },
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

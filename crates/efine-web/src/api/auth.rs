@@ -19,6 +19,7 @@ pub async fn create_token(
     body: ApiJson<TokenRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let TokenRequest { username, password } = body.value;
+    crate::extract::free_text("username", &username, efine_core::text::TextKind::Name, 64)?;
     if username.len() > 64 || password.len() > 1024 {
         return Err(ApiError::unauthorized("wrong username or password"));
     }

@@ -40,6 +40,11 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
             token_ttl: time::Duration::hours(s.token_hours),
             public_url: s.public_url.clone(),
             appeal_window_days: s.appeal_window_days,
+            lookups_per_minute: s.lookups_per_minute,
+            views_per_minute: s.views_per_minute,
+            checkouts_per_minute: s.checkouts_per_minute,
+            open_attempts_per_challan: s.open_attempts_per_challan,
+            trusted_proxies: s.trusted_proxies.clone(),
             ..Default::default()
         },
         payments,

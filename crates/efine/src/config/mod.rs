@@ -52,6 +52,11 @@ pub struct ServeSettings {
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
     pub poll_late_hours: u64,
+    pub trusted_proxies: Vec<efine_web::ratelimit::IpNet>,
+    pub lookups_per_minute: u32,
+    pub views_per_minute: u32,
+    pub checkouts_per_minute: u32,
+    pub open_attempts_per_challan: u32,
 }
 
 /// Payment rails. Which combinations are complete is checked when a server builds its rails
@@ -139,7 +144,19 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 7] = [
+    let checks: [(&str, i128, i128); 11] = [
+        ("lookups_per_minute", raw.lookups_per_minute.into(), 100_000),
+        ("views_per_minute", raw.views_per_minute.into(), 100_000),
+        (
+            "checkouts_per_minute",
+            raw.checkouts_per_minute.into(),
+            100_000,
+        ),
+        (
+            "open_attempts_per_challan",
+            raw.open_attempts_per_challan.into(),
+            1000,
+        ),
         ("token_hours", raw.token_hours.into(), 24 * 30),
         ("appeal_window_days", raw.appeal_window_days.into(), 365),
         (
@@ -202,6 +219,13 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         ));
     }
 
+    let trusted_proxies = raw
+        .trusted_proxies
+        .iter()
+        .map(|p| efine_web::ratelimit::IpNet::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| names.invalid("trusted_proxies", e))?;
+
     Ok(Settings {
         db: DbSettings {
             data_dir: raw.data_dir,
@@ -217,6 +241,11 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,
             poll_late_hours: raw.poll_late_hours,
+            trusted_proxies,
+            lookups_per_minute: raw.lookups_per_minute,
+            views_per_minute: raw.views_per_minute,
+            checkouts_per_minute: raw.checkouts_per_minute,
+            open_attempts_per_challan: raw.open_attempts_per_challan,
         },
         rails: RailSettings {
             sandbox: raw.sandbox,

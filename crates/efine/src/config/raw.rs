@@ -48,6 +48,11 @@ pub const KEYS: &[&str] = &[
     "registry_token",
     "notify_texts",
     "notify_every_seconds",
+    "trusted_proxies",
+    "lookups_per_minute",
+    "views_per_minute",
+    "checkouts_per_minute",
+    "open_attempts_per_challan",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -111,6 +116,12 @@ pub struct Raw {
     pub registry_token: Option<SecretString>,
     pub notify_texts: Option<PathBuf>,
     pub notify_every_seconds: u64,
+    #[serde(deserialize_with = "string_list")]
+    pub trusted_proxies: Vec<String>,
+    pub lookups_per_minute: u32,
+    pub views_per_minute: u32,
+    pub checkouts_per_minute: u32,
+    pub open_attempts_per_challan: u32,
 }
 
 impl Default for Raw {
@@ -154,6 +165,11 @@ impl Default for Raw {
             registry_token: None,
             notify_texts: None,
             notify_every_seconds: 5,
+            trusted_proxies: Vec::new(),
+            lookups_per_minute: 30,
+            views_per_minute: 120,
+            checkouts_per_minute: 20,
+            open_attempts_per_challan: 5,
         }
     }
 }
@@ -190,6 +206,12 @@ fn ip_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
                 .map_err(|_| serde::de::Error::custom(format!("{a:?} is not an IP address")))
         })
         .collect()
+}
+
+fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = List::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("expected a string or an array of strings"))?;
+    Ok(list.items())
 }
 
 fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
