@@ -18,6 +18,7 @@ pub mod extract;
 pub mod guard;
 pub mod headers;
 pub mod i18n;
+pub mod metrics;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
 pub mod pages;
@@ -56,6 +57,16 @@ pub struct WebConfig {
     pub public_url: String,
     /// Days after the issue day within which a citizen may appeal.
     pub appeal_window_days: u16,
+    /// The command that creates the first admin account, shown on the console's sign-in page
+    /// while there is none (the binary fills in its own data directory).
+    pub first_admin_command: String,
+    /// The token a scraper of `/metrics` must send; without one, `/metrics` is off (404).
+    pub metrics_token: Option<metrics::MetricsToken>,
+    /// Failed logins per account before delays and the lock (a client address gets three
+    /// times the room); the same limits for the 1Bill caller's address.
+    pub login_policy: efine_core::auth::throttle::Policy,
+    /// A console session unused for this long is over (besides its absolute lifetime).
+    pub console_idle: time::Duration,
 }
 
 impl WebConfig {
@@ -64,6 +75,10 @@ impl WebConfig {
         self.public_url.starts_with("https://")
     }
 }
+/// How the first admin account is made: the password is read from standard input, never given
+/// as an argument.
+pub const FIRST_ADMIN_COMMAND: &str =
+    "efine user add --username admin --role admin --password-stdin";
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -76,6 +91,10 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
+            first_admin_command: FIRST_ADMIN_COMMAND.into(),
+            metrics_token: None,
+            login_policy: efine_core::auth::throttle::Policy::default(),
+            console_idle: time::Duration::minutes(30),
         }
     }
 }
@@ -96,6 +115,10 @@ pub struct AppState {
     pub keys: Arc<KeySet>,
     /// The event log's last sequence number, for the live statistics stream.
     pub live: Arc<efine_service::live::Live>,
+    /// Requests, latency and login failures, for `/metrics`.
+    pub metrics: Arc<metrics::HttpMetrics>,
+    /// The background jobs, when this server runs them (their rounds are shown at `/metrics`).
+    pub jobs: Option<efine_service::jobs::Jobs>,
 }
 
 impl AppState {
@@ -116,6 +139,7 @@ impl AppState {
                 .build()
                 .map_err(|e| efine_store::StoreError::Db(format!("HTTP client: {e}")))?,
             payments: payments.clone(),
+            metrics: Arc::default(),
         };
         Ok(AppState {
             ctx,
@@ -137,12 +161,15 @@ impl AppState {
             dummy_hash,
             keys,
             live: Arc::new(efine_service::live::Live::default()),
+            metrics: Arc::default(),
+            jobs: None,
         })
     }
 
     /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
     pub fn with_jobs(mut self, jobs: &efine_service::jobs::Jobs) -> AppState {
         self.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
+        self.jobs = Some(jobs.clone());
         self
     }
 }
@@ -172,7 +199,9 @@ pub fn router(state: AppState) -> Router {
             registry: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
         })
     });
+    let observed = state.clone();
     let app = router
+        .route("/metrics", get(metrics::get_metrics))
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -202,7 +231,12 @@ pub fn router(state: AppState) -> Router {
                 headers::security_headers(https, req, next)
             },
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so that it sees the status the client gets; `Router::layer` runs it per
+        // route, where the matched route template is known.
+        .layer(axum::middleware::from_fn_with_state(
+            observed,
+            metrics::observe,
+        ))
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.

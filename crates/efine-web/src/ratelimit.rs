@@ -13,7 +13,7 @@
 //! # What is limited
 //! | requests | setting (per minute per client address) |
 //! |---|---|
-//! | `POST /api/v1/public/lookup`, the portal's vehicle and CNIC search, appeals | `lookups_per_minute` |
+//! | `POST /api/v1/public/lookup`, the portal's vehicle and CNIC search, appeals | `public_lookups_per_minute` |
 //! | `GET /api/v1/public/challans/{key}`, `/api/v1/public/verify/{token}`, `/c/{n}`, `/challans/{n}`, `/v/{token}` | `views_per_minute` |
 //! | `POST /api/v1/public/challans/{n}/checkout`, `POST /c/{n}/pay` | `checkouts_per_minute` |
 //!

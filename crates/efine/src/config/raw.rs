@@ -13,10 +13,15 @@ pub const KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "catalogue",
+    "db_connect_timeout_seconds",
+    "db_statement_timeout_seconds",
+    "db_lock_timeout_seconds",
+    "sqlite_busy_timeout_seconds",
     "listen",
     "public_url",
     "token_hours",
     "appeal_window_days",
+    "public_lookups_per_minute",
     "escalation_minutes",
     "poll_early_minutes",
     "poll_min_age_minutes",
@@ -49,10 +54,15 @@ pub const KEYS: &[&str] = &[
     "notify_texts",
     "notify_every_seconds",
     "trusted_proxies",
-    "lookups_per_minute",
     "views_per_minute",
     "checkouts_per_minute",
     "open_attempts_per_challan",
+    "metrics_token",
+    "log_format",
+    "login_free_failures",
+    "login_lock_after",
+    "login_lock_minutes",
+    "console_idle_minutes",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -67,6 +77,7 @@ pub const SECRETS: &[&str] = &[
     "card_webhook_secrets",
     "sms_password",
     "registry_token",
+    "metrics_token",
 ];
 
 /// The settings as layered, typed but not yet checked.
@@ -77,10 +88,19 @@ pub struct Raw {
     /// Held as a secret: a PostgreSQL URL may carry a password.
     pub database_url: Option<SecretString>,
     pub catalogue: Option<PathBuf>,
+    pub db_connect_timeout_seconds: u64,
+    pub db_statement_timeout_seconds: u64,
+    pub db_lock_timeout_seconds: u64,
+    pub sqlite_busy_timeout_seconds: u64,
     pub listen: String,
     pub public_url: Option<String>,
     pub token_hours: i64,
     pub appeal_window_days: u16,
+    pub public_lookups_per_minute: u32,
+    pub login_free_failures: u32,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    pub console_idle_minutes: i64,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
@@ -118,10 +138,13 @@ pub struct Raw {
     pub notify_every_seconds: u64,
     #[serde(deserialize_with = "string_list")]
     pub trusted_proxies: Vec<String>,
-    pub lookups_per_minute: u32,
     pub views_per_minute: u32,
     pub checkouts_per_minute: u32,
     pub open_attempts_per_challan: u32,
+    /// The bearer token a Prometheus scraper sends to `/metrics`; unset, `/metrics` is off.
+    pub metrics_token: Option<SecretString>,
+    /// `auto` (JSON when the log is not a terminal), `json` or `text`.
+    pub log_format: String,
 }
 
 impl Default for Raw {
@@ -130,10 +153,19 @@ impl Default for Raw {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
             catalogue: None,
+            db_connect_timeout_seconds: 10,
+            db_statement_timeout_seconds: 60,
+            db_lock_timeout_seconds: 30,
+            sqlite_busy_timeout_seconds: 10,
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             token_hours: 12,
             appeal_window_days: 30,
+            public_lookups_per_minute: 30,
+            login_free_failures: 3,
+            login_lock_after: 10,
+            login_lock_minutes: 15,
+            console_idle_minutes: 30,
             escalation_minutes: 60,
             poll_early_minutes: 15,
             poll_min_age_minutes: 15,
@@ -166,10 +198,11 @@ impl Default for Raw {
             notify_texts: None,
             notify_every_seconds: 5,
             trusted_proxies: Vec::new(),
-            lookups_per_minute: 30,
             views_per_minute: 120,
             checkouts_per_minute: 20,
             open_attempts_per_challan: 5,
+            metrics_token: None,
+            log_format: "auto".into(),
         }
     }
 }
