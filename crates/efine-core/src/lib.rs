@@ -31,6 +31,7 @@ pub mod psid;
 pub mod qr;
 pub mod refund;
 pub mod stats;
+pub mod text;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};
 pub use challan::{ChallanEvent, ChallanStatus};

@@ -22,7 +22,14 @@ pub struct Checkout {
     pub fields: BTreeMap<String, String>,
 }
 
+/// How long an open attempt counts against a challan's limit of open attempts.
+pub const OPEN_ATTEMPT_WINDOW: time::Duration = time::Duration::hours(1);
+
 /// Starts a payment attempt for `number` on `method` (`jazzcash`, `easypaisa`, `card`).
+/// At most `max_open_attempts` online attempts of one challan may be open (created in the last
+/// [`OPEN_ATTEMPT_WINDOW`] and not finished): anyone who knows a challan number may start a
+/// checkout, and each attempt is a record, a rail session and a poll later, so a script
+/// starting hundreds is refused (`TooMany`) beyond the limit.
 /// `urdu_return`: the payer started from the Urdu portal. JazzCash's return URL then carries
 /// `?lang=ur`, because the payer's browser comes back in a cross-site POST that carries no
 /// language cookie.
@@ -31,6 +38,7 @@ pub async fn start(
     number: ChallanNumber,
     method: &str,
     urdu_return: bool,
+    max_open_attempts: u32,
 ) -> Result<Checkout, ServiceError> {
     let p = &ctx.payments;
     let offered = p.hosted();
@@ -73,12 +81,25 @@ pub async fn start(
         return Err(not_configured());
     }
     let now = ctx.store.now();
-    let (attempt, challan) = ctx
+    let since = now - OPEN_ATTEMPT_WINDOW;
+    let started = ctx
         .store
         .write(move |tx| {
-            efine_store::ops::payments::start_attempt(tx, &number, rail, "citizen", now)
+            let open = efine_store::ops::payments::open_attempts_since(tx, &number, since)?;
+            if open >= i64::from(max_open_attempts) {
+                return Ok(None);
+            }
+            efine_store::ops::payments::start_attempt(tx, &number, rail, "citizen", now).map(Some)
         })
         .await?;
+    let Some((attempt, challan)) = started else {
+        return Err(ServiceError::TooMany {
+            message: "this challan already has several payments under way; finish one of \
+                      them or try again later"
+                .into(),
+            retry_after_secs: 600,
+        });
+    };
     let public = &p.public_url;
     let local = now.to_offset(KARACHI);
     let at_local = time::PrimitiveDateTime::new(local.date(), local.time());

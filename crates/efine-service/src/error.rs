@@ -15,6 +15,12 @@ pub enum ServiceError {
     /// database unavailable for now with nothing written ...).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Refused for now: too many of these in a short time; may be tried again after the wait.
+    #[error("too many: {message}")]
+    TooMany {
+        message: String,
+        retry_after_secs: u64,
+    },
 }
 
 impl ServiceError {

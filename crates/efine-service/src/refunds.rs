@@ -36,13 +36,10 @@ pub async fn request(
     reason: &str,
 ) -> Result<Refund, ServiceError> {
     may_handle(who)?;
-    let reason = reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ServiceError::invalid(
-            "reason",
-            "give a reason (at most 500 characters)",
-        ));
-    }
+    let reason =
+        efine_core::text::FreeText::parse("reason", reason, efine_core::text::TextKind::Lines, 500)
+            .map_err(|e| ServiceError::invalid("reason", e.to_string()))?
+            .into_string();
     let now = ctx.store.now();
     let by = who.username.clone();
     Ok(ctx

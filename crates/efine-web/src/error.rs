@@ -56,6 +56,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Set on a 500: the id its log line carries.
     pub request_id: Option<String>,
+    /// Seconds for `Retry-After` on a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -66,6 +68,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             request_id: None,
+            retry_after: None,
         }
     }
     pub fn field(mut self, field: &str) -> Self {
@@ -160,6 +163,14 @@ impl From<efine_service::ServiceError> for ApiError {
             S::Invalid { field, message } => ApiError::invalid(&field, message),
             S::Forbidden(m) => ApiError::forbidden(m),
             S::Store(e) => e.into(),
+            S::TooMany {
+                message,
+                retry_after_secs,
+            } => {
+                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many", message);
+                e.retry_after = Some(retry_after_secs);
+                e
+            }
         }
     }
 }
@@ -183,6 +194,9 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"efine\""),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         let marker = if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));

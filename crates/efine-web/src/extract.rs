@@ -157,3 +157,33 @@ where
             .map(Some)
     }
 }
+
+impl From<efine_core::text::TextError> for ApiError {
+    fn from(e: efine_core::text::TextError) -> Self {
+        ApiError::invalid(&e.field.clone(), e.to_string())
+    }
+}
+
+/// A required free-text field of this kind (`efine_core::text`): trimmed, 1 to `max_chars`
+/// characters; a 422 naming `field` otherwise.
+pub fn free_text(
+    field: &str,
+    value: &str,
+    kind: efine_core::text::TextKind,
+    max_chars: usize,
+) -> Result<String, ApiError> {
+    Ok(efine_core::text::FreeText::parse(field, value, kind, max_chars)?.into_string())
+}
+
+/// An optional free-text field: absent or blank is `None`.
+pub fn opt_free_text(
+    field: &str,
+    value: Option<&str>,
+    kind: efine_core::text::TextKind,
+    max_chars: usize,
+) -> Result<Option<String>, ApiError> {
+    Ok(
+        efine_core::text::FreeText::parse_optional(field, value, kind, max_chars)?
+            .map(efine_core::text::FreeText::into_string),
+    )
+}

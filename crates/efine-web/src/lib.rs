@@ -15,6 +15,8 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod headers;
 pub mod i18n;
 pub mod metrics;
 /// The rails' settings, where the binary and the tests have always found them.
@@ -40,8 +42,16 @@ use std::time::Duration;
 pub struct WebConfig {
     /// How long a bearer token lasts.
     pub token_ttl: time::Duration,
-    /// Public lookups allowed per client address per minute.
+    /// Public lookups (and appeals) allowed per client address per minute.
     pub lookups_per_minute: u32,
+    /// Public challan and QR views allowed per client address per minute.
+    pub views_per_minute: u32,
+    /// Checkouts allowed per client address per minute.
+    pub checkouts_per_minute: u32,
+    /// Online payment attempts that may be open at once for one challan.
+    pub open_attempts_per_challan: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see `ratelimit`).
+    pub trusted_proxies: Vec<ratelimit::IpNet>,
     /// Where citizens reach this server, without a trailing slash: QR codes carry
     /// `<public_url>/v/<token>`.
     pub public_url: String,
@@ -59,6 +69,12 @@ pub struct WebConfig {
     pub console_idle: time::Duration,
 }
 
+impl WebConfig {
+    /// Whether citizens reach the site over TLS: then HSTS is sent and cookies are `__Host-`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
 /// How the first admin account is made: the password is read from standard input, never given
 /// as an argument.
 pub const FIRST_ADMIN_COMMAND: &str =
@@ -69,6 +85,10 @@ impl Default for WebConfig {
         WebConfig {
             token_ttl: time::Duration::hours(12),
             lookups_per_minute: 30,
+            views_per_minute: 120,
+            checkouts_per_minute: 20,
+            open_attempts_per_challan: 5,
+            trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
             first_admin_command: FIRST_ADMIN_COMMAND.into(),
@@ -84,6 +104,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    pub view_limiter: Arc<ratelimit::RateLimiter>,
+    pub checkout_limiter: Arc<ratelimit::RateLimiter>,
     /// What the service layer needs (the same store and keys, the rails, the HTTP client).
     pub ctx: efine_service::Context,
     pub payments: Arc<efine_service::rails::PaymentsConfig>,
@@ -126,6 +148,14 @@ impl AppState {
                 config.lookups_per_minute,
                 Duration::from_secs(60),
             )),
+            view_limiter: Arc::new(ratelimit::RateLimiter::new(
+                config.views_per_minute,
+                Duration::from_secs(60),
+            )),
+            checkout_limiter: Arc::new(ratelimit::RateLimiter::new(
+                config.checkouts_per_minute,
+                Duration::from_secs(60),
+            )),
             config: Arc::new(config),
             payments,
             dummy_hash,
@@ -157,6 +187,8 @@ async fn not_found() -> error::ApiError {
 pub fn router(state: AppState) -> Router {
     let (router, doc) = api::router().split_for_parts();
     let doc = Arc::new(doc);
+    let https = state.config.https();
+    let limits = axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_public);
     // The sandboxes exist only when they are on: their routes and state are nowhere else.
     let sandbox = state.payments.sandbox.then(|| {
         sandbox::router(sandbox::SandboxState {
@@ -181,12 +213,24 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::dashboard::router())
         .merge(pages::portal::router())
         .merge(pages::verify::router())
+        .merge(pages::assets::router())
         .with_state(state);
     app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)
+        .layer(limits)
         .layer(axum::middleware::from_fn(pages::error_page::html_errors))
-        .layer(axum::middleware::from_fn(i18n::remember_lang))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                i18n::remember_lang(https, req, next)
+            },
+        ))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(guard::refuse_control_characters))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                headers::security_headers(https, req, next)
+            },
+        ))
         // Outermost, so that it sees the status the client gets; `Router::layer` runs it per
         // route, where the matched route template is known.
         .layer(axum::middleware::from_fn_with_state(

@@ -859,6 +859,11 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
     )
     .await;
     let secure: &[&str] = if https { &["Secure"] } else { &[] };
+    // Behind https every cookie is `__Host-` prefixed (Secure, Path=/, no Domain).
+    let host = if https { "__Host-" } else { "" };
+    let lang_name = format!("{host}efine_lang");
+    let login_name = format!("{host}efine_login");
+    let staff_name = format!("{host}efine_staff");
     let with = |base: &[&str]| parts(&[base, secure].concat());
     let http = client();
     let r = http
@@ -866,24 +871,21 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
         .send()
         .await
         .unwrap();
-    let (_, lang) = set_cookie(&r, "efine_lang").unwrap();
-    // The language cookie is the same behind https: nothing in it is secret.
+    let (_, lang) = set_cookie(&r, &lang_name).unwrap();
+    let want = format!("{lang_name}=ur");
     assert_eq!(
         cookie_parts(&lang),
-        parts(&[
-            "efine_lang=ur",
-            "Path=/",
-            "Max-Age=31536000",
-            "SameSite=Lax"
-        ])
+        with(&[&want, "Path=/", "Max-Age=31536000", "SameSite=Lax"])
     );
-    let (csrf, login) = set_cookie(&r, "efine_login").unwrap();
-    let want = format!("efine_login={csrf}");
+    let (csrf, login) = set_cookie(&r, &login_name).unwrap();
+    let want = format!("{login_name}={csrf}");
+    // The prefix requires Path=/; without it the login cookie stays on its page.
+    let login_path = if https { "Path=/" } else { "Path=/staff/login" };
     assert_eq!(
         cookie_parts(&login),
         with(&[
             &want,
-            "Path=/staff/login",
+            login_path,
             "Max-Age=1800",
             "HttpOnly",
             "SameSite=Strict"
@@ -891,7 +893,7 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
     );
     let r = http
         .post(app.url("/staff/login"))
-        .header("cookie", format!("efine_login={csrf}"))
+        .header("cookie", format!("{login_name}={csrf}"))
         .form(&[
             ("username", "super.cookie"),
             ("password", PASSWORD),
@@ -902,14 +904,14 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let (session, line) = set_cookie(&r, "efine_staff").unwrap();
-    let want = format!("efine_staff={session}");
+    let (session, line) = set_cookie(&r, &staff_name).unwrap();
+    let want = format!("{staff_name}={session}");
     let ttl = format!("Max-Age={}", app.config.token_ttl.whole_seconds());
     assert_eq!(
         cookie_parts(&line),
         with(&[&want, "Path=/", &ttl, "HttpOnly", "SameSite=Strict"])
     );
-    let cookie = format!("efine_staff={session}");
+    let cookie = format!("{staff_name}={session}");
     let page = http
         .get(app.url("/staff"))
         .header("cookie", &cookie)
@@ -927,11 +929,12 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let (_, line) = set_cookie(&r, "efine_staff").unwrap();
+    let (_, line) = set_cookie(&r, &staff_name).unwrap();
+    let cleared = format!("{staff_name}=");
     assert_eq!(
         cookie_parts(&line),
         with(&[
-            "efine_staff=",
+            &cleared,
             "Path=/",
             "Max-Age=0",
             "HttpOnly",

@@ -154,6 +154,13 @@ pub fn import(
     by: &str,
     at: OffsetDateTime,
 ) -> Result<Report, StoreError> {
+    // The same free-text rules whether the file comes from the API, the console or the CLI:
+    // the name is a name, the text has no NUL or control character but tabs and line breaks.
+    use efine_core::text::{check, FreeText, TextKind};
+    FreeText::parse("name", name, TextKind::Name, 200)
+        .map_err(|e| StoreError::invalid("name", e.to_string()))?;
+    check(text, TextKind::Lines)
+        .map_err(|r| StoreError::invalid("body", r.message("the settlement file", 0)))?;
     let lines = parse(text)?;
     let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
     if tx

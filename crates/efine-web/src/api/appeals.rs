@@ -7,16 +7,16 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::views::rfc3339;
 use crate::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use efine_core::auth::{Action, Scope};
 use efine_core::penalty::AppealOutcome;
+use efine_core::text::TextKind;
 use efine_core::{ChallanNumber, Money};
 use efine_store::ops::appeals::{self, Appeal, Evidence, MAX_EVIDENCE_BYTES};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 /// Evidence file types accepted: photos and PDF documents.
@@ -105,7 +105,8 @@ pub struct AppealsView {
 #[serde(deny_unknown_fields)]
 pub struct EvidenceUpload {
     pub file_name: String,
-    /// `image/jpeg`, `image/png` or `application/pdf`.
+    /// What the uploader says the file is (`image/jpeg`, `image/png` or `application/pdf`).
+    /// Not trusted: the file's content decides its type.
     pub content_type: String,
     /// The file, base64 (standard alphabet); at most 1 MiB once decoded.
     pub data_base64: String,
@@ -149,9 +150,10 @@ impl From<Outcome> for AppealOutcome {
 /// Why an evidence file is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvidenceProblem {
-    /// The file name is empty, longer than 200 characters, or has a slash.
+    /// The file name is empty, longer than 200 characters, has a slash, a control character or
+    /// a bidirectional override.
     FileName,
-    /// Not one of [`EVIDENCE_TYPES`].
+    /// The content is not one of [`EVIDENCE_TYPES`] (by its first bytes).
     ContentType,
     /// Empty, or larger than [`MAX_EVIDENCE_BYTES`].
     Size,
@@ -163,11 +165,13 @@ impl EvidenceProblem {
         match self {
             EvidenceProblem::FileName => ApiError::invalid(
                 "evidence.file_name",
-                "give a file name of 1 to 200 characters, without slashes",
+                "give a file name of 1 to 200 characters, without slashes, control characters \
+                 or bidirectional overrides",
             ),
             EvidenceProblem::ContentType => ApiError::invalid(
-                "evidence.content_type",
-                format!("evidence must be one of {}", EVIDENCE_TYPES.join(", ")),
+                "evidence.data_base64",
+                "the evidence file must be a JPEG or PNG photo or a PDF document (its content \
+                 decides, not its declared type)",
             ),
             EvidenceProblem::Size => ApiError::invalid(
                 "evidence.data_base64",
@@ -177,50 +181,71 @@ impl EvidenceProblem {
     }
 }
 
-/// The file name (trimmed) and content type (trimmed, lower case) of an evidence file, if
-/// acceptable.
-pub fn evidence_meta(
-    file_name: &str,
-    content_type: &str,
-) -> Result<(String, String), EvidenceProblem> {
-    let file_name = file_name.trim().to_string();
-    if file_name.is_empty() || file_name.chars().count() > 200 || file_name.contains(['/', '\\']) {
+/// The type of an evidence file, from its first bytes (its "magic number"): JPEG (`FF D8 FF`),
+/// PNG (the eight-byte PNG signature) or PDF (`%PDF-`). Anything else, whatever it calls
+/// itself, is `None`: an HTML page named `photo.png` is not a photo.
+pub fn sniff_evidence_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+/// The file extension that goes with an evidence type, for the download's file name.
+fn evidence_extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    }
+}
+
+/// The file name of an evidence file (trimmed), if acceptable: one line, no bidirectional
+/// override, no slash, 1 to 200 characters.
+pub fn evidence_name(file_name: &str) -> Result<String, EvidenceProblem> {
+    let file_name = efine_core::text::FreeText::parse("file_name", file_name, TextKind::Name, 200)
+        .map_err(|_| EvidenceProblem::FileName)?
+        .into_string();
+    if file_name.contains(['/', '\\']) {
         return Err(EvidenceProblem::FileName);
     }
-    let content_type = content_type.trim().to_ascii_lowercase();
-    if !EVIDENCE_TYPES.contains(&content_type.as_str()) {
-        return Err(EvidenceProblem::ContentType);
-    }
-    Ok((file_name, content_type))
+    Ok(file_name)
 }
 
 /// The checks every evidence file passes, whether it comes base64 in the JSON API or as a file
-/// from the portal's appeal form: name, type ([`EVIDENCE_TYPES`]) and size (1 byte to
-/// [`MAX_EVIDENCE_BYTES`]).
-pub fn check_evidence(
-    file_name: &str,
-    content_type: &str,
-    bytes: Vec<u8>,
-) -> Result<Evidence, EvidenceProblem> {
-    let (file_name, content_type) = evidence_meta(file_name, content_type)?;
+/// from the portal's appeal form: its name ([`evidence_name`]), its size (1 byte to
+/// [`MAX_EVIDENCE_BYTES`]) and its content, which must be one of [`EVIDENCE_TYPES`] by its
+/// first bytes ([`sniff_evidence_type`]). The declared type is not trusted: the stored type is
+/// the one the content shows. This is the one place evidence is checked; a later step (photo
+/// shrinking, a larger limit) belongs here too.
+pub fn check_evidence(file_name: &str, bytes: Vec<u8>) -> Result<Evidence, EvidenceProblem> {
+    let file_name = evidence_name(file_name)?;
     if bytes.is_empty() || bytes.len() > MAX_EVIDENCE_BYTES {
         return Err(EvidenceProblem::Size);
     }
+    let content_type = sniff_evidence_type(&bytes).ok_or(EvidenceProblem::ContentType)?;
     Ok(Evidence {
         file_name,
-        content_type,
+        content_type: content_type.to_string(),
         bytes,
     })
 }
 
 fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
     use base64::Engine;
-    // Name and type first, so a wrong type is reported before the data is decoded.
-    evidence_meta(&e.file_name, &e.content_type).map_err(EvidenceProblem::api_error)?;
+    // The name first, so a bad name is reported before the data is decoded. The declared
+    // content type is not used: the content decides.
+    evidence_name(&e.file_name).map_err(EvidenceProblem::api_error)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(e.data_base64.trim())
         .map_err(|_| ApiError::invalid("evidence.data_base64", "not valid base64"))?;
-    check_evidence(&e.file_name, &e.content_type, bytes).map_err(EvidenceProblem::api_error)
+    check_evidence(&e.file_name, bytes).map_err(EvidenceProblem::api_error)
 }
 
 /// Contests a challan (citizen), within the appeal window counted from the issue day. While the
@@ -237,13 +262,15 @@ fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
     ))]
 pub async fn lodge_appeal(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     Path(number): Path<String>,
     body: ApiJson<AppealRequest>,
 ) -> ApiResult<(StatusCode, Json<LodgedAppealView>)> {
     // Anyone may appeal (the challan number is on the paper), and an appeal stops the surcharge
     // clock: limited per client address like the public lookups.
-    if state.lookup_limiter.check(peer.ip()).is_err() {
+    if state.lookup_limiter.check(client).is_err() {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -376,19 +403,35 @@ pub async fn get_appeal_evidence(
         })
         .await?;
     let e = found.ok_or_else(|| ApiError::not_found("evidence"))?;
-    let ctype = HeaderValue::from_str(&e.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok((
+    Ok(evidence_download(id, e.bytes))
+}
+
+/// An evidence file as a download, for the API and the console alike. The type comes from the
+/// content (files stored before content checks may be anything: those are served as bytes to
+/// download), never from what the uploader declared; the download's name is ours, not the
+/// uploader's; `nosniff` stops a browser from guessing a type of its own.
+pub fn evidence_download(appeal_id: i64, bytes: Vec<u8>) -> Response {
+    let ctype = sniff_evidence_type(&bytes).unwrap_or("application/octet-stream");
+    let disposition = format!(
+        "attachment; filename=\"appeal-{appeal_id}-evidence.{}\"",
+        evidence_extension(ctype)
+    );
+    (
         [
-            (header::CONTENT_TYPE, ctype),
+            (header::CONTENT_TYPE, HeaderValue::from_static(ctype)),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment"),
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
             ),
         ],
-        e.bytes,
+        bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// 1 MiB of evidence is about 1.4 MiB in base64, plus the rest of the body.

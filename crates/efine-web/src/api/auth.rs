@@ -3,12 +3,11 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::views::{rfc3339, TokenRequest, TokenResponse};
 use crate::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use efine_store::ops::users;
-use std::net::SocketAddr;
 
 /// Staff or device login: exchanges a username, password and (for roles that approve or audit)
 /// an authenticator code for a bearer token. Failures are counted per account and per client
@@ -25,7 +24,9 @@ use std::net::SocketAddr;
     ))]
 pub async fn create_token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     body: ApiJson<TokenRequest>,
 ) -> Response {
     let TokenRequest {
@@ -33,15 +34,14 @@ pub async fn create_token(
         password,
         code,
     } = body.value;
-    let principal = match login(
-        &state,
-        peer.ip(),
-        &username,
-        &password,
-        code.as_deref(),
-        false,
-    )
-    .await
+    // A username is a name: no control character, no bidirectional override (422, not 401).
+    if let Err(e) =
+        crate::extract::free_text("username", &username, efine_core::text::TextKind::Name, 64)
+    {
+        return e.into_response();
+    }
+    // Throttled by the client's address as judged behind trusted proxies.
+    let principal = match login(&state, client, &username, &password, code.as_deref(), false).await
     {
         Ok(l) => l.principal,
         Err(e) => {

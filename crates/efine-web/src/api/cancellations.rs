@@ -75,16 +75,10 @@ pub struct ListQuery {
     pub status: Option<String>,
 }
 
-/// A required free-text field: trimmed, 1 to 500 characters.
+/// A required free-text field (a reason, a note): trimmed, 1 to 500 characters, on several
+/// lines but without NUL or other control characters.
 pub(crate) fn text_field(field: &str, v: &str) -> ApiResult<String> {
-    let v = v.trim();
-    if v.is_empty() || v.chars().count() > 500 {
-        return Err(ApiError::invalid(
-            field,
-            format!("give a {field} of 1 to 500 characters"),
-        ));
-    }
-    Ok(v.to_string())
+    crate::extract::free_text(field, v, efine_core::text::TextKind::Lines, 500)
 }
 
 pub(crate) fn status_filter(q: &ListQuery, allowed: &[&str]) -> ApiResult<Option<String>> {

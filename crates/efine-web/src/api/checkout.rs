@@ -51,6 +51,7 @@ pub struct CheckoutResponse {
         (status = 404, description = "no such challan", body = ErrorBody),
         (status = 409, description = "already paid or cancelled", body = ErrorBody),
         (status = 422, description = "unknown or unavailable method, or not a challan number", body = ErrorBody),
+        (status = 429, description = "too many checkouts from this address, or too many payments under way for this challan; see Retry-After", body = ErrorBody),
     ))]
 pub async fn create_checkout(
     State(state): State<AppState>,
@@ -71,8 +72,14 @@ pub async fn start(
     method: &str,
     lang: Option<Lang>,
 ) -> ApiResult<CheckoutResponse> {
-    let c =
-        efine_service::checkout::start(&state.ctx, number, method, lang == Some(Lang::Ur)).await?;
+    let c = efine_service::checkout::start(
+        &state.ctx,
+        number,
+        method,
+        lang == Some(Lang::Ur),
+        state.config.open_attempts_per_challan,
+    )
+    .await?;
     Ok(CheckoutResponse {
         method: c.rail.as_str().into(),
         reference: c.reference,

@@ -2,14 +2,13 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{today, LookupRequest, LookupResponse, PublicChallanView};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use efine_core::challan::ChallanStatus;
 use efine_core::{ChallanNumber, Cnic, Money, Psid, VehicleNumber};
 use efine_store::ops::challans;
-use std::net::SocketAddr;
 
 enum Key {
     Number(ChallanNumber),
@@ -44,6 +43,7 @@ fn parse_key(s: &str) -> ApiResult<Key> {
         (status = 200, body = PublicChallanView),
         (status = 404, description = "no such challan", body = ErrorBody),
         (status = 422, description = "not a challan number, a PSID whose check digit fails, or `on` not a date (YYYY-MM-DD)", body = ErrorBody),
+        (status = 429, description = "too many views from this address; see Retry-After", body = ErrorBody),
     ))]
 pub async fn get_public_challan(
     State(state): State<AppState>,
@@ -95,10 +95,12 @@ pub struct OnQuery {
     ))]
 pub async fn lookup(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     body: ApiJson<LookupRequest>,
 ) -> ApiResult<Response> {
-    if let Err(wait) = state.lookup_limiter.check(peer.ip()) {
+    if let Err(wait) = state.lookup_limiter.check(client) {
         let mut resp = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

@@ -58,7 +58,13 @@ pub async fn upload_settlement(
             "send the settlement file as text/csv",
         ));
     }
-    let name = q.name.unwrap_or_else(|| "upload.csv".into());
+    let name = crate::extract::opt_free_text(
+        "name",
+        q.name.as_deref(),
+        efine_core::text::TextKind::Name,
+        200,
+    )?
+    .unwrap_or_else(|| "upload.csv".into());
     let now = state.store.now();
     let report = state
         .store

@@ -12,6 +12,7 @@ use axum::Json;
     params(("qr_token" = String, Path, description = "the token from a challan's or receipt's QR code")),
     responses(
         (status = 200, description = "the verdict (genuine or not, with the reason)", body = VerificationView),
+        (status = 429, description = "too many views from this address; see Retry-After", body = ErrorBody),
         (status = 500, description = "the record could not be read", body = ErrorBody),
         (status = 503, description = "the database is unavailable just now; try again after Retry-After seconds", body = ErrorBody),
     ))]

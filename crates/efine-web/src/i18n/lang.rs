@@ -98,8 +98,11 @@ fn query_lang(query: Option<&str>) -> Option<Lang> {
     })
 }
 
+/// The language cookie under either name (`__Host-` prefixed when the site is on https).
 fn cookie_lang(headers: &axum::http::HeaderMap) -> Option<Lang> {
-    match CookieJar::from_headers(headers).get(LANG_COOKIE)?.value() {
+    let jar = CookieJar::from_headers(headers);
+    let host = crate::headers::cookie_name(true, LANG_COOKIE);
+    match jar.get(&host).or_else(|| jar.get(LANG_COOKIE))?.value() {
         "ur" => Some(Lang::Ur),
         "en" => Some(Lang::En),
         _ => None,
@@ -116,14 +119,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 /// Middleware: a request with `?lang=en|ur` gets a cookie remembering it for a year.
-pub async fn remember_lang(req: Request, next: Next) -> Response {
+/// On an https site the cookie is `__Host-efine_lang` and `Secure`.
+pub async fn remember_lang(https: bool, req: Request, next: Next) -> Response {
     let chosen = query_lang(req.uri().query());
     let resp = next.run(req).await;
     match chosen {
         // Lax, not Strict: a link from another site should still open in the chosen language.
         Some(l) => {
-            let c = Cookie::build((LANG_COOKIE, l.code()))
+            let c = Cookie::build((crate::headers::cookie_name(https, LANG_COOKIE), l.code()))
                 .path("/")
+                .secure(https)
                 .max_age(time::Duration::days(365))
                 .same_site(SameSite::Lax);
             (CookieJar::new().add(c), resp).into_response()

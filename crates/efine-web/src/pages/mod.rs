@@ -2,6 +2,7 @@
 //! left). Every page is a maud template on the shared [`shell`], so every value is escaped when
 //! the page is built; each page family owns its routes.
 
+pub mod assets;
 pub mod console;
 pub mod dashboard;
 pub mod error_page;

@@ -4,7 +4,7 @@
 //! request, the database or the translation tables can never become markup. `PreEscaped` is
 //! used for our own fixed markup only (the stylesheet, the QR code's SVG path).
 //!
-//! [`page`] wraps a body in the shared shell: `<html lang dir>`, one small inline stylesheet
+//! [`page`] wraps a body in the shared shell: `<html lang dir>`, one small stylesheet
 //! (mobile first, AA contrast, visible focus), a header with the language switch, the `<h1>`,
 //! and a footer. `here` is the path (and query) that the language switch reloads with the other
 //! language: pass [`crate::i18n::here`]`(&uri)` from a GET handler, or a safe page (e.g. `/`)
@@ -14,7 +14,7 @@
 use crate::i18n::lang::{tr, with_lang, Lang};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
-/// The one stylesheet, inlined in every page (about 2 KB): mobile first, system fonts for
+/// The one stylesheet, served from `/assets/` under its content hash (about 2 KB): mobile first, system fonts for
 /// English, Nastaliq (then Naskh) for Urdu, AA contrast, a visible focus ring.
 pub const STYLE: &str = "\
 *{box-sizing:border-box}\
@@ -48,6 +48,8 @@ th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.sr:focus{position:static;width:auto;height:auto;clip-path:none}\
+.inline{display:inline}.auto{width:auto}.w5{max-width:5rem}.w8{max-width:8rem}.w10{max-width:10rem}\
+.compact{margin:0;padding:.2rem .6rem}\
 @media(min-width:48rem){h1{font-size:1.9rem}.filters{display:grid;grid-template-columns:repeat(3,1fr);gap:0 1rem;align-items:end}}";
 
 /// A whole page in the shared shell. See the module docs.
@@ -102,7 +104,7 @@ pub fn page_custom(
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 meta name="robots" content="noindex";
                 title { (title) " - " (site) }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(crate::pages::assets::site_css());
                 (head)
             }
             (shown)

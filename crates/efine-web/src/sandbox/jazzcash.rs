@@ -80,10 +80,14 @@ pub async fn complete(
             (hidden(&answer))
             button type="submit" { "Continue" }
         }
-        script { "document.getElementById('r').submit()" }
+        script { (RETURN_SCRIPT) }
     };
     Html(page("Returning to E-Fine", body)).into_response()
 }
+
+/// The return page's script, which posts the answer back (allowed by hash in the sandboxes'
+/// Content Security Policy).
+pub const RETURN_SCRIPT: &str = "document.getElementById('r').submit()";
 
 /// JazzCash's status inquiry: answers from what the payer chose, signed.
 pub async fn inquire(State(state): State<SandboxState>, Json(request): Json<Fields>) -> Response {

@@ -8,7 +8,7 @@
 
 mod card;
 mod easypaisa;
-mod jazzcash;
+pub(crate) mod jazzcash;
 mod registry;
 
 use axum::routing::{get, post};
@@ -75,6 +75,9 @@ pub fn router(state: SandboxState) -> Router {
         .with_state(state)
 }
 
+/// The hosted pages' one inline style (allowed by hash in their Content Security Policy).
+pub const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.6rem 1rem;margin:.3rem 0}";
+
 /// A small, self-contained page, as a provider's hosted page would be: no scripts or assets
 /// needed to read it.
 fn page(title: &str, body: Markup) -> String {
@@ -85,7 +88,7 @@ fn page(title: &str, body: Markup) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " - E-Fine" }
-                style { "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.6rem 1rem;margin:.3rem 0}" }
+                style { (PAGE_STYLE) }
             }
             body {
                 h1 { (title) }

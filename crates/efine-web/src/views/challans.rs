@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use efine_core::auth::Principal;
 use efine_core::challan::{Challan, Location};
 use efine_core::clock::karachi_date;
+use efine_core::text::TextKind;
 use efine_core::{Cnic, DepartmentCode, DistrictCode, MobileNumber, OffenceCode, VehicleNumber};
 use efine_store::ops::catalogue::Names;
 use efine_store::NewChallan;
@@ -44,18 +45,13 @@ pub struct IssueChallanRequest {
     pub notes: Option<String>,
 }
 
-fn opt_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(ApiError::invalid(
-            field,
-            format!("at most {max} characters"),
-        )),
-        Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => Err(ApiError::invalid(
-            field,
-            "control characters are not allowed",
-        )),
-        other => Ok(other),
-    }
+fn opt_text(
+    field: &str,
+    v: Option<String>,
+    kind: efine_core::text::TextKind,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    crate::extract::opt_free_text(field, v.as_deref(), kind, max)
 }
 
 fn opt_parse<T>(
@@ -106,9 +102,14 @@ impl IssueChallanRequest {
         let vehicle = opt_parse("vehicle_number", &self.vehicle_number, VehicleNumber::parse)?;
         let cnic = opt_parse("cnic", &self.cnic, Cnic::parse)?;
         let mobile = opt_parse("mobile", &self.mobile, MobileNumber::parse)?;
-        let name = opt_text("name", self.name, 100)?;
-        let vehicle_authority = opt_text("vehicle_authority", self.vehicle_authority, 20)?;
-        let notes = opt_text("notes", self.notes, 1000)?;
+        let name = opt_text("name", self.name, TextKind::Name, 100)?;
+        let vehicle_authority = opt_text(
+            "vehicle_authority",
+            self.vehicle_authority,
+            TextKind::Line,
+            20,
+        )?;
+        let notes = opt_text("notes", self.notes, TextKind::Lines, 1000)?;
         if vehicle.is_none() && cnic.is_none() && mobile.is_none() && name.is_none() {
             return Err(ApiError::invalid(
                 "vehicle_number",
@@ -129,7 +130,7 @@ impl IssueChallanRequest {
                 Location {
                     lat_micro: lat,
                     lon_micro: lon,
-                    text: opt_text("location.text", l.text, 200)?,
+                    text: opt_text("location.text", l.text, TextKind::Line, 200)?,
                 }
             }
         };

@@ -49,6 +49,10 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
             token_ttl: time::Duration::hours(s.token_hours),
             public_url: s.public_url.clone(),
             appeal_window_days: s.appeal_window_days,
+            views_per_minute: s.views_per_minute,
+            checkouts_per_minute: s.checkouts_per_minute,
+            open_attempts_per_challan: s.open_attempts_per_challan,
+            trusted_proxies: s.trusted_proxies.clone(),
             first_admin_command: first_admin_command(settings),
             metrics_token: s
                 .metrics_token

@@ -106,6 +106,25 @@ pub struct ServeFlags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Comma-separated addresses or CIDR ranges of the reverse proxies in front of this server,
+    /// whose X-Forwarded-For is believed (EFINE_TRUSTED_PROXIES; default: none).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
+    /// Public challan and QR views per client address per minute (EFINE_VIEWS_PER_MINUTE;
+    /// default 120).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub views_per_minute: Option<u32>,
+    /// Checkouts per client address per minute (EFINE_CHECKOUTS_PER_MINUTE; default 20).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkouts_per_minute: Option<u32>,
+    /// Online payment attempts that may be open at once for one challan
+    /// (EFINE_OPEN_ATTEMPTS_PER_CHALLAN; default 5).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_attempts_per_challan: Option<u32>,
 }
 
 /// Payment rails, all but their secrets (EFINE_1BILL_PASSWORD, EFINE_JAZZCASH_PASSWORD,

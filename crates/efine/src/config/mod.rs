@@ -76,6 +76,10 @@ pub struct ServeSettings {
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
     pub poll_late_hours: u64,
+    pub trusted_proxies: Vec<efine_web::ratelimit::IpNet>,
+    pub views_per_minute: u32,
+    pub checkouts_per_minute: u32,
+    pub open_attempts_per_challan: u32,
     /// The bearer token `/metrics` asks of a scraper; `None`: `/metrics` is off.
     pub metrics_token: Option<SecretString>,
 }
@@ -165,7 +169,18 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 16] = [
+    let checks: [(&str, i128, i128); 19] = [
+        ("views_per_minute", raw.views_per_minute.into(), 100_000),
+        (
+            "checkouts_per_minute",
+            raw.checkouts_per_minute.into(),
+            100_000,
+        ),
+        (
+            "open_attempts_per_challan",
+            raw.open_attempts_per_challan.into(),
+            1000,
+        ),
         (
             "db_connect_timeout_seconds",
             raw.db_connect_timeout_seconds.into(),
@@ -261,6 +276,12 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         ));
     }
 
+    let trusted_proxies = raw
+        .trusted_proxies
+        .iter()
+        .map(|p| efine_web::ratelimit::IpNet::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| names.invalid("trusted_proxies", e))?;
     let log_format = match raw.log_format.trim().to_ascii_lowercase().as_str() {
         "auto" | "" => LogFormat::Auto,
         "json" => LogFormat::Json,
@@ -306,6 +327,10 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,
             poll_late_hours: raw.poll_late_hours,
+            trusted_proxies,
+            views_per_minute: raw.views_per_minute,
+            checkouts_per_minute: raw.checkouts_per_minute,
+            open_attempts_per_challan: raw.open_attempts_per_challan,
             metrics_token: raw.metrics_token,
         },
         rails: RailSettings {

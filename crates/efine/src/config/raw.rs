@@ -53,6 +53,10 @@ pub const KEYS: &[&str] = &[
     "registry_token",
     "notify_texts",
     "notify_every_seconds",
+    "trusted_proxies",
+    "views_per_minute",
+    "checkouts_per_minute",
+    "open_attempts_per_challan",
     "metrics_token",
     "log_format",
     "login_free_failures",
@@ -132,6 +136,11 @@ pub struct Raw {
     pub registry_token: Option<SecretString>,
     pub notify_texts: Option<PathBuf>,
     pub notify_every_seconds: u64,
+    #[serde(deserialize_with = "string_list")]
+    pub trusted_proxies: Vec<String>,
+    pub views_per_minute: u32,
+    pub checkouts_per_minute: u32,
+    pub open_attempts_per_challan: u32,
     /// The bearer token a Prometheus scraper sends to `/metrics`; unset, `/metrics` is off.
     pub metrics_token: Option<SecretString>,
     /// `auto` (JSON when the log is not a terminal), `json` or `text`.
@@ -188,6 +197,10 @@ impl Default for Raw {
             registry_token: None,
             notify_texts: None,
             notify_every_seconds: 5,
+            trusted_proxies: Vec::new(),
+            views_per_minute: 120,
+            checkouts_per_minute: 20,
+            open_attempts_per_challan: 5,
             metrics_token: None,
             log_format: "auto".into(),
         }
@@ -226,6 +239,12 @@ fn ip_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
                 .map_err(|_| serde::de::Error::custom(format!("{a:?} is not an IP address")))
         })
         .collect()
+}
+
+fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = List::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("expected a string or an array of strings"))?;
+    Ok(list.items())
 }
 
 fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {

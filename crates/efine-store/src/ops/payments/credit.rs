@@ -147,6 +147,23 @@ pub fn start_attempt(
     ))
 }
 
+/// How many online attempts (any rail but the counter) for this challan are still open
+/// (initiated, pending or unknown) and were created at or after `since`: what bounds the
+/// attempts anonymous checkouts can open for one challan.
+pub fn open_attempts_since(
+    tx: &mut dyn Tx,
+    number: &ChallanNumber,
+    since: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    tx.query_one(
+        "SELECT COUNT(*) FROM payment_attempts
+         WHERE challan_number = $1 AND rail <> 'counter'
+           AND state IN ('initiated', 'pending', 'unknown') AND created_at >= $2",
+        params![number.to_string(), to_micros(since)],
+    )?
+    .i64(0)
+}
+
 /// What an earlier credit of this attempt did (for replays).
 pub(super) fn earlier_credit(tx: &mut dyn Tx, a: &Attempt) -> Result<Credit, StoreError> {
     if let Some(r) = receipt_for_attempt(tx, a.id)? {

@@ -15,7 +15,7 @@ mod counter;
 mod credit;
 
 pub use counter::{cash_up, pay_at_counter, pay_bill, BillPayment, CashierTotal};
-pub use credit::{credit, mark, payable, start_attempt};
+pub use credit::{credit, mark, open_attempts_since, payable, start_attempt};
 
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};

@@ -234,9 +234,14 @@ pub async fn reconcile(State(state): State<AppState>, f: ConsoleForm<ReconForm>)
             ApiError::invalid("rail", "1bill, jazzcash, easypaisa or card"),
         );
     };
-    let name = match f.form.name.trim() {
-        "" => "pasted.csv".to_string(),
-        n => n.chars().take(200).collect(),
+    let name = match crate::extract::opt_free_text(
+        "name",
+        Some(&f.form.name),
+        efine_core::text::TextKind::Name,
+        200,
+    ) {
+        Ok(n) => n.unwrap_or_else(|| "pasted.csv".to_string()),
+        Err(e) => return problem(&s, e),
     };
     let text = f.form.file.replace("\r\n", "\n");
     let by = s.principal.username.clone();

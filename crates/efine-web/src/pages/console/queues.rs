@@ -9,8 +9,7 @@ use crate::error::ApiError;
 use crate::i18n::{self, tr};
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderValue, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -110,9 +109,9 @@ fn appeal_box(s: &ConsoleSession, a: &appeals::Appeal) -> Markup {
         html! {
             p {
                 input type="radio" name="outcome" value=(value) id={ (prefix) "-" (id) }
-                    required[required] style="width:auto";
+                    required[required] class="auto";
                 " "
-                label for={ (prefix) "-" (id) } style="display:inline" { (tr(l, key)) }
+                label for={ (prefix) "-" (id) } class="inline" { (tr(l, key)) }
             }
         }
     };
@@ -132,7 +131,7 @@ fn appeal_box(s: &ConsoleSession, a: &appeals::Appeal) -> Markup {
                     (choice("quash", "q", "queues.quash", false))
                 }
                 label for={ "amt-" (id) } { (tr(l, "queues.reduced_amount")) }
-                input id={ "amt-" (id) } name="rupees" inputmode="numeric" dir="ltr" style="max-width:10rem";
+                input id={ "amt-" (id) } name="rupees" inputmode="numeric" dir="ltr" class="w10";
                 label for={ "note-" (id) } { (tr(l, "queues.note")) }
                 input id={ "note-" (id) } name="note" maxlength="500";
                 p { button type="submit" { (tr(l, "queues.decide")) } }
@@ -275,18 +274,7 @@ pub async fn evidence(
         })
         .await;
     match found {
-        Ok(Some(e)) => {
-            let ctype = HeaderValue::from_str(&e.content_type)
-                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-            (
-                [
-                    (CONTENT_TYPE, ctype),
-                    (CONTENT_DISPOSITION, HeaderValue::from_static("attachment")),
-                ],
-                e.bytes,
-            )
-                .into_response()
-        }
+        Ok(Some(e)) => crate::api::appeals::evidence_download(id, e.bytes),
         Ok(None) => problem(&s, "/staff/queues", ApiError::not_found("evidence")),
         Err(e) => ApiError::from(e).into_response(),
     }

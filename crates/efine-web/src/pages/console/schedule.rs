@@ -61,10 +61,10 @@ pub async fn schedule(State(state): State<AppState>, s: ConsoleSession, uri: Uri
                                     input type="hidden" name="code" value=(o.code.as_str());
                                     label for={ "a-" (id) } { (tr(l, "console.amount_rupees")) }
                                     input id={ "a-" (id) } name="rupees" inputmode="numeric" dir="ltr"
-                                        value=(o.amount.paisa() / 100) style="max-width:8rem";
+                                        value=(o.amount.paisa() / 100) class="w8";
                                     label for={ "d-" (id) } { (tr(l, "console.days_to_pay")) }
                                     input id={ "d-" (id) } name="days" inputmode="numeric" dir="ltr"
-                                        value=(o.days_to_pay) style="max-width:5rem";
+                                        value=(o.days_to_pay) class="w5";
                                     button type="submit" { (tr(l, "console.save")) }
                                 }
                             }

@@ -76,6 +76,8 @@ fn enrolment_path(path: &str) -> bool {
 
 /// A console cookie: never readable by scripts, never sent by another site's request, and only
 /// over TLS when the site is served over TLS.
+/// On an https site the name is `__Host-` prefixed and the path is always `/` (the prefix
+/// requires it).
 fn console_cookie(
     state: &AppState,
     name: &'static str,
@@ -83,12 +85,13 @@ fn console_cookie(
     path: &'static str,
     max_age: time::Duration,
 ) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .path(path)
+    let https = state.config.https();
+    Cookie::build((crate::headers::cookie_name(https, name), value))
+        .path(if https { "/" } else { path })
         .max_age(max_age)
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(state.config.public_url.starts_with("https://"))
+        .secure(https)
         .build()
 }
 
@@ -138,7 +141,10 @@ impl FromRequestParts<AppState> for ConsoleSession {
             see_other(&format!("/staff/login?{}", encode(&next)))
         };
         let Some(token) = CookieJar::from_headers(&parts.headers)
-            .get(SESSION_COOKIE)
+            .get(&crate::headers::cookie_name(
+                state.config.https(),
+                SESSION_COOKIE,
+            ))
             .map(|c| c.value().to_string())
             .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         else {
@@ -223,9 +229,9 @@ impl ConsoleSession {
             a href="/staff" { (tr(l, "staff.console")) }
             a href="/dashboard" { (tr(l, "staff.dashboard")) }
             a href="/staff/security" { (tr(l, "security.nav")) }
-            form method="post" action="/staff/logout" style="display:inline" {
+            form.inline method="post" action="/staff/logout" {
                 (self.csrf_field())
-                button.secondary style="margin:0;padding:.2rem .6rem" { (tr(l, "staff.sign_out")) }
+                button.secondary.compact { (tr(l, "staff.sign_out")) }
             }
         }
     }
@@ -438,7 +444,13 @@ pub async fn login_post(
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Response {
     let next = local_next(f.next.as_deref());
-    let expected = jar.get(LOGIN_COOKIE).map(Cookie::value).unwrap_or("");
+    let expected = jar
+        .get(&crate::headers::cookie_name(
+            state.config.https(),
+            LOGIN_COOKIE,
+        ))
+        .map(Cookie::value)
+        .unwrap_or("");
     if expected.is_empty() || !same(expected, &f.csrf) {
         return login_page(
             &state,

@@ -6,7 +6,7 @@
 
 pub mod charts;
 pub mod figures;
-mod parts;
+pub(crate) mod parts;
 pub mod transparency;
 
 use crate::error::ApiResult;

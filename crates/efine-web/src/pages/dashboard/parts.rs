@@ -1,10 +1,10 @@
 //! What the dashboard and the transparency page share: their small stylesheet, the script that
 //! reloads the page when the event log moves, and how a percentage is written.
 
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 
 // Beside the shared stylesheet: cards, charts and flags, and the wide main area.
-const STYLE: &str = "main{max-width:72rem}\
+pub(crate) const STYLE: &str = "main{max-width:72rem}\
 td.n,th.n{text-align:end;direction:ltr;unicode-bidi:isolate}\
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #bbb;border-radius:.4rem;\
 padding:.5rem .8rem;min-width:9rem}.card b{display:block;font-size:1.4rem}\
@@ -13,7 +13,7 @@ padding:.5rem .8rem;min-width:9rem}.card b{display:block;font-size:1.4rem}\
 .live{font-size:.85rem;color:#444}";
 
 // Listens to the change stream and reloads once the log has moved past the page's `seq`.
-const SCRIPT: &str =
+pub(crate) const SCRIPT: &str =
     "(function(){var s=+document.getElementById('live').dataset.seq;if(!window.EventSource)return;\
 var es=new EventSource('/api/v1/stats/stream');es.addEventListener('change',function(e){\
 var n=JSON.parse(e.data).seq;if(n>s){es.close();location.reload();}});})();";
@@ -21,9 +21,9 @@ var n=JSON.parse(e.data).seq;if(n>s){es.close();location.reload();}});})();";
 /// The page's own style, and the script that reloads it when the event log moves past `seq`.
 pub(super) fn live(seq: i64) -> Markup {
     html! {
-        style { (PreEscaped(STYLE)) }
+        link rel="stylesheet" href=(crate::pages::assets::dashboard_css());
         div id="live" data-seq=(seq) hidden {}
-        script { (PreEscaped(SCRIPT)) }
+        script src=(crate::pages::assets::live_js()) {}
     }
 }
 

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::i18n::{self, tr, Lang};
 use crate::pages::shell::{self, ltr, trf_html};
 use crate::AppState;
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,6 @@ use efine_core::ChallanNumber;
 use efine_store::ops::appeals::MAX_EVIDENCE_BYTES;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 fn appeal_form(lang: Lang, number: &str, error: Option<&str>, reason: &str) -> Markup {
     // The types by content type and by extension: some phones offer only files whose
@@ -197,7 +196,9 @@ async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
 pub async fn appeal_post(
     State(state): State<AppState>,
     lang: Lang,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     Path(number): Path<String>,
     req: Request,
 ) -> Response {
@@ -218,7 +219,7 @@ pub async fn appeal_post(
     };
     // An appeal stops the surcharge clock and may carry a file: limited like the JSON route,
     // before the body is read.
-    if state.lookup_limiter.check(peer.ip()).is_err() {
+    if state.lookup_limiter.check(client).is_err() {
         return again(
             StatusCode::TOO_MANY_REQUESTS,
             tr(lang, "portal.too_many"),
@@ -255,7 +256,8 @@ pub async fn appeal_post(
     };
     let evidence = match sub.file {
         None => None,
-        Some((name, ctype, bytes)) => match appeals_c::check_evidence(&name, &ctype, bytes) {
+        // The declared type is not passed on: the content decides.
+        Some((name, _declared, bytes)) => match appeals_c::check_evidence(&name, bytes) {
             Ok(e) => Some(e),
             Err(p) => {
                 let msg = match p {

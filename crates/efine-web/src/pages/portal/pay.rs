@@ -79,9 +79,9 @@ fn pay_question(state: &AppState, lang: Lang, d: &ChallanData, error: Option<&st
                     @for (i, (code, key)) in methods.iter().enumerate() {
                         p {
                             input type="radio" name="method" id={ "m-" (code) } value=(code)
-                                required[i == 0] style="width:auto";
+                                required[i == 0] class="auto";
                             " "
-                            label for={ "m-" (code) } style="display:inline" { (tr(lang, key)) }
+                            label for={ "m-" (code) } class="inline" { (tr(lang, key)) }
                         }
                     }
                 }
@@ -164,6 +164,10 @@ pub async fn pay_post(
                 tr(lang, "portal.cannot_pay"),
                 &e.message,
             )
+        }
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+            let wait = std::time::Duration::from_secs(e.retry_after.unwrap_or(60));
+            return crate::ratelimit::too_many(wait, Some(lang));
         }
         Err(e) => return e.into_response(),
     };

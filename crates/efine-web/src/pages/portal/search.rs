@@ -7,7 +7,7 @@ use crate::i18n::{self, money, tr, Lang};
 use crate::pages::shell::{self, ltr};
 use crate::views::{today, PublicChallanView};
 use crate::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -15,7 +15,7 @@ use efine_core::{ChallanNumber, Cnic, Money, Psid, VehicleNumber};
 use efine_store::ops::challans;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 fn search_forms(lang: Lang, error: Option<&str>) -> Markup {
     html! {
@@ -86,7 +86,9 @@ pub struct CnicForm {
 pub async fn search(
     State(state): State<AppState>,
     lang: Lang,
-    peer: ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     Form(f): Form<SearchForm>,
 ) -> Response {
     let q = f.q.trim().to_string();
@@ -144,7 +146,7 @@ pub async fn search(
                 Err(e) => ApiError::from(e).into_response(),
             }
         }
-        Err(v) => list(&state, lang, peer.0, Ok(v)).await,
+        Err(v) => list(&state, lang, client, Ok(v)).await,
     }
 }
 
@@ -152,11 +154,13 @@ pub async fn search(
 pub async fn search_cnic(
     State(state): State<AppState>,
     lang: Lang,
-    peer: ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     Form(f): Form<CnicForm>,
 ) -> Response {
     match Cnic::parse(f.cnic.trim()) {
-        Ok(c) => list(&state, lang, peer.0, Err(c)).await,
+        Ok(c) => list(&state, lang, client, Err(c)).await,
         Err(_) => home_with_error(
             lang,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -169,10 +173,10 @@ pub async fn search_cnic(
 async fn list(
     state: &AppState,
     lang: Lang,
-    peer: SocketAddr,
+    client: IpAddr,
     by: Result<VehicleNumber, Cnic>,
 ) -> Response {
-    if state.lookup_limiter.check(peer.ip()).is_err() {
+    if state.lookup_limiter.check(client).is_err() {
         return home_with_error(
             lang,
             StatusCode::TOO_MANY_REQUESTS,
