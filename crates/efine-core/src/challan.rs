@@ -193,6 +193,27 @@ impl Challan {
         }
     }
 
+    /// The first local day on which the escalation run has something to record for this
+    /// challan: its surcharge or an enforcement stage not recorded yet. `None` when nothing can
+    /// become due: paid or cancelled, under an open appeal (the clock stands still), or every
+    /// step recorded. The store keeps this in an indexed column, so a run visits only the
+    /// challans whose next step is due.
+    pub fn next_step_on(&self) -> Option<Date> {
+        if self.status != ChallanStatus::Unpaid {
+            return None;
+        }
+        let terms = self.terms();
+        let surcharge = terms
+            .surcharge_from()
+            .filter(|_| !self.adjustments.surcharged);
+        let stage = penalty::stage_dates(&terms)
+            .into_iter()
+            .filter(|(s, _)| self.adjustments.stage.is_none_or(|c| c < *s))
+            .map(|(_, d)| d)
+            .min();
+        surcharge.into_iter().chain(stage).min()
+    }
+
     /// The amount from the day the surcharge starts.
     pub fn amount_after_due_date(&self) -> Money {
         penalty::surcharged(self.terms().base(), self.penalty.surcharge)

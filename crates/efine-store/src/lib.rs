@@ -13,6 +13,7 @@
 //!
 //! Depends on `efine-core` for the domain types; must not depend on HTTP or the web crate.
 
+pub mod backup;
 mod catalogue_cache;
 pub mod catalogue_seed;
 pub mod error;
@@ -106,6 +107,16 @@ pub struct StoreOptions {
     /// PostgreSQL: how long a read waits for a pooled connection (or to make one) before the
     /// database is reported unavailable.
     pub pg_pool_timeout: std::time::Duration,
+    /// PostgreSQL: the whole of making a connection (TCP connect, start-up, authentication). A
+    /// server that cannot be reached, or accepts and never answers, is reported unavailable
+    /// after this, naming host, port and database; at start-up that ends the command.
+    pub pg_connect_timeout: std::time::Duration,
+    /// PostgreSQL: the server cancels a statement that runs longer (`statement_timeout`).
+    /// Migrations are exempt.
+    pub pg_statement_timeout: std::time::Duration,
+    /// PostgreSQL: the server gives up a wait for a row or table lock after this
+    /// (`lock_timeout`), e.g. another node's write batch that never ends.
+    pub pg_lock_timeout: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -113,6 +124,9 @@ impl Default for StoreOptions {
         StoreOptions {
             sqlite_busy_timeout: sqlite::BUSY_TIMEOUT,
             pg_pool_timeout: std::time::Duration::from_secs(30),
+            pg_connect_timeout: std::time::Duration::from_secs(10),
+            pg_statement_timeout: std::time::Duration::from_secs(60),
+            pg_lock_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -194,12 +208,14 @@ impl Store {
                     // on a duplicate key. (The lock is the session's: closing the connection
                     // releases it too.)
                     let lock = postgres::MIGRATION_LOCK;
-                    let mut plain = postgres::PgConfig::new(&url, None)?.connect()?;
-                    plain.batch(&format!("SELECT pg_advisory_lock({lock})"))?;
+                    let mut plain = postgres::PgConfig::new(&url, None, &options)?.connect()?;
+                    plain.batch(&format!(
+                        "SET lock_timeout = 0; SELECT pg_advisory_lock({lock})"
+                    ))?;
                     plain.batch(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
                     plain.batch(&format!("SELECT pg_advisory_unlock({lock})"))?;
                 }
-                let config = postgres::PgConfig::new(&url, schema.as_deref())?;
+                let config = postgres::PgConfig::new(&url, schema.as_deref(), &options)?;
                 let mut conn = config.connect()?;
                 postgres::migrate(&mut conn)?;
                 drop(conn);

@@ -127,6 +127,8 @@ mod sealed {
         /// The catalogue in force for this batch; `None` once an operation in the batch has
         /// changed it (the rest of the batch then reads the database).
         pub(crate) catalogue: Option<std::sync::Arc<crate::catalogue_cache::Current>>,
+        /// Statistics tallied by this batch's operations, written just before COMMIT.
+        pub(crate) stats: crate::ops::stats::Pending,
     }
 }
 pub(crate) use sealed::{Batch, Seal};
@@ -224,6 +226,7 @@ pub fn nested<T>(
     f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
 ) -> Result<Result<T, StoreError>, StoreError> {
     let head = tx.chain_head().map(|h| h.clone());
+    let stats = tx.batch_state().map(|b| b.stats.mark());
     tx.exec("SAVEPOINT nested", &[])?;
     match f(tx) {
         Ok(v) => {
@@ -236,6 +239,9 @@ pub fn nested<T>(
             // The events rolled back with the savepoint: so does the head.
             if let (Some(saved), Some(h)) = (head, tx.chain_head()) {
                 *h = saved;
+            }
+            if let (Some(saved), Some(b)) = (stats, tx.batch_state()) {
+                b.stats.back_to(saved);
             }
             Ok(Err(e))
         }

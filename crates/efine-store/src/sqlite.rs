@@ -101,10 +101,12 @@ pub(crate) fn open(
         }
     }
     // FULL syncs the WAL on every commit, which is what makes an acknowledged write durable.
-    // The writer batches, so that is one fsync per batch.
+    // The writer batches, so that is one fsync per batch. Temporary storage in memory: each
+    // operation's savepoint keeps its sub-journal there instead of in a temporary file.
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
     )?;
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON;")?;

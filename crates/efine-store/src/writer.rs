@@ -126,6 +126,7 @@ fn start(tx: &mut dyn Tx, cached: &mut CachedCatalogue) -> Result<Batch, StoreEr
             hash: r.text(1)?,
         },
         catalogue: Some(current),
+        stats: Default::default(),
     })
 }
 
@@ -187,8 +188,11 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
             };
             job(&mut tx)
         };
-        if !ok {
+        if ok {
+            state.stats.keep();
+        } else {
             state.head = before;
+            state.stats.forget();
             if let Err(e) = conn.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op") {
                 // The transaction is in an unknown state: abandon the whole batch.
                 tracing::error!(error = %e, "savepoint rollback failed; rolling back the batch");
@@ -209,6 +213,9 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
     let mut commit = Ok(());
     if open_savepoint {
         commit = conn.batch("RELEASE SAVEPOINT op");
+    }
+    if commit.is_ok() {
+        commit = state.stats.write(conn.tx());
     }
     let head = state.head;
     if commit.is_ok() && head != initial {

@@ -60,6 +60,10 @@ conformance! {
         postgres_schedule_change_in_force_on_every_node;
     idempotency_scopes_and_stored_keys =>
         sqlite_idempotency_scopes_and_stored_keys, postgres_idempotency_scopes_and_stored_keys;
+    stats_tally_under_rollback =>
+        sqlite_stats_tally_under_rollback, postgres_stats_tally_under_rollback;
+    escalation_visits_only_due =>
+        sqlite_escalation_visits_only_due, postgres_escalation_visits_only_due;
 }
 
 const TRF: &str = "traffic-police";
@@ -1451,4 +1455,201 @@ async fn idempotency_scopes_and_stored_keys(db: TestDb) {
             .unwrap(),
         Processing::New
     );
+}
+
+// 14. Statistics are tallied per batch and written once before COMMIT: in one batch mixing good
+//     issues (repeated plates, shared cells), operations that issue and then fail, a rebuild and
+//     a rebuild that fails, the figures kept are exactly those the successful operations imply,
+//     as a recount from the record (`stats rebuild`) finds them.
+async fn stats_tally_under_rollback(db: TestDb) {
+    use efine_store::ops::stats;
+    let (store, _clock) = db.open_at(datetime!(2026-11-24 06:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let at = store.now();
+    let ticket = |plate: &str, cell: i64| {
+        let mut n = request(TRF, PSH, "no-helmet");
+        n.vehicle = Some(VehicleNumber::parse(plate).unwrap());
+        n.location.lat_micro = Some(34_010_000 + cell * 10_000);
+        n.location.lon_micro = Some(71_520_000);
+        n
+    };
+    // One issue before, so the batch adds to rows that exist.
+    issue_ok(&store, &officer, ticket("PES-1", 0)).await;
+
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = store.submit(move |_tx| {
+        let _ = started_tx.send(());
+        release_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .map_err(|_| StoreError::Db("never released".into()))
+    });
+    started_rx.await.expect("the blocker runs on the writer");
+    const N: usize = 40;
+    let mut pending = Vec::new();
+    for i in 0..N {
+        let officer = officer.clone();
+        let plate = format!("PES-{}", 1 + i % 4);
+        let t = ticket(&plate, (i % 3) as i64);
+        pending.push(store.submit(move |tx| -> Result<bool, StoreError> {
+            match i % 8 {
+                // Issues, then fails: its figures go with it.
+                1 | 5 => {
+                    challans::issue(tx, &officer, &t, at)?;
+                    Err(StoreError::conflict(
+                        "test_abort",
+                        "failing after the write",
+                    ))
+                }
+                // A recount in the middle of the batch: what the batch tallied so far is in it.
+                3 if i == 3 => {
+                    stats::rebuild(tx, &mut |_, _| {})?;
+                    Ok(false)
+                }
+                // Issues, recounts, then fails: the batch's tally so far must survive.
+                3 => {
+                    challans::issue(tx, &officer, &t, at)?;
+                    stats::rebuild(tx, &mut |_, _| {})?;
+                    Err(StoreError::conflict(
+                        "test_abort",
+                        "failing after a recount",
+                    ))
+                }
+                // Issues twice, the second inside a nested savepoint that fails.
+                7 => {
+                    challans::issue(tx, &officer, &t, at)?;
+                    let inner = efine_store::sql::nested(tx, |tx| {
+                        challans::issue(tx, &officer, &t, at)?;
+                        Err::<(), _>(StoreError::conflict("inner", "inner failure"))
+                    })?;
+                    assert!(inner.is_err());
+                    Ok(true)
+                }
+                _ => {
+                    challans::issue(tx, &officer, &t, at)?;
+                    Ok(true)
+                }
+            }
+        }));
+    }
+    release_tx.send(()).unwrap();
+    blocker.await.expect("the blocker commits");
+    let mut good = 1;
+    for (i, fut) in pending.into_iter().enumerate() {
+        match (i % 8, fut.await) {
+            (1 | 5, r) => assert_conflict(r, "test_abort"),
+            (3, r) if i != 3 => assert_conflict(r, "test_abort"),
+            (_, Ok(issued)) => good += i64::from(issued),
+            (_, Err(e)) => panic!("op {i}: {e:?}"),
+        }
+    }
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, good);
+    let live = stats_snapshot(&store).await;
+    let summary = store
+        .read(|tx| {
+            stats::summary(
+                tx,
+                stats::Dim::Officer,
+                &stats::Scope::all(),
+                stats::Range::default(),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0].issued, good, "{summary:?}");
+    store
+        .write(|tx| stats::rebuild(tx, &mut |_, _| {}))
+        .await
+        .unwrap();
+    assert_eq!(live, stats_snapshot(&store).await);
+    assert_eq!(verify_chain(&store).await.map(|_| ()), Ok(()));
+}
+
+// 15. The escalation run visits only challans whose next step is due (`next_step_on`): nothing
+//     before the surcharge day, the unpaid ones on it, nothing on a second run the same day, and
+//     neither paid challans nor ones issued since.
+async fn escalation_visits_only_due(db: TestDb) {
+    use efine_store::ops::{enforcement, payments};
+    let (store, clock) = db.open_at(datetime!(2026-03-02 06:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let mut issued = Vec::new();
+    for _ in 0..4 {
+        issued.push(issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await);
+    }
+    let at = store.now();
+    let paid = issued[3].number.clone();
+    store
+        .write(move |tx| {
+            let (_, due) = payments::payable(tx, &paid, efine_core::clock::karachi_date(at))?;
+            payments::pay_at_counter(tx, &paid, due, "cashier.one", at)
+        })
+        .await
+        .unwrap();
+    let surcharge_on = issued[0]
+        .next_step_on()
+        .expect("an unpaid challan has a next step");
+    assert_eq!(Some(surcharge_on), issued[0].terms().surcharge_from());
+    let column = |n: &ChallanNumber| {
+        let n = n.to_string();
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| {
+                    tx.query_one(
+                        "SELECT next_step_on FROM challans WHERE number = $1",
+                        efine_store::params![n],
+                    )?
+                    .opt_text(0)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        column(&issued[0].number).await,
+        Some(surcharge_on.to_string())
+    );
+    assert_eq!(column(&issued[3].number).await, None, "paid: no next step");
+    let run = |store: &efine_store::Store| {
+        let store = store.clone();
+        async move {
+            let at = store.now();
+            store
+                .write(move |tx| enforcement::escalate(tx, at, 0, 1000))
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let local_morning = |d: time::Date| d.with_time(time::macros::time!(01:00)).assume_utc();
+
+    // The day before the surcharge: nothing is due, nothing is read.
+    clock.set(local_morning(surcharge_on.previous_day().unwrap()));
+    assert_eq!(run(&store).await.examined, 0);
+    // The surcharge day: the three unpaid challans, not the paid one.
+    clock.set(local_morning(surcharge_on));
+    let late = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
+    let r = run(&store).await;
+    assert_eq!((r.examined, r.surcharged), (3, 3), "{r:?}");
+    // Again the same day: all recorded, nothing read.
+    let r = run(&store).await;
+    assert_eq!((r.examined, r.surcharged, r.escalated), (0, 0, 0), "{r:?}");
+    // Each visited challan's next step moved on past today (its next stage, or none).
+    for c in &issued[..3] {
+        let next = column(&c.number).await;
+        assert!(
+            next.as_deref()
+                .is_none_or(|d| d > surcharge_on.to_string().as_str()),
+            "{next:?}"
+        );
+    }
+    assert_eq!(
+        column(&late.number).await,
+        late.next_step_on().map(|d| d.to_string())
+    );
+    assert!(late.next_step_on().unwrap() > surcharge_on);
+    assert_eq!(verify_chain(&store).await.map(|_| ()), Ok(()));
 }

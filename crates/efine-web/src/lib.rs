@@ -47,9 +47,22 @@ pub struct WebConfig {
     pub public_url: String,
     /// Days after the issue day within which a citizen may appeal.
     pub appeal_window_days: u16,
+    /// The command that creates the first admin account, shown on the console's sign-in page
+    /// while there is none (the binary fills in its own data directory).
+    pub first_admin_command: String,
     /// The token a scraper of `/metrics` must send; without one, `/metrics` is off (404).
     pub metrics_token: Option<metrics::MetricsToken>,
+    /// Failed logins per account before delays and the lock (a client address gets three
+    /// times the room); the same limits for the 1Bill caller's address.
+    pub login_policy: efine_core::auth::throttle::Policy,
+    /// A console session unused for this long is over (besides its absolute lifetime).
+    pub console_idle: time::Duration,
 }
+
+/// How the first admin account is made: the password is read from standard input, never given
+/// as an argument.
+pub const FIRST_ADMIN_COMMAND: &str =
+    "efine user add --username admin --role admin --password-stdin";
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -58,7 +71,10 @@ impl Default for WebConfig {
             lookups_per_minute: 30,
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
+            first_admin_command: FIRST_ADMIN_COMMAND.into(),
             metrics_token: None,
+            login_policy: efine_core::auth::throttle::Policy::default(),
+            console_idle: time::Duration::minutes(30),
         }
     }
 }

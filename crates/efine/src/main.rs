@@ -53,6 +53,12 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Copy the embedded SQLite database to a file while servers keep running, and check the
+    /// copy (PostgreSQL: prints how to use pg_dump, exits 3).
+    Backup(cmd::backup::BackupArgs),
+    /// Put a backup in place of the database (refuses one that holds records unless --force),
+    /// then verify it (PostgreSQL: prints how to use pg_restore, exits 3).
+    Restore(cmd::backup::RestoreArgs),
     /// The tamper-evident record.
     Audit {
         #[command(subcommand)]
@@ -115,6 +121,8 @@ impl Command {
             }
             Command::User { command } => f.with(command.db()),
             Command::Audit { command } => f.with(command.db()),
+            Command::Backup(a) => f.with(&a.db),
+            Command::Restore(a) => f.with(&a.db),
             Command::Keys { command } => f.with(command.dir()),
             Command::Recon { command } => f.with(command.db()),
             Command::Ledger { command } => f.with(command.db()),
@@ -195,6 +203,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
         Command::Escalate { .. } => cmd::escalate::run(settings).await,
         Command::User { command } => user::run(settings, command).await,
         Command::Audit { command } => audit::run(settings, command).await,
+        Command::Backup(args) => cmd::backup::backup(settings, args).await,
+        Command::Restore(args) => cmd::backup::restore(settings, args).await,
         Command::Keys { command } => keys::run(settings, command),
         Command::Qr { command } => qr::run(command),
         Command::BulkIssue { bulk, .. } => {

@@ -195,7 +195,7 @@ pub fn lodge(
         )?
         .i64(0)?;
     tx.exec(
-        "UPDATE challans SET paused_since = $1 WHERE number = $2",
+        "UPDATE challans SET paused_since = $1, next_step_on = NULL WHERE number = $2",
         params![today.to_string(), n.as_str()],
     )?;
     events::append(
@@ -228,11 +228,21 @@ pub fn decide(
         .filter(|c| may_read(who, c))
         .ok_or_else(|| StoreError::NotFound("appeal".into()))?;
     must_supervise(who, Action::DecideAppeal, &c)?;
-    if who.may_decide(&c.officer).is_err() {
-        return Err(StoreError::refused(
-            "issuing_officer",
-            "an appeal must be decided by a supervisor other than the officer who issued the challan",
-        ));
+    let sponsors = crate::ops::users::sponsors(tx, &who.username)?;
+    match who.may_decide(&sponsors, &c.officer) {
+        Ok(()) => {}
+        Err(efine_core::auth::Denied::Sponsored) => {
+            return Err(StoreError::refused(
+                "sponsored_account",
+                "an appeal cannot be decided by an account the issuing officer created, enabled or reset",
+            ))
+        }
+        Err(_) => {
+            return Err(StoreError::refused(
+                "issuing_officer",
+                "an appeal must be decided by a supervisor other than the officer who issued the challan",
+            ))
+        }
     }
     let status = lifecycle::transition(Some(a.status), AppealEvent::Decided).map_err(|_| {
         StoreError::conflict(
@@ -278,10 +288,13 @@ pub fn decide(
         let to = challan::transition(Some(c.status), ChallanEvent::CancellationApproved)
             .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
         tx.exec(
-            "UPDATE challans SET status = $1 WHERE number = $2",
+            "UPDATE challans SET status = $1, next_step_on = NULL WHERE number = $2",
             params![to.as_str(), n.as_str()],
         )?;
         stats::on_cancelled(tx, &c)?;
+    } else {
+        // The clock runs again, from a due date moved on by the days under appeal.
+        challans::refresh_next_step(tx, &c.number)?;
     }
     if reduced.is_some() {
         stats::on_reduced(tx, &c)?;

@@ -159,11 +159,21 @@ pub fn decide(
         .filter(|c| may_read(who, c))
         .ok_or_else(|| StoreError::NotFound("cancellation".into()))?;
     must_supervise(who, Action::DecideCancellation, &c)?;
-    if who.may_decide(&r.requested_by).is_err() {
-        return Err(StoreError::refused(
-            "own_request",
-            "a cancellation must be decided by a supervisor other than who requested it",
-        ));
+    let sponsors = crate::ops::users::sponsors(tx, &who.username)?;
+    match who.may_decide(&sponsors, &r.requested_by) {
+        Ok(()) => {}
+        Err(efine_core::auth::Denied::Sponsored) => {
+            return Err(StoreError::refused(
+                "sponsored_account",
+                "a cancellation cannot be decided by an account its requester created, enabled or reset",
+            ))
+        }
+        Err(_) => {
+            return Err(StoreError::refused(
+                "own_request",
+                "a cancellation must be decided by a supervisor other than who requested it",
+            ))
+        }
     }
     let event = CancellationEvent::decision(approve);
     let status = lifecycle::transition(Some(r.status), event).map_err(|_| {
@@ -178,7 +188,7 @@ pub fn decide(
         let to = challan::transition(Some(c.status), ChallanEvent::CancellationApproved)
             .map_err(|e| StoreError::conflict("transition_refused", e.to_string()))?;
         tx.exec(
-            "UPDATE challans SET status = $1 WHERE number = $2",
+            "UPDATE challans SET status = $1, next_step_on = NULL WHERE number = $2",
             params![to.as_str(), n.as_str()],
         )?;
         stats::on_cancelled(tx, &c)?;

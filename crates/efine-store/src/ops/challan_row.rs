@@ -21,6 +21,14 @@ pub(crate) const COLS: &str =
 /// Column count of `COLS`: extra selected columns start here.
 pub(crate) const NCOLS: usize = 27;
 
+/// `COLS` qualified with a table alias, for joins.
+pub(crate) fn cols_as(alias: &str) -> String {
+    COLS.split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn parse_date(s: &str) -> Result<time::Date, StoreError> {
     time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| StoreError::Corrupt(format!("date {s}")))

@@ -107,9 +107,9 @@ pub fn issue(
         "INSERT INTO challans (number, psid, department, district, year, seq, offence_id,
             offence_code, offence_version, kind, amount_paisa, issued_at, due_date, officer_id,
             officer, vehicle, vehicle_authority, cnic, mobile, name, lat_micro, lon_micro,
-            location_text, notes, status, penalty)
+            location_text, notes, status, penalty, next_step_on)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
         params![
             c.number.to_string(),
             c.psid.as_str(),
@@ -136,7 +136,8 @@ pub fn issue(
             c.location.text.clone(),
             c.notes.clone(),
             c.status.as_str(),
-            catalogue::penalty_json(&c.penalty)
+            catalogue::penalty_json(&c.penalty),
+            c.next_step_on().map(|d| d.to_string())
         ],
     )?;
     stats::on_issued(tx, &c)?;
@@ -159,6 +160,27 @@ pub fn snapshot(c: &Challan) -> serde_json::Value {
         o.remove("status");
     }
     v
+}
+
+/// Sets the challan's `next_step_on` (see [`Challan::next_step_on`]) from its row as it stands
+/// now in this transaction. Call after a change to its status or terms that is not plainly the
+/// end of its steps.
+pub(crate) fn refresh_next_step(tx: &mut dyn Tx, n: &ChallanNumber) -> Result<(), StoreError> {
+    let c = by_number(tx, n)?
+        .ok_or_else(|| StoreError::Corrupt(format!("no challan {n} to refresh")))?;
+    set_next_step(tx, &c)
+}
+
+/// Writes `c.next_step_on()` into the challan's row.
+pub(crate) fn set_next_step(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
+    tx.exec(
+        "UPDATE challans SET next_step_on = $1 WHERE number = $2",
+        params![
+            c.next_step_on().map(|d| d.to_string()),
+            c.number.to_string()
+        ],
+    )?;
+    Ok(())
 }
 
 pub fn by_number(tx: &mut dyn Tx, n: &ChallanNumber) -> Result<Option<Challan>, StoreError> {
@@ -205,6 +227,73 @@ pub fn by_cnic(tx: &mut dyn Tx, c: &Cnic, limit: i64) -> Result<Vec<Challan>, St
     .iter()
     .map(row)
     .collect()
+}
+
+/// Which challans a public reader asks for.
+#[derive(Debug, Clone)]
+pub enum Find {
+    Number(ChallanNumber),
+    Psid(Psid),
+    /// A vehicle's challans, newest first.
+    Vehicle(VehicleNumber),
+    /// A person's challans, newest first.
+    Cnic(Cnic),
+}
+
+/// A challan with the names it is shown with and its receipt, if paid.
+pub type Detailed = (
+    Challan,
+    catalogue::Names,
+    Option<crate::ops::payments::Receipt>,
+);
+
+/// The challans `find` names (at most `limit`), each with its catalogue names and receipt, in
+/// one query, whatever their number: what the public view, lookup and search pages show.
+pub fn detailed(tx: &mut dyn Tx, find: &Find, limit: i64) -> Result<Vec<Detailed>, StoreError> {
+    let (clause, key) = match find {
+        Find::Number(n) => ("c.number = $1", n.to_string()),
+        Find::Psid(p) => ("c.psid = $1", p.as_str().to_string()),
+        Find::Vehicle(v) => ("c.vehicle = $1", v.as_str().to_string()),
+        Find::Cnic(c) => ("c.cnic = $1", c.digits().to_string()),
+    };
+    let rows = tx.query(
+        &format!(
+            "SELECT {}, d.name_en, d.name_ur, s.name_en, s.name_ur, o.name_en, o.name_ur,
+                    o.legal_reference, {}
+             FROM challans c
+             JOIN offences o ON o.department = c.department AND o.code = c.offence_code
+                            AND o.version = c.offence_version
+             JOIN departments d ON d.code = c.department
+             JOIN districts s ON s.code = c.district
+             LEFT JOIN receipts r ON r.challan_number = c.number
+             LEFT JOIN payment_attempts a ON a.id = r.attempt_id
+             WHERE {clause} ORDER BY c.issued_at DESC, c.id DESC LIMIT $2",
+            crate::ops::challan_row::cols_as("c"),
+            crate::ops::payments::RECEIPT_COLS,
+        ),
+        params![key, limit],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let n = NCOLS;
+            let names = catalogue::Names {
+                department_en: r.text(n)?,
+                department_ur: r.text(n + 1)?,
+                district_en: r.text(n + 2)?,
+                district_ur: r.text(n + 3)?,
+                offence_en: r.text(n + 4)?,
+                offence_ur: r.text(n + 5)?,
+                legal_reference: r.text(n + 6)?,
+            };
+            let receipt = match r.opt_text(n + 7)? {
+                Some(_) => Some(crate::ops::payments::receipt(&crate::sql::Row(
+                    r.0[n + 7..].to_vec(),
+                ))?),
+                None => None,
+            };
+            Ok((row(r)?, names, receipt))
+        })
+        .collect()
 }
 
 /// Challans in id order after `after_id`, for audits and exports: (id, challan).

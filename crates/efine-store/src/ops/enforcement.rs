@@ -12,7 +12,7 @@ use time::{Date, OffsetDateTime};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EscalationRun {
-    /// Challans examined (unpaid and past their due date).
+    /// Challans examined: those whose next step (`next_step_on`) was due.
     pub examined: u64,
     pub surcharged: u64,
     pub escalated: u64,
@@ -20,6 +20,10 @@ pub struct EscalationRun {
 
 /// Records, for every unpaid challan past its due date, that its surcharge applies
 /// (`challan.surcharged`) and each stage it has reached (`challan.escalated`), each once.
+///
+/// Visits only the challans whose `next_step_on` has come (an index range), so a run with
+/// nothing to record reads nothing, however many challans there are; each visited challan's
+/// `next_step_on` moves on to its next step (or to none).
 ///
 /// Runs inside one write transaction, which on PostgreSQL holds the chain-head lock from its
 /// start: several nodes running it at once are serialised, and the later run sees the earlier
@@ -36,8 +40,7 @@ pub fn escalate(
     let today = karachi_date(at);
     let rows = tx.query(
         &format!(
-            "SELECT {}, id FROM challans WHERE status = 'unpaid' AND due_date < $1
-               AND paused_since IS NULL AND id > $2
+            "SELECT {}, id FROM challans WHERE next_step_on <= $1 AND id > $2
              ORDER BY id LIMIT $3",
             challans::COLS
         ),
@@ -49,9 +52,10 @@ pub fn escalate(
         .transpose()?;
     let mut run = EscalationRun::default();
     for r in &rows {
-        let c = challans::row(r)?;
+        let mut c = challans::row(r)?;
         run.examined += 1;
         let terms = c.terms();
+        let mut surcharged = c.adjustments.surcharged;
         let n = c.number.to_string();
         let due = c.amount_due(today);
         if let Some(from) = terms.surcharge_from() {
@@ -71,6 +75,7 @@ pub fn escalate(
                         "surcharge_from": from.to_string(),
                     }),
                 )?;
+                surcharged = true;
                 run.surcharged += 1;
             }
         }
@@ -96,6 +101,9 @@ pub fn escalate(
                 run.escalated += 1;
             }
         }
+        c.adjustments.stage = current;
+        c.adjustments.surcharged = surcharged;
+        challans::set_next_step(tx, &c)?;
     }
     Ok((run, last))
 }

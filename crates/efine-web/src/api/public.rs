@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use efine_core::challan::ChallanStatus;
 use efine_core::{ChallanNumber, Cnic, Money, Psid, VehicleNumber};
-use efine_store::ops::{catalogue, challans, payments};
+use efine_store::ops::challans;
 use std::net::SocketAddr;
 
 enum Key {
@@ -59,18 +59,11 @@ pub async fn get_public_challan(
     let found = state
         .store
         .read(move |tx| {
-            let c = match &key {
-                Key::Number(n) => challans::by_number(tx, n)?,
-                Key::Psid(p) => challans::by_psid(tx, p)?,
+            let find = match key {
+                Key::Number(n) => challans::Find::Number(n),
+                Key::Psid(p) => challans::Find::Psid(p),
             };
-            match c {
-                Some(c) => {
-                    let names = catalogue::names_for(tx, &c)?;
-                    let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
-                    Ok(Some((c, names, paid)))
-                }
-                None => Ok(None),
-            }
+            Ok(challans::detailed(tx, &find, 1)?.into_iter().next())
         })
         .await?;
     let (c, names, paid) = found.ok_or_else(|| ApiError::not_found("challan"))?;
@@ -138,17 +131,11 @@ pub async fn lookup(
     let found = state
         .store
         .read(move |tx| {
-            let list = match &by {
-                Ok(v) => challans::by_vehicle(tx, v, 100)?,
-                Err(c) => challans::by_cnic(tx, c, 100)?,
+            let find = match by {
+                Ok(v) => challans::Find::Vehicle(v),
+                Err(c) => challans::Find::Cnic(c),
             };
-            list.into_iter()
-                .map(|c| {
-                    let n = catalogue::names_for(tx, &c)?;
-                    let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
-                    Ok((c, n, paid))
-                })
-                .collect::<Result<Vec<_>, _>>()
+            challans::detailed(tx, &find, 100)
         })
         .await?;
     let day = today(state.store.now());

@@ -13,7 +13,7 @@ pub use flags::{DataDirFlag, DbFlags, NotifyFlags, RailFlags, ServeFlags};
 pub use layers::{refuse_secret_flags, Flags};
 
 use anyhow::Result;
-use efine_store::Location;
+use efine_store::{Location, StoreOptions};
 use figment::Figment;
 use layers::{Environment, File, Names};
 use secrecy::{ExposeSecret, SecretString};
@@ -53,6 +53,9 @@ pub struct DbSettings {
     pub location: Location,
     /// A catalogue file to load at first start instead of the built-in KP catalogue.
     pub catalogue: Option<PathBuf>,
+    /// How long to wait for the database: connect, statement and lock timeouts (PostgreSQL),
+    /// busy timeout (SQLite).
+    pub options: StoreOptions,
 }
 
 pub struct ServeSettings {
@@ -61,6 +64,14 @@ pub struct ServeSettings {
     pub public_url: String,
     pub token_hours: i64,
     pub appeal_window_days: u16,
+    pub public_lookups_per_minute: u32,
+    /// Failed logins that cost nothing, the lock threshold and the lock's length
+    /// (`efine_core::auth::throttle::Policy`).
+    pub login_free_failures: u32,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    /// A console session unused this long is over.
+    pub console_idle_minutes: i64,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
@@ -154,9 +165,42 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 7] = [
+    let checks: [(&str, i128, i128); 16] = [
+        (
+            "db_connect_timeout_seconds",
+            raw.db_connect_timeout_seconds.into(),
+            3600,
+        ),
+        (
+            "db_statement_timeout_seconds",
+            raw.db_statement_timeout_seconds.into(),
+            24 * 3600,
+        ),
+        (
+            "db_lock_timeout_seconds",
+            raw.db_lock_timeout_seconds.into(),
+            24 * 3600,
+        ),
+        (
+            "sqlite_busy_timeout_seconds",
+            raw.sqlite_busy_timeout_seconds.into(),
+            3600,
+        ),
         ("token_hours", raw.token_hours.into(), 24 * 30),
+        ("login_free_failures", raw.login_free_failures.into(), 100),
+        ("login_lock_after", raw.login_lock_after.into(), 1000),
+        ("login_lock_minutes", raw.login_lock_minutes.into(), 24 * 60),
+        (
+            "console_idle_minutes",
+            raw.console_idle_minutes.into(),
+            24 * 60,
+        ),
         ("appeal_window_days", raw.appeal_window_days.into(), 365),
+        (
+            "public_lookups_per_minute",
+            raw.public_lookups_per_minute.into(),
+            1_000_000,
+        ),
         (
             "escalation_minutes",
             raw.escalation_minutes.into(),
@@ -240,12 +284,24 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             data_dir: raw.data_dir,
             location,
             catalogue: raw.catalogue,
+            options: StoreOptions {
+                sqlite_busy_timeout: secs(raw.sqlite_busy_timeout_seconds),
+                pg_connect_timeout: secs(raw.db_connect_timeout_seconds),
+                pg_statement_timeout: secs(raw.db_statement_timeout_seconds),
+                pg_lock_timeout: secs(raw.db_lock_timeout_seconds),
+                ..StoreOptions::default()
+            },
         },
         serve: ServeSettings {
             listen: raw.listen,
             public_url,
             token_hours: raw.token_hours,
             appeal_window_days: raw.appeal_window_days,
+            public_lookups_per_minute: raw.public_lookups_per_minute,
+            login_free_failures: raw.login_free_failures,
+            login_lock_after: raw.login_lock_after,
+            login_lock_minutes: raw.login_lock_minutes,
+            console_idle_minutes: raw.console_idle_minutes,
             escalation_minutes: raw.escalation_minutes,
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,
@@ -285,6 +341,10 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         },
         names,
     })
+}
+
+fn secs(n: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(n)
 }
 
 /// Whether a URL's authority carries `user:password@`.

@@ -205,7 +205,7 @@ pub fn credit(
         let to = challan::transition(Some(c.status), ChallanEvent::PaymentConfirmed)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         tx.exec(
-            "UPDATE challans SET status = $1 WHERE number = $2",
+            "UPDATE challans SET status = $1, next_step_on = NULL WHERE number = $2",
             params![to.as_str(), a.challan_number.as_str()],
         )?;
         let year = karachi_date(at).year();

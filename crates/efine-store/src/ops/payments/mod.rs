@@ -121,10 +121,10 @@ pub fn attempts_in_state(
     .collect()
 }
 
-pub(super) const RECEIPT_COLS: &str =
+pub(crate) const RECEIPT_COLS: &str =
     "r.number, r.challan_number, r.rail, r.amount_paisa, r.paid_at, a.reference";
 
-pub(super) fn receipt(r: &Row) -> Result<Receipt, StoreError> {
+pub(crate) fn receipt(r: &Row) -> Result<Receipt, StoreError> {
     let rail = r.text(2)?;
     Ok(Receipt {
         number: r.text(0)?,

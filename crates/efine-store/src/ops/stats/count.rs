@@ -153,6 +153,10 @@ pub fn off_hours(at: OffsetDateTime) -> bool {
 
 /// Whether an earlier challan (one already in the table) has the same plate and officer and
 /// was issued on or after the local day `c` was issued.
+///
+/// `issued_at + 0`: the plate's rows for this officer, found by `challans_plate_officer`, are
+/// few; no planner, whatever its statistics, may instead range over everything issued today
+/// through `challans_issued_at`.
 pub(super) fn repeat_plate(tx: &mut dyn Tx, c: &Challan) -> Result<bool, StoreError> {
     let Some(v) = &c.vehicle else {
         return Ok(false);
@@ -160,9 +164,10 @@ pub(super) fn repeat_plate(tx: &mut dyn Tx, c: &Challan) -> Result<bool, StoreEr
     let local = karachi_date(c.issued_at);
     let day_start = to_micros(local.with_time(Time::MIDNIGHT).assume_offset(KARACHI));
     Ok(tx
-        .query_one(
-            "SELECT COUNT(*) FROM challans
-             WHERE vehicle = $1 AND officer = $2 AND issued_at >= $3 AND number <> $4",
+        .query_opt(
+            "SELECT 1 FROM challans
+             WHERE vehicle = $1 AND officer = $2 AND issued_at + 0 >= $3 AND number <> $4
+             LIMIT 1",
             params![
                 v.as_str(),
                 c.officer.as_str(),
@@ -170,8 +175,7 @@ pub(super) fn repeat_plate(tx: &mut dyn Tx, c: &Challan) -> Result<bool, StoreEr
                 c.number.to_string()
             ],
         )?
-        .i64(0)?
-        > 0)
+        .is_some())
 }
 
 pub(super) fn count_issued(s: &mut dyn Sink, c: &Challan, repeat: bool) -> Result<(), StoreError> {
@@ -230,10 +234,22 @@ pub(super) fn count_cancelled(s: &mut dyn Sink, c: &Challan) -> Result<(), Store
     )
 }
 
+/// Runs `count` on the running operation's tally inside a write batch (written at the batch's
+/// end, see `pending`), or straight into the tables elsewhere.
+fn counted(
+    tx: &mut dyn Tx,
+    count: impl FnOnce(&mut dyn Sink) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    match tx.batch_state() {
+        Some(b) => count(&mut b.stats.op),
+        None => count(&mut Live(tx)),
+    }
+}
+
 /// Counts a newly issued challan. Call after its row is inserted, in the same transaction.
 pub fn on_issued(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
     let repeat = repeat_plate(tx, c)?;
-    count_issued(&mut Live(tx), c, repeat)
+    counted(tx, |s| count_issued(s, c, repeat))
 }
 
 /// Counts a payment that settled a challan. Call in the crediting transaction.
@@ -244,21 +260,21 @@ pub fn on_paid(
     amount: Money,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    count_paid(&mut Live(tx), c, rail, amount, at)
+    counted(tx, |s| count_paid(s, c, rail, amount, at))
 }
 
 /// Counts a cancellation request against the officer who issued the challan (for the anomaly
 /// figures). The cancellation and appeal workflow calls this in its own transaction.
 pub fn on_cancellation_requested(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    count_cancellation_requested(&mut Live(tx), c)
+    counted(tx, |s| count_cancellation_requested(s, c))
 }
 
 /// Counts a reduction decided on appeal against the issuing officer.
 pub fn on_reduced(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    count_reduced(&mut Live(tx), c)
+    counted(tx, |s| count_reduced(s, c))
 }
 
 /// Counts a cancelled challan: it no longer counts as outstanding.
 pub fn on_cancelled(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    count_cancelled(&mut Live(tx), c)
+    counted(tx, |s| count_cancelled(s, c))
 }

@@ -6,12 +6,16 @@
 //! challans before these tables existed or whenever the figures are in doubt.
 //!
 //! - `count`: what each event counts, and the live writes (`on_*`);
+//! - `pending`: inside the writer, the figures tallied per batch and written once before COMMIT;
 //! - `rebuild`: the recount from the record;
 //! - `read`: the summaries, trends, hotspots and officer figures the API and pages read.
 
 mod count;
+mod pending;
 mod read;
 mod rebuild;
+
+pub(crate) use pending::Pending;
 
 pub use count::{
     off_hours, on_cancellation_requested, on_cancelled, on_issued, on_paid, on_reduced,

@@ -43,8 +43,8 @@ type PeriodRow = (&'static str, String, String, String, String);
 
 /// The statistics of the whole record, counted in memory by the same `count_*` functions as the
 /// live writes, then written once.
-#[derive(Default)]
-pub(super) struct Tally {
+#[derive(Default, Clone)]
+pub(crate) struct Tally {
     daily: BTreeMap<PeriodRow, [i64; 12]>,
     monthly: BTreeMap<PeriodRow, [i64; 12]>,
     /// (day, department, district, rail) -> (payments, amount).
@@ -120,21 +120,28 @@ impl Sink for Tally {
     }
 }
 
-/// Inserts `rows` (each `width` values) into `into` ("table (columns)"), many rows a statement.
-pub(super) fn insert_rows(
+/// Inserts `rows` (each `width` values) into `into` ("table (columns)"), many rows a statement,
+/// with `then` after the values (empty, or an `ON CONFLICT` clause).
+///
+/// Statements hold 128 rows, and the rest goes in statements of decreasing powers of two (a
+/// remainder of 100 is 64 + 32 + 4): at most eight statement shapes per table, so the writer's
+/// prepared-statement caches keep them all however many rows each batch touches.
+pub(super) fn write_rows(
     tx: &mut dyn Tx,
     into: &str,
+    then: &str,
     width: usize,
     rows: impl Iterator<Item = Vec<Value>>,
 ) -> Result<u64, StoreError> {
-    const ROWS_PER_STATEMENT: usize = 200;
+    const ROWS_PER_STATEMENT: usize = 128;
     fn flush(
         tx: &mut dyn Tx,
         into: &str,
+        then: &str,
         width: usize,
-        chunk: &mut Vec<Value>,
+        values: &[Value],
     ) -> Result<u64, StoreError> {
-        let n = chunk.len() / width;
+        let n = values.len() / width;
         if n == 0 {
             return Ok(0);
         }
@@ -147,10 +154,9 @@ pub(super) fn insert_rows(
             })
             .collect();
         tx.exec(
-            &format!("INSERT INTO {into} VALUES {}", tuples.join(", ")),
-            chunk,
+            &format!("INSERT INTO {into} VALUES {}{then}", tuples.join(", ")),
+            values,
         )?;
-        chunk.clear();
         Ok(n as u64)
     }
     let mut written = 0;
@@ -159,26 +165,89 @@ pub(super) fn insert_rows(
         debug_assert_eq!(row.len(), width);
         chunk.extend(row);
         if chunk.len() >= width * ROWS_PER_STATEMENT {
-            written += flush(tx, into, width, &mut chunk)?;
+            written += flush(tx, into, then, width, &chunk)?;
+            chunk.clear();
         }
     }
-    written += flush(tx, into, width, &mut chunk)?;
+    let mut rest: &[Value] = &chunk;
+    while !rest.is_empty() {
+        let n = rest.len() / width;
+        let take = 1usize << (usize::BITS - 1 - n.leading_zeros());
+        let (now, later) = rest.split_at(take * width);
+        written += flush(tx, into, then, width, now)?;
+        rest = later;
+    }
     Ok(written)
 }
 
 impl Tally {
-    /// Writes every row; returns how many.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.daily.is_empty()
+            && self.monthly.is_empty()
+            && self.collections.is_empty()
+            && self.cells.is_empty()
+    }
+
+    /// Adds `other`'s figures to these.
+    pub(crate) fn merge(&mut self, other: Tally) {
+        for (mine, theirs) in [
+            (&mut self.daily, other.daily),
+            (&mut self.monthly, other.monthly),
+        ] {
+            for (k, v) in theirs {
+                let row = mine.entry(k).or_insert([0; 12]);
+                for (a, b) in row.iter_mut().zip(v) {
+                    *a += b;
+                }
+            }
+        }
+        for (k, (n, amount)) in other.collections {
+            let row = self.collections.entry(k).or_insert((0, 0));
+            row.0 += n;
+            row.1 += amount;
+        }
+        for (k, n) in other.cells {
+            *self.cells.entry(k).or_insert(0) += n;
+        }
+    }
+
+    /// Writes every row into empty tables; returns how many.
     fn write(&self, tx: &mut dyn Tx) -> Result<u64, StoreError> {
+        self.write_with(tx, false)
+    }
+
+    /// Adds every row's figures to the rows already in the tables (one multi-row upsert per
+    /// table and 200 rows); returns how many rows it touched.
+    pub(crate) fn add_to_tables(&self, tx: &mut dyn Tx) -> Result<u64, StoreError> {
+        self.write_with(tx, true)
+    }
+
+    fn write_with(&self, tx: &mut dyn Tx, add: bool) -> Result<u64, StoreError> {
+        let adding = |key: &str, cols: &[&str], table: &str| -> String {
+            if !add {
+                return String::new();
+            }
+            let sets: Vec<String> = cols
+                .iter()
+                .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+                .collect();
+            format!(" ON CONFLICT ({key}) DO UPDATE SET {}", sets.join(", "))
+        };
         let mut written = 0;
         for (table, period_col, map) in [
             ("stats_daily", "day", &self.daily),
             ("stats_monthly", "month", &self.monthly),
         ] {
-            written += insert_rows(
+            written += write_rows(
                 tx,
                 &format!(
                     "{table} (dim, key, department, district, {period_col}, {})",
                     COUNTERS.join(", ")
+                ),
+                &adding(
+                    &format!("dim, key, department, district, {period_col}"),
+                    &COUNTERS,
+                    table,
                 ),
                 5 + COUNTERS.len(),
                 map.iter()
@@ -195,9 +264,14 @@ impl Tally {
                     }),
             )?;
         }
-        written += insert_rows(
+        written += write_rows(
             tx,
             "stats_collections (day, department, district, rail, payments, amount)",
+            &adding(
+                "day, department, district, rail",
+                &["payments", "amount"],
+                "stats_collections",
+            ),
             6,
             self.collections
                 .iter()
@@ -212,9 +286,14 @@ impl Tally {
                     ]
                 }),
         )?;
-        written += insert_rows(
+        written += write_rows(
             tx,
             "stats_cells (department, district, lat_cell, lon_cell, issued)",
+            &adding(
+                "department, district, lat_cell, lon_cell",
+                &["issued"],
+                "stats_cells",
+            ),
             5,
             self.cells
                 .iter()
@@ -269,6 +348,11 @@ pub(super) fn challan_cols(alias: &str) -> String {
 pub fn rebuild(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuilt, StoreError> {
     let total =
         u64::try_from(tx.query_one("SELECT COUNT(*) FROM challans", &[])?.i64(0)?).unwrap_or(0);
+    // The recount includes everything this batch wrote so far: its figures not yet written
+    // must not be added again at commit.
+    if let Some(b) = tx.batch_state() {
+        b.stats.recounted();
+    }
     for t in TABLES {
         tx.exec(&format!("DELETE FROM {t}"), &[])?;
     }
@@ -280,7 +364,7 @@ pub fn rebuild(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64, u64)) -> Result<Re
     let offset_micros = i64::from(KARACHI.whole_seconds()) * 1_000_000;
     let day_micros: i64 = 86_400 * 1_000_000;
     let n = challan_row::NCOLS;
-    // `+ 0` on `d.id` and `d.issued_at`: the plate's few rows are found by `challans_vehicle` and
+    // `+ 0` on `d.id` and `d.issued_at`: the plate's few rows are found by `challans_plate_officer` and
     // filtered; an index range on either would read every earlier challan for each (quadratic).
     let sql = format!(
         "SELECT {}, c.id,

@@ -10,7 +10,7 @@ use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use efine_core::ChallanNumber;
-use efine_store::ops::{catalogue, challans, payments};
+use efine_store::ops::challans;
 use maud::{html, Markup};
 
 /// A whole page as a response that no cache keeps (it shows amounts due today).
@@ -69,13 +69,10 @@ pub(super) struct ChallanData {
 async fn load(state: &AppState, number: ChallanNumber) -> Result<Option<ChallanData>, ApiError> {
     let found = state
         .store
-        .read(move |tx| match challans::by_number(tx, &number)? {
-            Some(c) => {
-                let names = catalogue::names_for(tx, &c)?;
-                let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
-                Ok(Some((c, names, paid)))
-            }
-            None => Ok(None),
+        .read(move |tx| {
+            Ok(challans::detailed(tx, &challans::Find::Number(number), 1)?
+                .into_iter()
+                .next())
         })
         .await?;
     Ok(found.map(|(c, names, paid)| {

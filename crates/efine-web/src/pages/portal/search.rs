@@ -12,7 +12,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use efine_core::{ChallanNumber, Cnic, Money, Psid, VehicleNumber};
-use efine_store::ops::{catalogue, challans, payments};
+use efine_store::ops::challans;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -182,17 +182,11 @@ async fn list(
     let found = state
         .store
         .read(move |tx| {
-            let list = match &by {
-                Ok(v) => challans::by_vehicle(tx, v, 100)?,
-                Err(c) => challans::by_cnic(tx, c, 100)?,
+            let find = match by {
+                Ok(v) => challans::Find::Vehicle(v),
+                Err(c) => challans::Find::Cnic(c),
             };
-            list.into_iter()
-                .map(|c| {
-                    let n = catalogue::names_for(tx, &c)?;
-                    let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
-                    Ok((c, n, paid))
-                })
-                .collect::<Result<Vec<_>, _>>()
+            challans::detailed(tx, &find, 100)
         })
         .await;
     let found = match found {
