@@ -38,12 +38,14 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0006_console.sql"),
     },
     Migration {
-        version: 11,
-        name: "0011_writer_indexes",
-        sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
         version: 7,
         name: "0007_accounts",
         sql: include_str!("../migrations/sqlite/0007_accounts.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "0011_writer_indexes",
+        sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
     },
 ];
 
@@ -79,11 +81,13 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0006_console.sql"),
     },
     Migration {
-        version: 11,
-        name: "0011_writer_indexes",
-        sql: include_str!("../migrations/postgres/0011_writer_indexes.sql"),
         version: 7,
         name: "0007_accounts",
         sql: include_str!("../migrations/postgres/0007_accounts.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "0011_writer_indexes",
+        sql: include_str!("../migrations/postgres/0011_writer_indexes.sql"),
     },
 ];

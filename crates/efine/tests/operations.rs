@@ -373,7 +373,7 @@ async fn a_backup_taken_under_load_restores_and_verifies() {
                 let c: Value = r.json().await.unwrap();
                 let number = c["challan_number"].as_str().unwrap().to_string();
                 acked.lock().unwrap().issued.push(number.clone());
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     let r = http
                         .post(format!("{url}/api/v1/challans/{number}/cash-payments"))
                         .bearer_auth(&cashier)
@@ -488,7 +488,6 @@ async fn a_backup_taken_under_load_restores_and_verifies() {
     );
     assert!(acked.lock().unwrap().issued.len() > restored as usize);
 
-    drop(status);
     drop(db);
 
     // The restored directory now holds records: a second restore needs --force.

@@ -86,7 +86,7 @@ fn is_common(lower: &str) -> bool {
     }
     let chars: Vec<char> = lower.chars().collect();
     let n = chars.len();
-    if (1..=n / 2).any(|k| n % k == 0 && chars.chunks(k).all(|c| c == &chars[..k])) {
+    if (1..=n / 2).any(|k| n.is_multiple_of(k) && chars.chunks(k).all(|c| c == &chars[..k])) {
         return true;
     }
     let mut distinct = chars;

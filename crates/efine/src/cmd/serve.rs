@@ -62,7 +62,6 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
                 ..Default::default()
             },
             console_idle: time::Duration::minutes(s.console_idle_minutes),
-            ..Default::default()
         },
         payments,
         keys,
