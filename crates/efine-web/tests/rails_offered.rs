@@ -169,6 +169,11 @@ async fn with_1bill_only_the_pages_say_pay_by_psid(app: TestApp) {
 }
 
 async fn with_no_rail_the_pages_say_pay_at_the_counter(app: TestApp) {
+    // Without a scrape token (the default), /metrics is off.
+    let r = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers().get("x-request-id").is_some());
+
     let (n, psid, qr) = challan(&app).await;
     for path in [format!("/c/{n}"), format!("/c/{n}/pay"), format!("/v/{qr}")] {
         let (status, html) = page(&app, &path).await;
