@@ -41,7 +41,6 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
             public_url: s.public_url.clone(),
             appeal_window_days: s.appeal_window_days,
             lookups_per_minute: s.public_lookups_per_minute,
-            ..Default::default()
         },
         payments,
         keys,
