@@ -4,7 +4,16 @@
 //! Scope is by department and district: a record outside a user's scope does not exist for them
 //! (404, not 403), so its number leaks nothing. Four-eyes rules that need the record (the decider
 //! is not the requester) are [`Principal::may_decide`] and [`four_eyes`], asked where the record
-//! is read.
+//! is read. A decider is neither the requester nor anyone whose account the requester created,
+//! enabled, reset or granted a role ([`Decider::sponsors`]): otherwise one admin could make a
+//! second account and approve their own request with it.
+//!
+//! Logins: [`password`] (one policy), [`totp`] (the second factor), [`throttle`] (delays and
+//! locks after failures).
+
+pub mod password;
+pub mod throttle;
+pub mod totp;
 
 use crate::code::{DepartmentCode, DistrictCode};
 use serde::{Deserialize, Serialize};
@@ -56,6 +65,21 @@ impl Role {
     /// Field officers work in one district.
     pub fn needs_district(self) -> bool {
         matches!(self, Role::Officer)
+    }
+
+    /// Roles that approve someone else's request (cancellations, appeals, refunds, role grants):
+    /// granting one needs a second admin ([`four_eyes`]).
+    pub fn approves(self) -> bool {
+        matches!(
+            self,
+            Role::Supervisor | Role::DepartmentAdmin | Role::Finance | Role::Admin
+        )
+    }
+
+    /// Roles that sign in with a second factor ([`totp`]): those that approve, and auditors,
+    /// who read everything.
+    pub fn needs_second_factor(self) -> bool {
+        self.approves() || self == Role::Auditor
     }
 
     /// Finance, auditors and admins work for the whole province: every department and district.
@@ -224,6 +248,18 @@ pub enum Denied {
     /// The decider made the request (or issued the challan) themselves.
     #[error("a request must be decided by someone other than who made it")]
     OwnRequest,
+    /// The decider's account was created, enabled, reset or granted its role by the requester.
+    #[error("a request cannot be decided by an account its requester created, enabled or reset")]
+    Sponsored,
+}
+
+/// Who decides a four-eyes request: their username, and the accounts that made their account
+/// what it is (created it, enabled it, reset its password, requested or approved its role), as
+/// the event log records them.
+#[derive(Debug, Clone, Copy)]
+pub struct Decider<'a> {
+    pub username: &'a str,
+    pub sponsors: &'a [String],
 }
 
 /// An authenticated member of staff (or an officer's device).
@@ -291,17 +327,27 @@ impl Principal {
         }
     }
 
-    /// Four eyes: this user may decide a request made (or a challan issued) by `requested_by`
-    /// only if they are someone else.
-    pub fn may_decide(&self, requested_by: &str) -> Result<(), Denied> {
-        four_eyes(&self.username, requested_by)
+    /// Four eyes: this user (whose account's sponsors are `sponsors`) may decide a request made
+    /// (or a challan issued) by `requested_by` only if they are someone else, and not someone
+    /// whose account `requested_by` created, enabled, reset or granted a role.
+    pub fn may_decide(&self, sponsors: &[String], requested_by: &str) -> Result<(), Denied> {
+        four_eyes(
+            &Decider {
+                username: &self.username,
+                sponsors,
+            },
+            requested_by,
+        )
     }
 }
 
-/// Four eyes where only the decider's username is at hand: `decider` is not `requested_by`.
-pub fn four_eyes(decider: &str, requested_by: &str) -> Result<(), Denied> {
-    if decider == requested_by {
+/// Four eyes: `decider` is not `requested_by`, and `requested_by` did not create, enable, reset
+/// or grant a role to the decider's account.
+pub fn four_eyes(decider: &Decider<'_>, requested_by: &str) -> Result<(), Denied> {
+    if decider.username == requested_by {
         Err(Denied::OwnRequest)
+    } else if decider.sponsors.iter().any(|s| s == requested_by) {
+        Err(Denied::Sponsored)
     } else {
         Ok(())
     }

@@ -32,28 +32,44 @@ pub async fn start(
     method: &str,
     urdu_return: bool,
 ) -> Result<Checkout, ServiceError> {
+    let p = &ctx.payments;
+    let offered = p.hosted();
+    let names: Vec<&str> = offered.iter().map(|r| r.as_str()).collect();
+    let otherwise = if p.takes_1bill() {
+        "pay with the PSID at any bank, ATM or banking app (1Bill)"
+    } else {
+        "pay at the counter of the department that issued the challan"
+    };
     let rail = match Rail::parse(method.trim()) {
         Some(r @ (Rail::Jazzcash | Rail::Easypaisa | Rail::Card)) => r,
+        _ if offered.is_empty() => {
+            return Err(ServiceError::invalid(
+                "method",
+                format!("this server takes no online payment; {otherwise}"),
+            ))
+        }
         _ => {
             return Err(ServiceError::invalid(
                 "method",
-                "method must be jazzcash, easypaisa or card (or pay at any bank, ATM or app with the PSID)",
+                format!("method must be {}; or {otherwise}", names.join(", ")),
             ))
         }
     };
-    let p = &ctx.payments;
-    let configured = match rail {
-        Rail::Jazzcash => p.jazzcash.is_some(),
-        Rail::Easypaisa => p.easypaisa.is_some(),
-        _ => p.card.is_some(),
-    };
     let not_configured = || {
+        let takes = if offered.is_empty() {
+            "no online payment".to_string()
+        } else {
+            names.join(", ")
+        };
         ServiceError::invalid(
             "method",
-            format!("{} is not configured on this server", rail.label()),
+            format!(
+                "{} is not offered on this server (it takes {takes}); {otherwise}",
+                rail.label()
+            ),
         )
     };
-    if !configured {
+    if !offered.contains(&rail) {
         return Err(not_configured());
     }
     let now = ctx.store.now();

@@ -34,6 +34,8 @@ struct Inner {
     /// `None` once shutdown has begun: nothing new is started after that.
     tasks: Mutex<Option<Vec<Task>>>,
     grace: Duration,
+    /// Rounds run by each `spawn_every` job, by job name and outcome (`ok`, `failed`).
+    runs: Arc<efine_store::metrics::Counters>,
 }
 
 struct Task {
@@ -68,6 +70,7 @@ impl Jobs {
                 token: CancellationToken::new(),
                 tasks: Mutex::new(Some(Vec::new())),
                 grace,
+                runs: Arc::new(efine_store::metrics::Counters::new(&["job", "outcome"])),
             }),
         }
     }
@@ -111,6 +114,7 @@ impl Jobs {
         E: Display,
     {
         let job_name = name.to_string();
+        let runs = self.inner.runs.clone();
         self.spawn(name, move |stop| async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -122,11 +126,30 @@ impl Jobs {
                     _ = tick.tick() => {}
                 }
                 if let Err(e) = job(stop.clone()).await {
+                    runs.inc(&[job_name.as_str(), "failed"]);
                     tracing::error!(job = %job_name, error = %e, "round failed; retrying at the next tick");
+                } else {
+                    runs.inc(&[job_name.as_str(), "ok"]);
                 }
             }
             tracing::debug!(job = %job_name, "stopped");
         })
+    }
+
+    /// Rounds run by each job started with `spawn_every`, by job name and outcome (`ok`,
+    /// `failed`), in the Prometheus text format.
+    pub fn encode_runs(&self, out: &mut String) {
+        self.inner.runs.encode(
+            out,
+            "efine_job_runs_total",
+            "Rounds of each background job (notifications, escalation, early poll, daily poll) \
+             by outcome.",
+        );
+    }
+
+    /// Rounds of `job` that ended with `outcome` (`ok` or `failed`).
+    pub fn runs(&self, job: &str, outcome: &str) -> u64 {
+        self.inner.runs.get(&[job, outcome])
     }
 
     /// Cancels the token and waits for every task, at most the grace period in all; a task

@@ -16,6 +16,7 @@ pub mod error;
 pub mod escalation;
 pub mod jobs;
 pub mod live;
+pub mod metrics;
 pub mod notify;
 pub mod onebill;
 pub mod outcome;
@@ -40,4 +41,6 @@ pub struct Context {
     pub http: reqwest::Client,
     /// The rails this server takes payments on, and the address citizens reach it at.
     pub payments: Arc<rails::PaymentsConfig>,
+    /// Rail errors and delivery failures, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }

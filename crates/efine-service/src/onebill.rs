@@ -16,7 +16,8 @@ use efine_store::ops::challans;
 use efine_store::ops::payments::{self, BillPayment, Credit};
 use std::net::IpAddr;
 
-fn caller_ok(ctx: &Context, peer: IpAddr, user: &str, password: &str) -> bool {
+/// Whether a 1Bill call comes from an allowed address with the configured credentials.
+pub fn caller_ok(ctx: &Context, peer: IpAddr, user: &str, password: &str) -> bool {
     let Some(cfg) = &ctx.payments.onebill else {
         return false;
     };

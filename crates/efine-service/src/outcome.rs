@@ -134,7 +134,9 @@ pub fn decide(attempt: Option<&Attempt>, msg: &RailMessage) -> Step {
 /// Applies a verified message in one write transaction; see the module doc.
 pub async fn apply(ctx: &Context, msg: RailMessage) -> Result<Applied, StoreError> {
     let now = ctx.store.now();
-    ctx.store
+    let rail = msg.rail;
+    let applied = ctx
+        .store
         .write(move |tx| {
             let a = payments::attempt_by_reference(tx, &msg.reference)?;
             let applied = match decide(a.as_ref(), &msg) {
@@ -206,7 +208,11 @@ pub async fn apply(ctx: &Context, msg: RailMessage) -> Result<Applied, StoreErro
             )?;
             Ok(applied)
         })
-        .await
+        .await?;
+    if let Applied::Refused(_) = applied {
+        ctx.metrics.rail_error(rail, "refused");
+    }
+    Ok(applied)
 }
 
 /// What is recorded for a reference, as the payer's page shows it: paid (with its receipt),
@@ -241,6 +247,7 @@ pub async fn record_unverified(
     why: String,
 ) -> Result<(), StoreError> {
     let now = ctx.store.now();
+    ctx.metrics.rail_error(rail, "unverified");
     ctx.store
         .write(move |tx| {
             payments::record_message(

@@ -107,6 +107,7 @@ pub async fn poll_once(
             }
             Err(e) => {
                 report.unanswered += 1;
+                ctx.metrics.rail_error(a.rail, "inquiry");
                 tracing::warn!(reference = %a.reference, error = %e, "status inquiry failed");
                 let at = ctx.store.now();
                 let why = e.to_string();

@@ -13,10 +13,12 @@
 //!
 //! Depends on `efine-core` for the domain types; must not depend on HTTP or the web crate.
 
+pub mod backup;
 mod catalogue_cache;
 pub mod catalogue_seed;
 pub mod error;
 pub mod keys;
+pub mod metrics;
 mod migrations;
 pub mod ops;
 mod pool;
@@ -105,6 +107,16 @@ pub struct StoreOptions {
     /// PostgreSQL: how long a read waits for a pooled connection (or to make one) before the
     /// database is reported unavailable.
     pub pg_pool_timeout: std::time::Duration,
+    /// PostgreSQL: the whole of making a connection (TCP connect, start-up, authentication). A
+    /// server that cannot be reached, or accepts and never answers, is reported unavailable
+    /// after this, naming host, port and database; at start-up that ends the command.
+    pub pg_connect_timeout: std::time::Duration,
+    /// PostgreSQL: the server cancels a statement that runs longer (`statement_timeout`).
+    /// Migrations are exempt.
+    pub pg_statement_timeout: std::time::Duration,
+    /// PostgreSQL: the server gives up a wait for a row or table lock after this
+    /// (`lock_timeout`), e.g. another node's write batch that never ends.
+    pub pg_lock_timeout: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -112,6 +124,9 @@ impl Default for StoreOptions {
         StoreOptions {
             sqlite_busy_timeout: sqlite::BUSY_TIMEOUT,
             pg_pool_timeout: std::time::Duration::from_secs(30),
+            pg_connect_timeout: std::time::Duration::from_secs(10),
+            pg_statement_timeout: std::time::Duration::from_secs(60),
+            pg_lock_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -125,6 +140,8 @@ struct Inner {
     writer: mpsc::Sender<writer::Job>,
     readers: Readers,
     backend: &'static str,
+    /// The writer's figures (queue depth, batch sizes, commit time) for `/metrics`.
+    writer_metrics: Arc<metrics::WriterMetrics>,
 }
 
 /// The store: cheap to clone, shared by every request and background task.
@@ -149,6 +166,7 @@ impl Store {
 
     fn open_blocking(location: Location, options: StoreOptions) -> Result<Store, StoreError> {
         let busy = options.sqlite_busy_timeout;
+        let writer_metrics = Arc::new(metrics::WriterMetrics::default());
         let inner = match location {
             Location::Sqlite(path) => {
                 if let Some(dir) = path.parent() {
@@ -161,7 +179,11 @@ impl Store {
                 let mut conn = sqlite::open(&path, false, busy)?;
                 sqlite::migrate(&mut conn)?;
                 drop(conn);
-                let writer = writer::spawn(sqlite::SqliteWriter::new(&path, busy)?, "sqlite");
+                let writer = writer::spawn(
+                    sqlite::SqliteWriter::new(&path, busy)?,
+                    "sqlite",
+                    writer_metrics.clone(),
+                );
                 let mut conns = Vec::new();
                 for _ in 0..4 {
                     conns.push(sqlite::open(&path, true, busy)?);
@@ -170,6 +192,7 @@ impl Store {
                     writer,
                     readers: Readers::Sqlite(pool::Pool::new(conns)),
                     backend: "sqlite",
+                    writer_metrics,
                 }
             }
             Location::Postgres { url, schema } => {
@@ -185,16 +208,22 @@ impl Store {
                     // on a duplicate key. (The lock is the session's: closing the connection
                     // releases it too.)
                     let lock = postgres::MIGRATION_LOCK;
-                    let mut plain = postgres::PgConfig::new(&url, None)?.connect()?;
-                    plain.batch(&format!("SELECT pg_advisory_lock({lock})"))?;
+                    let mut plain = postgres::PgConfig::new(&url, None, &options)?.connect()?;
+                    plain.batch(&format!(
+                        "SET lock_timeout = 0; SELECT pg_advisory_lock({lock})"
+                    ))?;
                     plain.batch(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
                     plain.batch(&format!("SELECT pg_advisory_unlock({lock})"))?;
                 }
-                let config = postgres::PgConfig::new(&url, schema.as_deref())?;
+                let config = postgres::PgConfig::new(&url, schema.as_deref(), &options)?;
                 let mut conn = config.connect()?;
                 postgres::migrate(&mut conn)?;
                 drop(conn);
-                let writer = writer::spawn(postgres::PgWriter::new(config.clone())?, "postgres");
+                let writer = writer::spawn(
+                    postgres::PgWriter::new(config.clone())?,
+                    "postgres",
+                    writer_metrics.clone(),
+                );
                 let readers = r2d2::Pool::builder()
                     .max_size(8)
                     .min_idle(Some(1))
@@ -205,6 +234,7 @@ impl Store {
                     writer,
                     readers: Readers::Postgres(readers),
                     backend: "postgres",
+                    writer_metrics,
                 }
             }
         };
@@ -232,6 +262,26 @@ impl Store {
         self.inner.backend
     }
 
+    /// The single writer's figures: queue depth, batch sizes, commit (fsync) time.
+    pub fn writer_metrics(&self) -> &metrics::WriterMetrics {
+        &self.inner.writer_metrics
+    }
+
+    /// How the read connections are used just now.
+    pub fn pool_use(&self) -> metrics::PoolUse {
+        match &self.inner.readers {
+            Readers::Sqlite(p) => p.usage(),
+            Readers::Postgres(p) => {
+                let s = p.state();
+                metrics::PoolUse {
+                    max: p.max_size(),
+                    open: s.connections,
+                    idle: s.idle_connections,
+                }
+            }
+        }
+    }
+
     /// Runs `f` in the writer's next batch and answers once the batch has committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -252,7 +302,11 @@ impl Store {
         F: FnOnce(&mut dyn sql::Tx) -> Result<T, StoreError> + Send + 'static,
     {
         let (job, rx) = writer::job(f);
+        self.inner.writer_metrics.submitted();
         let sent = self.inner.writer.send(job);
+        if sent.is_err() {
+            self.inner.writer_metrics.unsent();
+        }
         async move {
             sent.map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
             rx.await.map_err(|_| {

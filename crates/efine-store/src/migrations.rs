@@ -38,6 +38,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0006_console.sql"),
     },
     Migration {
+        version: 7,
+        name: "0007_accounts",
+        sql: include_str!("../migrations/sqlite/0007_accounts.sql"),
+    },
+    Migration {
         version: 11,
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
@@ -74,6 +79,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "0006_console",
         sql: include_str!("../migrations/postgres/0006_console.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_accounts",
+        sql: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
     Migration {
         version: 11,

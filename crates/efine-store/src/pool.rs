@@ -8,13 +8,25 @@ use std::sync::{Condvar, Mutex};
 pub(crate) struct Pool<T> {
     free: Mutex<Vec<T>>,
     ready: Condvar,
+    size: u32,
 }
 
 impl<T> Pool<T> {
     pub(crate) fn new(items: Vec<T>) -> Self {
         Pool {
+            size: u32::try_from(items.len()).unwrap_or(u32::MAX),
             free: Mutex::new(items),
             ready: Condvar::new(),
+        }
+    }
+
+    /// Connections lent out and free now (every connection is opened at start).
+    pub(crate) fn usage(&self) -> crate::metrics::PoolUse {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner()).len();
+        crate::metrics::PoolUse {
+            max: self.size,
+            open: self.size,
+            idle: u32::try_from(free).unwrap_or(u32::MAX),
         }
     }
 

@@ -8,6 +8,9 @@ use crate::StoreError;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A client with its own prepared-statement cache (the sync client has none).
 pub struct PgConn {
@@ -35,35 +38,168 @@ impl Drop for PgConn {
 #[derive(Clone)]
 pub(crate) struct PgConfig {
     pub config: postgres::Config,
+    /// The whole of making a connection (TCP, start-up, authentication) must end within this.
+    connect_timeout: Duration,
+}
+
+/// Connection attempts that ran out of time and are still waiting for the server on their own
+/// thread. The sync client cannot be cut off half-way through its start-up, so an attempt that
+/// times out is left to finish (or fail) by itself; past a few of them, new attempts are refused
+/// at once instead of piling up threads behind a server that accepts and never answers.
+static STALLED: AtomicUsize = AtomicUsize::new(0);
+const MAX_STALLED: usize = 8;
+
+/// Counts a connection attempt's thread as stalled from its timeout until it ends. `settled` is
+/// set by whichever of the two sides is first: the thread ending, or the caller giving up.
+struct Attempt {
+    settled: Arc<AtomicBool>,
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.settled.swap(true, Ordering::SeqCst) {
+            // The caller gave up first and counted this thread.
+            STALLED.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl PgConfig {
-    pub(crate) fn new(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+    pub(crate) fn new(
+        url: &str,
+        schema: Option<&str>,
+        options: &crate::StoreOptions,
+    ) -> Result<Self, StoreError> {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Db(format!("bad PostgreSQL URL: {e}")))?;
-        // Notices (e.g. "already exists, skipping") are not worth a log line each.
-        let mut options = String::from("-c client_min_messages=warning");
+        // Notices (e.g. "already exists, skipping") are not worth a log line each. The
+        // timeouts are the server's: a statement or a lock wait that runs past them is cancelled
+        // (57014 / 55P03) and reported as unavailable, so nothing waits for ever on another
+        // node's lock or a runaway query.
+        let mut settings = format!(
+            "-c client_min_messages=warning -c statement_timeout={} -c lock_timeout={}",
+            options.pg_statement_timeout.as_millis(),
+            options.pg_lock_timeout.as_millis()
+        );
         if let Some(s) = schema {
-            options.push_str(&format!(" -c search_path={s}"));
+            settings.push_str(&format!(" -c search_path={s}"));
         }
         if let Some(existing) = config.get_options() {
-            options = format!("{existing} {options}");
+            settings = format!("{existing} {settings}");
         }
-        config.options(&options);
+        config.options(&settings);
         // A URL may name the application itself (an operator telling nodes apart).
         if config.get_application_name().is_none() {
             config.application_name("efine");
         }
-        Ok(PgConfig { config })
+        // The TCP connect alone; `connect` bounds the start-up that follows. Keepalives find a
+        // peer that has gone away (a cut cable, a dead host) within about a minute, where the
+        // system default is two hours.
+        config.connect_timeout(options.pg_connect_timeout);
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
+        config.keepalives_interval(Duration::from_secs(10));
+        config.keepalives_retries(3);
+        Ok(PgConfig {
+            config,
+            connect_timeout: options.pg_connect_timeout,
+        })
     }
 
+    /// Where this connects, for messages: hosts, ports, database and user, never the password.
+    pub(crate) fn describe(&self) -> String {
+        let c = &self.config;
+        let ports = c.get_ports();
+        let hosts: Vec<String> = c
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let port = ports
+                    .get(i)
+                    .or_else(|| ports.first())
+                    .copied()
+                    .unwrap_or(5432);
+                match h {
+                    postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+                    postgres::config::Host::Unix(dir) => {
+                        format!("{}/.s.PGSQL.{port}", dir.display())
+                    }
+                }
+            })
+            .collect();
+        let hosts = if hosts.is_empty() {
+            "localhost:5432".to_string()
+        } else {
+            hosts.join(", ")
+        };
+        let user = c.get_user().unwrap_or("(none)");
+        let db = c.get_dbname().unwrap_or(user);
+        format!("PostgreSQL at {hosts} (database {db}, user {user})")
+    }
+
+    /// Connects, or fails within the connect timeout saying where and why. The attempt runs on
+    /// its own thread because the sync client's start-up (after the TCP connect) has no timeout
+    /// of its own: a server that accepts the connection and never answers would hold it for ever.
     pub(crate) fn connect(&self) -> Result<PgConn, StoreError> {
-        let client = self.config.connect(NoTls)?;
-        Ok(PgConn {
-            client: Some(client),
-            stmts: HashMap::new(),
-        })
+        if STALLED.load(Ordering::SeqCst) >= MAX_STALLED {
+            return Err(StoreError::Unavailable(format!(
+                "{}: earlier connection attempts still have no answer",
+                self.describe()
+            )));
+        }
+        let config = self.config.clone();
+        let settled = Arc::new(AtomicBool::new(false));
+        let attempt = Attempt {
+            settled: settled.clone(),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("efine-pg-connect".into())
+            .spawn(move || {
+                let _attempt = attempt;
+                // Once nobody waits, the receiver is gone and a late client is dropped here,
+                // on a plain thread, which closes it.
+                let _ = tx.send(config.connect(NoTls));
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start a connection: {e}")))?;
+        match rx.recv_timeout(self.connect_timeout) {
+            Ok(Ok(client)) => Ok(PgConn {
+                client: Some(client),
+                stmts: HashMap::new(),
+            }),
+            // Whatever stopped it (refused, unreachable, timed out, login refused), no session
+            // exists and nothing was done: unavailable, with the cause.
+            Ok(Err(e)) => Err(StoreError::Unavailable(format!(
+                "{}: {}",
+                self.describe(),
+                match StoreError::from(e) {
+                    StoreError::Unavailable(cause) | StoreError::Db(cause) => cause,
+                    other => other.to_string(),
+                }
+            ))),
+            Err(_) => {
+                // Counted as stalled unless the thread finished in the meantime.
+                STALLED.fetch_add(1, Ordering::SeqCst);
+                if settled.swap(true, Ordering::SeqCst) {
+                    STALLED.fetch_sub(1, Ordering::SeqCst);
+                }
+                Err(StoreError::Unavailable(format!(
+                    "{}: no answer within {} (the connect timeout, `db_connect_timeout_seconds`)",
+                    self.describe(),
+                    seconds(self.connect_timeout)
+                )))
+            }
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
     }
 }
 
@@ -202,8 +338,11 @@ pub(crate) const MIGRATION_LOCK: i64 = 7301123456;
 /// Applies the PostgreSQL migrations not yet applied, under an advisory lock so several
 /// processes starting at once do not race.
 pub(crate) fn migrate(conn: &mut PgConn) -> Result<Vec<String>, StoreError> {
+    // A migration may rewrite a large table, and another node may hold the lock while it does:
+    // neither is cut short by the session's statement and lock timeouts.
     conn.batch(&format!(
-        "SELECT pg_advisory_lock({MIGRATION_LOCK});
+        "SET statement_timeout = 0; SET lock_timeout = 0;
+         SELECT pg_advisory_lock({MIGRATION_LOCK});
          CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);"
     ))?;

@@ -11,6 +11,7 @@
 //! batch can see an offence older than the one in force in its transaction.
 
 use crate::catalogue_cache::Current;
+use crate::metrics::WriterMetrics;
 use crate::ops::catalogue;
 use crate::params;
 use crate::sql::{Batch, BatchTx, ChainHead, Tx};
@@ -64,16 +65,24 @@ where
     (job, rx)
 }
 
-pub(crate) fn spawn<W: WriterConn>(mut conn: W, name: &str) -> mpsc::Sender<Job> {
+pub(crate) fn spawn<W: WriterConn>(
+    conn: W,
+    name: &str,
+    metrics: Arc<WriterMetrics>,
+) -> mpsc::Sender<Job> {
     let (tx, rx) = mpsc::channel::<Job>();
+    let mut conn = Metered {
+        conn,
+        metrics: metrics.clone(),
+    };
     std::thread::Builder::new()
         .name(format!("efine-writer-{name}"))
-        .spawn(move || run(&mut conn, rx))
+        .spawn(move || run(&mut conn, rx, &metrics))
         .expect("spawning the writer thread");
     tx
 }
 
-fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>) {
+fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>, metrics: &WriterMetrics) {
     let mut catalogue = None;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -83,6 +92,7 @@ fn run<W: WriterConn>(conn: &mut W, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        metrics.batch(batch.len());
         run_batch(conn, batch, &mut catalogue);
     }
 }
@@ -268,5 +278,38 @@ impl Tx for FailTx {
         _: &[crate::sql::Value],
     ) -> Result<Vec<crate::sql::Row>, StoreError> {
         Err(self.0.clone())
+    }
+}
+
+/// A writer connection that times each COMMIT (the batch's fsync) into the writer's figures.
+struct Metered<W> {
+    conn: W,
+    metrics: Arc<WriterMetrics>,
+}
+
+impl<W: WriterConn> WriterConn for Metered<W> {
+    fn tx(&mut self) -> &mut dyn Tx {
+        self.conn.tx()
+    }
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.conn.begin()
+    }
+    fn commit(&mut self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let r = self.conn.commit();
+        self.metrics.committed(started.elapsed(), r.is_ok());
+        r
+    }
+    fn rollback(&mut self) {
+        self.conn.rollback()
+    }
+    fn reconnect(&mut self) -> Result<(), StoreError> {
+        self.conn.reconnect()
+    }
+    fn is_broken(&self) -> bool {
+        self.conn.is_broken()
+    }
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.conn.batch(sql)
     }
 }

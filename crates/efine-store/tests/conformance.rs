@@ -313,12 +313,13 @@ async fn users_and_tokens(db: TestDb) {
         .await
         .unwrap()
         .expect("the officer can log in");
-    assert_eq!(login.0, officer);
-    assert_eq!(login.1, "not-a-real-hash");
-    assert_eq!(
-        store.read(|tx| users::for_login(tx, "nobody")).await,
-        Ok(None)
-    );
+    assert_eq!(login.principal, officer);
+    assert_eq!(login.password_hash, "not-a-real-hash");
+    assert!(store
+        .read(|tx| users::for_login(tx, "nobody"))
+        .await
+        .unwrap()
+        .is_none());
 
     // Tokens.
     let (token, hash) = users::new_token();
@@ -1056,7 +1057,7 @@ async fn acknowledged_writes_survive_reopen(db: TestDb) {
         .read(|tx| users::for_login(tx, "officer1"))
         .await
         .unwrap();
-    assert_eq!(login.map(|l| l.0), Some(officer.clone()));
+    assert_eq!(login.map(|l| l.principal), Some(officer.clone()));
     // The counter survived too: the next number follows on.
     let c2 = issue_ok(&store, &officer, request(TRF, PSH, "no-helmet")).await;
     assert_eq!(c2.number.to_string(), "TRF-PSH-2026-000002");

@@ -14,7 +14,7 @@ use efine_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// The header that repeats a 500's request id.
+/// The header that carries the request id (on every response; a 500's body repeats it).
 pub const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,9 +116,23 @@ impl ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The id of the request being served: set by the access-log middleware
+    /// (`metrics::observe`) for the whole of a request, so that a 500 shows the id its access
+    /// line and every log line of the request carry.
+    pub static CURRENT_REQUEST_ID: String;
+}
+
 /// 16 random hex digits: enough to find one log line, nothing about the request.
-fn new_request_id() -> String {
+pub fn fresh_request_id() -> String {
     format!("{:016x}", rand::random::<u64>())
+}
+
+/// The current request's id, or a fresh one outside a request.
+fn new_request_id() -> String {
+    CURRENT_REQUEST_ID
+        .try_with(|id| id.clone())
+        .unwrap_or_else(|_| fresh_request_id())
 }
 
 impl From<StoreError> for ApiError {

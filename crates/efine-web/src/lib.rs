@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod metrics;
 /// The rails' settings, where the binary and the tests have always found them.
 pub use efine_service::rails as payments;
 pub mod pages;
@@ -46,7 +47,22 @@ pub struct WebConfig {
     pub public_url: String,
     /// Days after the issue day within which a citizen may appeal.
     pub appeal_window_days: u16,
+    /// The command that creates the first admin account, shown on the console's sign-in page
+    /// while there is none (the binary fills in its own data directory).
+    pub first_admin_command: String,
+    /// The token a scraper of `/metrics` must send; without one, `/metrics` is off (404).
+    pub metrics_token: Option<metrics::MetricsToken>,
+    /// Failed logins per account before delays and the lock (a client address gets three
+    /// times the room); the same limits for the 1Bill caller's address.
+    pub login_policy: efine_core::auth::throttle::Policy,
+    /// A console session unused for this long is over (besides its absolute lifetime).
+    pub console_idle: time::Duration,
 }
+
+/// How the first admin account is made: the password is read from standard input, never given
+/// as an argument.
+pub const FIRST_ADMIN_COMMAND: &str =
+    "efine user add --username admin --role admin --password-stdin";
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -55,6 +71,10 @@ impl Default for WebConfig {
             lookups_per_minute: 30,
             public_url: "http://127.0.0.1:8080".into(),
             appeal_window_days: 30,
+            first_admin_command: FIRST_ADMIN_COMMAND.into(),
+            metrics_token: None,
+            login_policy: efine_core::auth::throttle::Policy::default(),
+            console_idle: time::Duration::minutes(30),
         }
     }
 }
@@ -73,6 +93,10 @@ pub struct AppState {
     pub keys: Arc<KeySet>,
     /// The event log's last sequence number, for the live statistics stream.
     pub live: Arc<efine_service::live::Live>,
+    /// Requests, latency and login failures, for `/metrics`.
+    pub metrics: Arc<metrics::HttpMetrics>,
+    /// The background jobs, when this server runs them (their rounds are shown at `/metrics`).
+    pub jobs: Option<efine_service::jobs::Jobs>,
 }
 
 impl AppState {
@@ -93,6 +117,7 @@ impl AppState {
                 .build()
                 .map_err(|e| efine_store::StoreError::Db(format!("HTTP client: {e}")))?,
             payments: payments.clone(),
+            metrics: Arc::default(),
         };
         Ok(AppState {
             ctx,
@@ -106,12 +131,15 @@ impl AppState {
             dummy_hash,
             keys,
             live: Arc::new(efine_service::live::Live::default()),
+            metrics: Arc::default(),
+            jobs: None,
         })
     }
 
     /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
     pub fn with_jobs(mut self, jobs: &efine_service::jobs::Jobs) -> AppState {
         self.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
+        self.jobs = Some(jobs.clone());
         self
     }
 }
@@ -139,7 +167,9 @@ pub fn router(state: AppState) -> Router {
             registry: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
         })
     });
+    let observed = state.clone();
     let app = router
+        .route("/metrics", get(metrics::get_metrics))
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -157,7 +187,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(pages::error_page::html_errors))
         .layer(axum::middleware::from_fn(i18n::remember_lang))
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so that it sees the status the client gets; `Router::layer` runs it per
+        // route, where the matched route template is known.
+        .layer(axum::middleware::from_fn_with_state(
+            observed,
+            metrics::observe,
+        ))
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.

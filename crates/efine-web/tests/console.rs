@@ -8,7 +8,10 @@ use common::{TestApp, PASSWORD};
 use efine_core::auth::Role;
 use serde_json::json;
 
-both_backends!(record_and_request_text_is_escaped_in_the_console);
+both_backends!(
+    record_and_request_text_is_escaped_in_the_console,
+    the_sign_in_page_says_how_to_create_the_first_admin
+);
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const SCRIPT_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
@@ -41,6 +44,7 @@ async fn console_login(app: &TestApp, username: &str) -> String {
             ("username", username),
             ("password", PASSWORD),
             ("csrf", csrf.as_str()),
+            ("code", app.code().as_str()),
         ])
         .send()
         .await
@@ -170,4 +174,40 @@ async fn record_and_request_text_is_escaped_in_the_console(app: TestApp) {
         "{page}"
     );
     assert!(!page.contains("<script>alert"), "{page}");
+}
+
+/// While no admin account exists the sign-in page shows the command that creates one, in the
+/// page's language; once an admin exists (another role does not count) it is gone.
+async fn the_sign_in_page_says_how_to_create_the_first_admin(app: TestApp) {
+    let page = |lang: &'static str| {
+        let url = app.url(&format!("/staff/login?lang={lang}"));
+        async move {
+            let r = client().get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let command = efine_web::FIRST_ADMIN_COMMAND;
+    let en = page("en").await;
+    assert!(en.contains("No administrator account yet"), "{en}");
+    assert!(en.contains(command), "{en}");
+    assert!(en.contains("standard input"), "{en}");
+    let ur = page("ur").await;
+    assert!(ur.contains("ابھی کوئی ایڈمنسٹریٹر اکاؤنٹ نہیں"), "{ur}");
+    assert!(ur.contains("اسٹینڈرڈ اِن پٹ"), "{ur}");
+    assert!(ur.contains(command), "{ur}");
+
+    app.user(
+        "first.supervisor",
+        Role::Supervisor,
+        Some("traffic-police"),
+        None,
+    )
+    .await;
+    assert!(page("en").await.contains(command));
+    app.user("first.admin", Role::Admin, None, None).await;
+    let en = page("en").await;
+    assert!(!en.contains("No administrator account yet"), "{en}");
+    assert!(!en.contains(command), "{en}");
+    assert!(en.contains("name=\"username\""), "{en}");
 }

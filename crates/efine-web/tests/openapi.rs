@@ -27,6 +27,7 @@ fn contract_paths_are_documented() {
     for (method, path) in [
         ("get", "/healthz"),
         ("post", "/api/v1/auth/token"),
+        ("delete", "/api/v1/auth/token"),
         ("get", "/api/v1/catalogue/departments"),
         ("get", "/api/v1/catalogue/districts"),
         ("get", "/api/v1/catalogue/offences"),

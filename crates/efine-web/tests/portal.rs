@@ -97,6 +97,7 @@ async fn console_session_walkthrough(app: TestApp) {
     assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"));
     let page = r.text().await.unwrap();
     assert_eq!(hidden(&page, "csrf"), login_csrf);
+    let code = app.code();
     let login = |csrf: &str, cookie: &str, password: &str| {
         http.post(app.url("/staff/login"))
             .header("cookie", format!("efine_login={cookie}"))
@@ -105,6 +106,7 @@ async fn console_session_walkthrough(app: TestApp) {
                 ("password", password),
                 ("csrf", csrf),
                 ("next", "/staff"),
+                ("code", &code),
             ])
             .send()
     };
@@ -373,6 +375,7 @@ pub async fn console_login(app: &TestApp, username: &str) -> String {
             ("username", username),
             ("password", PASSWORD),
             ("csrf", &csrf),
+            ("code", &app.code()),
         ])
         .send()
         .await
@@ -599,7 +602,7 @@ async fn console_pages_walkthrough(app: TestApp) {
         .unwrap();
     // officer.psh: one device (the API token from app.officer()) and one browser session.
     assert!(
-        page.contains("<tr><td><bdi dir=\"ltr\" class=\"id\">officer.psh</bdi></td><td>officer</td><td><bdi dir=\"ltr\" class=\"id\">traffic-police</bdi></td><td><bdi dir=\"ltr\" class=\"id\">peshawar</bdi></td><td>1</td><td>1</td></tr>"),
+        page.contains("<tr><td><bdi dir=\"ltr\" class=\"id\">officer.psh</bdi></td><td>officer</td><td><bdi dir=\"ltr\" class=\"id\">traffic-police</bdi></td><td><bdi dir=\"ltr\" class=\"id\">peshawar</bdi></td><td>1</td><td>1</td><td>-</td>"),
         "{page}"
     );
     let csrf = hidden(&page, "csrf");
@@ -893,6 +896,7 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
             ("username", "super.cookie"),
             ("password", PASSWORD),
             ("csrf", &csrf),
+            ("code", &app.code()),
         ])
         .send()
         .await

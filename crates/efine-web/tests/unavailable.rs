@@ -47,6 +47,7 @@ fn short_timeouts() -> StoreOptions {
     StoreOptions {
         sqlite_busy_timeout: Duration::from_millis(300),
         pg_pool_timeout: Duration::from_millis(300),
+        ..StoreOptions::default()
     }
 }
 

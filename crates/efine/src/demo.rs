@@ -65,6 +65,12 @@ pub const PLANTED_OFFICER: &str = "demo.officer.peshawar.5";
 /// The password of every demo account. Demo data only: never use `--demo` in production.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// The second-factor secret (RFC 6238, base32) of every demo account whose role needs one,
+/// published in the README so that anyone trying the demo can make codes
+/// (`oathtool --totp -b ...` or any authenticator app). Demo data is public already (the
+/// password above); a real account enrols its own secret by QR at its first console sign-in.
+pub const DEMO_TOTP_SECRET: &str = "EFINEDEMOEFINEDEMOEFINEDEMOEFINE";
+
 /// A pending cancellation request and a pending appeal on the newest unpaid Peshawar challans,
 /// so the supervisors' queues are not empty.
 async fn open_requests(store: &Store, officers: &[efine_core::auth::Principal]) -> Result<()> {
@@ -152,7 +158,13 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
             district,
         };
         let p = store
-            .write(move |tx| users::add(tx, &new, "demo", now))
+            .write(move |tx| {
+                let p = users::add(tx, &new, "demo", now)?;
+                if p.role.needs_second_factor() {
+                    users::enrol_totp(tx, &p, DEMO_TOTP_SECRET, &[], now)?;
+                }
+                Ok(p)
+            })
             .await?;
         if p.role == Role::Officer {
             officers.push(p);
@@ -241,7 +253,8 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
         "demo data loaded: {total} challans in the four pilot districts; demo accounts \
          demo.admin, demo.auditor, demo.finance, demo.supervisor, demo.supervisor2 and \
          demo.officer.<district> (Peshawar also .2 to .5, Swat .2), \
-         password '{DEMO_PASSWORD}'"
+         password '{DEMO_PASSWORD}'; supervisors, finance, auditors and admins also type the \
+         code of the authenticator secret {DEMO_TOTP_SECRET} (oathtool --totp -b {DEMO_TOTP_SECRET})"
     );
     Ok(())
 }

@@ -44,6 +44,10 @@ pub struct LoadgenArgs {
         hide_default_value = true
     )]
     password: String,
+    /// The second-factor secret (base32) of a user whose role needs one (the `summary`
+    /// scenario's admin or auditor): the login code is made from it. Environment only.
+    #[arg(skip = std::env::var("EFINE_LOADGEN_TOTP_SECRET").ok())]
+    totp_secret: Option<String>,
     /// The officer's department (offences are drawn from its schedule).
     #[arg(long, default_value = "traffic-police")]
     department: String,
@@ -205,7 +209,13 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         .build()?;
     let resp = http
         .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"username": args.username, "password": args.password}))
+        .json(&json!({
+            "username": args.username,
+            "password": args.password,
+            "code": args.totp_secret.as_deref()
+                .and_then(efine_core::auth::totp::TotpSecret::parse_base32)
+                .map(|s| s.code_at(time::OffsetDateTime::now_utc().unix_timestamp())),
+        }))
         .send()
         .await
         .with_context(|| format!("cannot reach {base}"))?;

@@ -13,7 +13,7 @@ mod loadgen;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cmd::{audit, bank, keys, ledger, outbox, qr, recon, serve, stats, user};
-use config::{DbFlags, Flags, Settings};
+use config::{DbFlags, Flags, LogFormat, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,6 +53,12 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Copy the embedded SQLite database to a file while servers keep running, and check the
+    /// copy (PostgreSQL: prints how to use pg_dump, exits 3).
+    Backup(cmd::backup::BackupArgs),
+    /// Put a backup in place of the database (refuses one that holds records unless --force),
+    /// then verify it (PostgreSQL: prints how to use pg_restore, exits 3).
+    Restore(cmd::backup::RestoreArgs),
     /// The tamper-evident record.
     Audit {
         #[command(subcommand)]
@@ -115,6 +121,8 @@ impl Command {
             }
             Command::User { command } => f.with(command.db()),
             Command::Audit { command } => f.with(command.db()),
+            Command::Backup(a) => f.with(&a.db),
+            Command::Restore(a) => f.with(&a.db),
             Command::Keys { command } => f.with(command.dir()),
             Command::Recon { command } => f.with(command.db()),
             Command::Ledger { command } => f.with(command.db()),
@@ -126,13 +134,6 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EFINE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args: Vec<_> = std::env::args_os().collect();
     if let Err(e) = config::refuse_secret_flags(&args) {
         eprintln!("error: {e:#}");
@@ -147,6 +148,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    init_logging(settings.log_format);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -163,6 +165,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// Log lines go to standard error, filtered by `EFINE_LOG` (default `info`). JSON, one object a
+/// line, when asked (`log_format = "json"`) or, by default, when standard error is not a
+/// terminal (a service manager, a container, a file); colour codes only on a terminal (and not
+/// with `NO_COLOR` set).
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let json = match format {
+        LogFormat::Auto => !terminal,
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EFINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .with_ansi(false)
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        builder.with_ansi(colour).init();
+    }
+}
+
 async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
     match command {
         Command::Serve(args) => serve::run(settings, args.demo).await,
@@ -170,6 +203,8 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
         Command::Escalate { .. } => cmd::escalate::run(settings).await,
         Command::User { command } => user::run(settings, command).await,
         Command::Audit { command } => audit::run(settings, command).await,
+        Command::Backup(args) => cmd::backup::backup(settings, args).await,
+        Command::Restore(args) => cmd::backup::restore(settings, args).await,
         Command::Keys { command } => keys::run(settings, command),
         Command::Qr { command } => qr::run(command),
         Command::BulkIssue { bulk, .. } => {

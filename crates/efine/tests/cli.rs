@@ -160,7 +160,7 @@ async fn walkthrough(db: Db) {
     assert!(!out.status.success());
     let out = add_user(&db, &["--username", "shorty", "--role", "auditor"], "short");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
 
     let v: Value = http
         .post(format!("{base}/api/v1/auth/token"))

@@ -148,10 +148,56 @@ fn reach() {
 #[test]
 fn four_eyes_rule() {
     let sup = typical(Role::Supervisor);
-    assert_eq!(sup.may_decide("u"), Err(Denied::OwnRequest));
-    assert_eq!(sup.may_decide("someone.else"), Ok(()));
-    assert_eq!(four_eyes("a", "a"), Err(Denied::OwnRequest));
-    assert_eq!(four_eyes("a", "b"), Ok(()));
+    assert_eq!(sup.may_decide(&[], "u"), Err(Denied::OwnRequest));
+    assert_eq!(sup.may_decide(&[], "someone.else"), Ok(()));
+    let d = |u: &'static str, s: &'static [String]| Decider {
+        username: u,
+        sponsors: s,
+    };
+    assert_eq!(four_eyes(&d("a", &[]), "a"), Err(Denied::OwnRequest));
+    assert_eq!(four_eyes(&d("a", &[]), "b"), Ok(()));
+}
+
+/// The attack of the security review: an admin requests a cancellation, creates a supervisor
+/// account and approves with it. The new account's sponsors name the admin, so it is refused,
+/// whoever else took part (a second admin approving the grant does not clear it).
+#[test]
+fn an_account_made_by_the_requester_cannot_decide() {
+    let sup = typical(Role::Supervisor);
+    let sponsors = vec!["admin.a".to_string(), "admin.b".to_string()];
+    assert_eq!(sup.may_decide(&sponsors, "admin.a"), Err(Denied::Sponsored));
+    assert_eq!(sup.may_decide(&sponsors, "admin.b"), Err(Denied::Sponsored));
+    assert_eq!(sup.may_decide(&sponsors, "officer.psh"), Ok(()));
+    assert!(Denied::Sponsored.to_string().contains("created"));
+}
+
+#[test]
+fn approving_roles_and_second_factor() {
+    let approves: Vec<Role> = Role::ALL.into_iter().filter(|r| r.approves()).collect();
+    assert_eq!(
+        approves,
+        [
+            Role::Supervisor,
+            Role::DepartmentAdmin,
+            Role::Finance,
+            Role::Admin
+        ]
+    );
+    let mfa: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| r.needs_second_factor())
+        .collect();
+    assert_eq!(
+        mfa,
+        [
+            Role::Supervisor,
+            Role::DepartmentAdmin,
+            Role::Finance,
+            Role::Auditor,
+            Role::Admin
+        ]
+    );
+    assert!(!Role::Officer.needs_second_factor());
 }
 
 #[test]

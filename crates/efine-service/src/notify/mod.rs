@@ -73,6 +73,7 @@ pub struct Notifier {
     provider: Arc<dyn Provider>,
     node: String,
     config: NotifyConfig,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Notifier {
@@ -91,7 +92,14 @@ impl Notifier {
             provider,
             node,
             config,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts failed deliveries into `metrics` (the server's, shown at `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Notifier {
+        self.metrics = metrics;
+        self
     }
 
     /// The shipped texts, the registry sandbox and the recording sandbox provider.
@@ -376,10 +384,14 @@ impl Notifier {
                 "sent" => sent += 1,
                 "failed" => {
                     failed += 1;
+                    self.metrics.delivery_failures.inc(&["given_up"]);
                     tracing::warn!(message = %rec.key, attempts = rec.attempts, "message given up");
                 }
                 _ => {
                     retrying += 1;
+                    if error.is_some() {
+                        self.metrics.delivery_failures.inc(&["retry"]);
+                    }
                     if let Some(e) = error {
                         tracing::info!(message = %rec.key, attempts = rec.attempts, error = %e, "delivery will be retried");
                     }

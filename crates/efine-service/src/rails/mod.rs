@@ -59,6 +59,30 @@ pub struct PaymentsConfig {
     pub sandbox: bool,
 }
 
+impl PaymentsConfig {
+    /// The hosted rails a payer may be sent to (configured here), in the order they are offered.
+    /// A rail that is not configured is never offered, on a page or through the API.
+    pub fn hosted(&self) -> Vec<efine_core::payment::Rail> {
+        use efine_core::payment::Rail;
+        let mut v = Vec::new();
+        if self.jazzcash.is_some() {
+            v.push(Rail::Jazzcash);
+        }
+        if self.easypaisa.is_some() {
+            v.push(Rail::Easypaisa);
+        }
+        if self.card.is_some() {
+            v.push(Rail::Card);
+        }
+        v
+    }
+
+    /// Whether banks can collect by PSID here (the 1Bill biller API is configured).
+    pub fn takes_1bill(&self) -> bool {
+        self.onebill.is_some()
+    }
+}
+
 /// The sandbox's own credentials: used with `--demo` and in tests, never in production.
 pub fn sandbox(public_url: &str) -> PaymentsConfig {
     let public_url = public_url.trim_end_matches('/').to_string();

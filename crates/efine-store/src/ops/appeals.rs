@@ -228,11 +228,21 @@ pub fn decide(
         .filter(|c| may_read(who, c))
         .ok_or_else(|| StoreError::NotFound("appeal".into()))?;
     must_supervise(who, Action::DecideAppeal, &c)?;
-    if who.may_decide(&c.officer).is_err() {
-        return Err(StoreError::refused(
-            "issuing_officer",
-            "an appeal must be decided by a supervisor other than the officer who issued the challan",
-        ));
+    let sponsors = crate::ops::users::sponsors(tx, &who.username)?;
+    match who.may_decide(&sponsors, &c.officer) {
+        Ok(()) => {}
+        Err(efine_core::auth::Denied::Sponsored) => {
+            return Err(StoreError::refused(
+                "sponsored_account",
+                "an appeal cannot be decided by an account the issuing officer created, enabled or reset",
+            ))
+        }
+        Err(_) => {
+            return Err(StoreError::refused(
+                "issuing_officer",
+                "an appeal must be decided by a supervisor other than the officer who issued the challan",
+            ))
+        }
     }
     let status = lifecycle::transition(Some(a.status), AppealEvent::Decided).map_err(|_| {
         StoreError::conflict(

@@ -159,11 +159,21 @@ pub fn decide(
         .filter(|c| may_read(who, c))
         .ok_or_else(|| StoreError::NotFound("cancellation".into()))?;
     must_supervise(who, Action::DecideCancellation, &c)?;
-    if who.may_decide(&r.requested_by).is_err() {
-        return Err(StoreError::refused(
-            "own_request",
-            "a cancellation must be decided by a supervisor other than who requested it",
-        ));
+    let sponsors = crate::ops::users::sponsors(tx, &who.username)?;
+    match who.may_decide(&sponsors, &r.requested_by) {
+        Ok(()) => {}
+        Err(efine_core::auth::Denied::Sponsored) => {
+            return Err(StoreError::refused(
+                "sponsored_account",
+                "a cancellation cannot be decided by an account its requester created, enabled or reset",
+            ))
+        }
+        Err(_) => {
+            return Err(StoreError::refused(
+                "own_request",
+                "a cancellation must be decided by a supervisor other than who requested it",
+            ))
+        }
     }
     let event = CancellationEvent::decision(approve);
     let status = lifecycle::transition(Some(r.status), event).map_err(|_| {

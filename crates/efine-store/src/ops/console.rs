@@ -38,22 +38,55 @@ pub fn open(
     Ok(())
 }
 
-/// The principal behind a session that has not expired, was not logged out, and whose user is
-/// still active.
+/// A live console session: who, whether the account has enrolled its second factor, and when
+/// the session was last used.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub principal: Principal,
+    pub enrolled: bool,
+    pub last_seen: OffsetDateTime,
+}
+
+/// The session behind `session_hash` if it has not expired, was not logged out, was used since
+/// `idle_since` (the idle timeout), was opened after the account's last disable or password
+/// reset, and its user is still active.
 pub fn principal(
     tx: &mut dyn Tx,
     session_hash: &str,
     now: OffsetDateTime,
-) -> Result<Option<Principal>, StoreError> {
-    tx.query_opt(
-        "SELECT u.id, u.username, u.role, u.department, u.district
+    idle_since: OffsetDateTime,
+) -> Result<Option<LiveSession>, StoreError> {
+    let found = tx.query_opt(
+        "SELECT u.id, u.username, u.role, u.department, u.district,
+                CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END,
+                COALESCE((SELECT x.seen_at FROM console_session_seen x
+                          WHERE x.session_hash = s.session_hash), s.created_at)
          FROM console_sessions s JOIN users u ON u.id = s.user_id
          WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.active = 1
+           AND s.created_at >= u.sessions_after
            AND NOT EXISTS (SELECT 1 FROM console_logouts l WHERE l.session_hash = s.session_hash)",
         params![session_hash, to_micros(now)],
-    )?
-    .map(|r| users::principal(&r, 0))
-    .transpose()
+    )?;
+    let Some(r) = found else { return Ok(None) };
+    let last_seen = r.i64(6)?;
+    if last_seen <= to_micros(idle_since) {
+        return Ok(None);
+    }
+    Ok(Some(LiveSession {
+        principal: users::principal(&r, 0)?,
+        enrolled: r.i64(5)? == 1,
+        last_seen: efine_core::clock::from_micros(last_seen),
+    }))
+}
+
+/// Records that a session was used now (for the idle timeout).
+pub fn touch(tx: &mut dyn Tx, session_hash: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO console_session_seen (session_hash, seen_at) VALUES ($1, $2)
+         ON CONFLICT (session_hash) DO UPDATE SET seen_at = excluded.seen_at",
+        params![session_hash, to_micros(now)],
+    )?;
+    Ok(())
 }
 
 /// Ends a session (idempotent: a second logout changes nothing).
@@ -171,6 +204,10 @@ pub struct UserRow {
     pub active: bool,
     pub devices: i64,
     pub sessions: i64,
+    /// Enrolled in the second factor.
+    pub enrolled: bool,
+    /// A role grant waits for a second admin.
+    pub pending_grant: bool,
 }
 
 /// Every staff account, by username.
@@ -178,9 +215,13 @@ pub fn users(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<Vec<UserRow>, Store
     let now = to_micros(now);
     tx.query(
         "SELECT u.id, u.username, u.role, u.department, u.district, u.active,
-                (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.expires_at > $1),
+                (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.expires_at > $1
+                   AND t.created_at >= u.sessions_after),
                 (SELECT COUNT(*) FROM console_sessions s WHERE s.user_id = u.id AND s.expires_at > $1
-                   AND NOT EXISTS (SELECT 1 FROM console_logouts l WHERE l.session_hash = s.session_hash))
+                   AND s.created_at >= u.sessions_after
+                   AND NOT EXISTS (SELECT 1 FROM console_logouts l WHERE l.session_hash = s.session_hash)),
+                CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END,
+                (SELECT COUNT(*) FROM role_grants g WHERE g.user_id = u.id AND g.status = 'pending')
          FROM users u ORDER BY u.username",
         params![now],
     )?
@@ -191,6 +232,8 @@ pub fn users(tx: &mut dyn Tx, now: OffsetDateTime) -> Result<Vec<UserRow>, Store
             active: r.i64(5)? == 1,
             devices: r.i64(6)?,
             sessions: r.i64(7)?,
+            enrolled: r.i64(8)? == 1,
+            pending_grant: r.i64(9)? > 0,
         })
     })
     .collect()

@@ -17,4 +17,5 @@ pub mod payments;
 pub mod recon;
 pub mod refunds;
 pub mod stats;
+pub mod throttle;
 pub mod users;

@@ -560,3 +560,14 @@ pub fn attempts(tx: &mut dyn Tx, id: i64) -> Result<Vec<AttemptRecord>, StoreErr
     })
     .collect()
 }
+
+/// Messages waiting to be sent (`pending`, retries included) and messages given up (`failed`),
+/// counted on the `(status, next_attempt_at)` index: the outbox's backlog for `/metrics`.
+pub fn backlog(tx: &mut dyn Tx) -> Result<(i64, i64), StoreError> {
+    let r = tx.query_one(
+        "SELECT (SELECT COUNT(*) FROM notifications WHERE status = 'pending'),
+                (SELECT COUNT(*) FROM notifications WHERE status = 'failed')",
+        &[],
+    )?;
+    Ok((r.i64(0)?, r.i64(1)?))
+}

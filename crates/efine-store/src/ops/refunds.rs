@@ -4,7 +4,7 @@
 use crate::ops::{events, ledger};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
-use efine_core::auth::four_eyes;
+use efine_core::auth::{four_eyes, Decider};
 use efine_core::clock::{from_micros, to_micros};
 use efine_core::payment::Rail;
 use efine_core::refund::{self as lifecycle, RefundEvent, RefundState};
@@ -128,9 +128,16 @@ pub fn decide(
     at: OffsetDateTime,
 ) -> Result<Refund, StoreError> {
     let f = by_id(tx, id)?.ok_or_else(|| StoreError::NotFound("refund".into()))?;
-    if four_eyes(by, &f.requested_by).is_err() {
+    let sponsors = crate::ops::users::sponsors(tx, by)?;
+    let decider = Decider {
+        username: by,
+        sponsors: &sponsors,
+    };
+    if four_eyes(&decider, &f.requested_by).is_err() {
         return Err(StoreError::Forbidden(
-            "a refund must be decided by someone other than who requested it".into(),
+            "a refund must be decided by someone other than who requested it, \
+             and not by an account they created, enabled or reset"
+                .into(),
         ));
     }
     let event = RefundEvent::decision(approve);

@@ -130,18 +130,41 @@ pub(crate) fn principal(r: &Row, offset: usize) -> Result<Principal, StoreError>
     })
 }
 
+/// Whether any active admin account exists: without one nobody can manage staff from the
+/// console, so a first start says how to create it.
+pub fn has_admin(tx: &mut dyn Tx) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT id FROM users WHERE role = 'admin' AND active = 1 LIMIT 1",
+            params![],
+        )?
+        .is_some())
+}
+
+/// What a login checks: an active user's principal, password hash and TOTP secret (`None`
+/// before enrolment).
+#[derive(Debug, Clone)]
+pub struct LoginAccount {
+    pub principal: Principal,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+}
+
 /// An active user's principal and password hash, for login.
-pub fn for_login(
-    tx: &mut dyn Tx,
-    username: &str,
-) -> Result<Option<(Principal, String)>, StoreError> {
+pub fn for_login(tx: &mut dyn Tx, username: &str) -> Result<Option<LoginAccount>, StoreError> {
     let u = username.trim().to_ascii_lowercase();
     tx.query_opt(
-        "SELECT id, username, role, department, district, password_hash
+        "SELECT id, username, role, department, district, password_hash, totp_secret
          FROM users WHERE username = $1 AND active = 1",
         params![u.as_str()],
     )?
-    .map(|r| Ok((principal(&r, 0)?, r.text(5)?)))
+    .map(|r| {
+        Ok(LoginAccount {
+            principal: principal(&r, 0)?,
+            password_hash: r.text(5)?,
+            totp_secret: r.opt_text(6)?,
+        })
+    })
     .transpose()
 }
 
@@ -176,11 +199,367 @@ pub fn by_token(
     tx.query_opt(
         "SELECT u.id, u.username, u.role, u.department, u.district
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1",
+         WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1
+           AND t.created_at >= u.sessions_after",
         params![token_hash, to_micros(now)],
     )?
     .map(|r| principal(&r, 0))
     .transpose()
+}
+
+/// Ends the bearer token whose hash is `token_hash` (its expiry becomes now); an event records
+/// it. The token's own holder calls it (`DELETE /api/v1/auth/token`).
+pub fn revoke_token(
+    tx: &mut dyn Tx,
+    user: &Principal,
+    token_hash: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let n = tx.exec(
+        "UPDATE api_tokens SET expires_at = $1 WHERE token_hash = $2 AND user_id = $3 AND expires_at > $1",
+        params![to_micros(at), token_hash, user.user_id],
+    )?;
+    if n > 0 {
+        events::append(
+            tx,
+            at,
+            "auth.token_revoked",
+            &format!("user:{}", user.username),
+            &user.username,
+            &serde_json::json!({}),
+        )?;
+    }
+    Ok(())
+}
+
+/// An account as the admin's list and `efine user list` show it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub principal: Principal,
+    pub active: bool,
+    /// Enrolled in the second factor.
+    pub enrolled: bool,
+    /// A role grant waits for a second admin.
+    pub pending_grant: bool,
+}
+
+/// Every account, by username.
+pub fn list(tx: &mut dyn Tx) -> Result<Vec<Account>, StoreError> {
+    tx.query(
+        "SELECT u.id, u.username, u.role, u.department, u.district, u.active,
+                CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END,
+                (SELECT COUNT(*) FROM role_grants g WHERE g.user_id = u.id AND g.status = 'pending')
+         FROM users u ORDER BY u.username",
+        params![],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Account {
+            principal: principal(r, 0)?,
+            active: r.i64(5)? == 1,
+            enrolled: r.i64(6)? == 1,
+            pending_grant: r.i64(7)? > 0,
+        })
+    })
+    .collect()
+}
+
+fn account(tx: &mut dyn Tx, username: &str) -> Result<Account, StoreError> {
+    let u = check_username(username)?;
+    list_one(tx, &u)?.ok_or_else(|| StoreError::NotFound(format!("user {u}")))
+}
+
+fn list_one(tx: &mut dyn Tx, username: &str) -> Result<Option<Account>, StoreError> {
+    Ok(list(tx)?
+        .into_iter()
+        .find(|a| a.principal.username == username))
+}
+
+/// Disables an account: every bearer token and console session it holds ends at once (they
+/// stop being accepted, and stay ended if the account is enabled again).
+pub fn disable(
+    tx: &mut dyn Tx,
+    username: &str,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Principal, StoreError> {
+    let a = account(tx, username)?;
+    if a.principal.username == actor {
+        return Err(StoreError::refused(
+            "own_account",
+            "an admin cannot disable their own account",
+        ));
+    }
+    tx.exec(
+        "UPDATE users SET active = 0, sessions_after = $1 WHERE id = $2",
+        params![to_micros(at) + 1, a.principal.user_id],
+    )?;
+    events::append(
+        tx,
+        at,
+        "user.disabled",
+        &format!("user:{}", a.principal.username),
+        actor,
+        &serde_json::json!({}),
+    )?;
+    Ok(a.principal)
+}
+
+/// Enables a disabled account. Its old tokens and sessions stay ended; the enabler becomes one
+/// of the account's sponsors (it can never decide their requests).
+pub fn enable(
+    tx: &mut dyn Tx,
+    username: &str,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Principal, StoreError> {
+    let a = account(tx, username)?;
+    if a.pending_grant {
+        return Err(StoreError::conflict(
+            "grant_pending",
+            "the account's role waits for a second admin's approval",
+        ));
+    }
+    tx.exec(
+        "UPDATE users SET active = 1 WHERE id = $1",
+        params![a.principal.user_id],
+    )?;
+    events::append(
+        tx,
+        at,
+        "user.enabled",
+        &format!("user:{}", a.principal.username),
+        actor,
+        &serde_json::json!({}),
+    )?;
+    Ok(a.principal)
+}
+
+/// Sets a new password (hashed by [`hash_checked_password`]) and ends every token and session.
+/// The second factor stays as it is, so a reset alone does not hand over an account that has
+/// one; the resetter becomes a sponsor.
+pub fn reset_password(
+    tx: &mut dyn Tx,
+    username: &str,
+    password_hash: &str,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Principal, StoreError> {
+    let a = account(tx, username)?;
+    tx.exec(
+        "UPDATE users SET password_hash = $1, sessions_after = $2 WHERE id = $3",
+        params![password_hash, to_micros(at) + 1, a.principal.user_id],
+    )?;
+    events::append(
+        tx,
+        at,
+        "user.password_reset",
+        &format!("user:{}", a.principal.username),
+        actor,
+        &serde_json::json!({}),
+    )?;
+    Ok(a.principal)
+}
+
+/// Whoever created, enabled, reset or granted a role to `username`'s account, from the event
+/// log: they can never decide that account's four-eyes requests, nor it theirs.
+pub fn sponsors(tx: &mut dyn Tx, username: &str) -> Result<Vec<String>, StoreError> {
+    let rows = tx.query(
+        "SELECT DISTINCT actor FROM events WHERE subject = $1
+           AND kind IN ('user.created', 'user.enabled', 'user.password_reset',
+                        'user.grant_requested', 'user.grant_approved')",
+        params![format!("user:{username}").as_str()],
+    )?;
+    rows.iter().map(|r| r.text(0)).collect()
+}
+
+/// Stores the second factor's secret and the hashes of fresh recovery codes (replacing any
+/// earlier ones).
+pub fn enrol_totp(
+    tx: &mut dyn Tx,
+    user: &Principal,
+    secret_base32: &str,
+    recovery_hashes: &[String],
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.exec(
+        "UPDATE users SET totp_secret = $1 WHERE id = $2",
+        params![secret_base32, user.user_id],
+    )?;
+    tx.exec(
+        "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+        params![to_micros(at), user.user_id],
+    )?;
+    for h in recovery_hashes {
+        tx.exec(
+            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            params![user.user_id, h.as_str(), to_micros(at)],
+        )?;
+    }
+    events::append(
+        tx,
+        at,
+        "user.totp_enrolled",
+        &format!("user:{}", user.username),
+        &user.username,
+        &serde_json::json!({ "recovery_codes": recovery_hashes.len() }),
+    )?;
+    Ok(())
+}
+
+/// Spends a recovery code: true if it was the user's and unused (it is now used).
+pub fn use_recovery_code(
+    tx: &mut dyn Tx,
+    user: &Principal,
+    code_hash: &str,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = tx.exec(
+        "UPDATE recovery_codes SET used_at = $1
+         WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        params![to_micros(at), user.user_id, code_hash],
+    )?;
+    if n > 0 {
+        events::append(
+            tx,
+            at,
+            "user.recovery_code_used",
+            &format!("user:{}", user.username),
+            &user.username,
+            &serde_json::json!({}),
+        )?;
+    }
+    Ok(n > 0)
+}
+
+/// Adds an account from the admin console. A role that approves others' requests waits for a
+/// second admin: the account is created inactive with a pending grant (`user.grant_requested`),
+/// and [`decide_grant`] by another admin activates it.
+pub fn add_by_admin(
+    tx: &mut dyn Tx,
+    user: &NewUser,
+    admin: &Principal,
+    at: OffsetDateTime,
+) -> Result<Principal, StoreError> {
+    let p = add(tx, user, &admin.username, at)?;
+    if user.role.approves() {
+        tx.exec(
+            "UPDATE users SET active = 0 WHERE id = $1",
+            params![p.user_id],
+        )?;
+        tx.exec(
+            "INSERT INTO role_grants (user_id, role, requested_by, requested_at, status)
+             VALUES ($1, $2, $3, $4, 'pending')",
+            params![
+                p.user_id,
+                user.role.as_str(),
+                admin.username.as_str(),
+                to_micros(at)
+            ],
+        )?;
+        events::append(
+            tx,
+            at,
+            "user.grant_requested",
+            &format!("user:{}", p.username),
+            &admin.username,
+            &serde_json::json!({ "role": user.role.as_str() }),
+        )?;
+    }
+    Ok(p)
+}
+
+/// A role grant waiting for a second admin.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub requested_by: String,
+}
+
+/// Grants waiting for a decision, oldest first.
+pub fn pending_grants(tx: &mut dyn Tx) -> Result<Vec<Grant>, StoreError> {
+    tx.query(
+        "SELECT g.id, u.username, g.role, g.requested_by FROM role_grants g
+         JOIN users u ON u.id = g.user_id WHERE g.status = 'pending' ORDER BY g.id",
+        params![],
+    )?
+    .iter()
+    .map(|r| {
+        let role = r.text(2)?;
+        Ok(Grant {
+            id: r.i64(0)?,
+            username: r.text(1)?,
+            role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+            requested_by: r.text(3)?,
+        })
+    })
+    .collect()
+}
+
+/// A second admin approves (the account becomes active) or rejects a pending grant. The
+/// approver is neither the requester nor an account the requester made
+/// (`efine_core::auth::four_eyes`).
+pub fn decide_grant(
+    tx: &mut dyn Tx,
+    id: i64,
+    approve: bool,
+    admin: &Principal,
+    at: OffsetDateTime,
+) -> Result<Grant, StoreError> {
+    use efine_core::auth::{Action, Scope};
+    admin
+        .may(Action::ManageUsers, &Scope::ANY)
+        .map_err(|e| StoreError::Forbidden(e.to_string()))?;
+    let g = pending_grants(tx)?
+        .into_iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| StoreError::NotFound(format!("pending grant {id}")))?;
+    let sponsors = sponsors(tx, &admin.username)?;
+    if let Err(e) = admin.may_decide(&sponsors, &g.requested_by) {
+        return Err(StoreError::refused("four_eyes", e.to_string()));
+    }
+    if admin.username == g.username {
+        return Err(StoreError::refused(
+            "four_eyes",
+            "nobody approves their own role",
+        ));
+    }
+    let status = if approve { "approved" } else { "rejected" };
+    tx.exec(
+        "UPDATE role_grants SET status = $1, decided_by = $2, decided_at = $3
+         WHERE id = $4 AND status = 'pending'",
+        params![status, admin.username.as_str(), to_micros(at), id],
+    )?;
+    if approve {
+        tx.exec(
+            "UPDATE users SET active = 1 WHERE username = $1",
+            params![g.username.as_str()],
+        )?;
+    }
+    events::append(
+        tx,
+        at,
+        if approve {
+            "user.grant_approved"
+        } else {
+            "user.grant_rejected"
+        },
+        &format!("user:{}", g.username),
+        &admin.username,
+        &serde_json::json!({ "role": g.role.as_str(), "requested_by": g.requested_by }),
+    )?;
+    Ok(g)
+}
+
+/// Checks `password` against the one password policy (`efine_core::auth::password`) for
+/// `username`, then hashes it. Every way of setting a password goes through here. Slow on
+/// purpose: call from a blocking thread.
+pub fn hash_checked_password(username: &str, password: &str) -> Result<String, StoreError> {
+    efine_core::auth::password::check(username, password)
+        .map_err(|e| StoreError::invalid("password", e.to_string()))?;
+    hash_password(password)
 }
 
 /// Hashes a password with Argon2id (the crate's default parameters: 19 MiB, 2 passes). Slow on

@@ -27,7 +27,15 @@ pub async fn verify_page(
 ) -> ApiResult<Response> {
     let verdict = verify::check(&state, &token).await?;
     let view = VerificationView::new(verdict, today(state.store.now()));
-    let mut resp = Html(verification(&view, &token, lang).into_string()).into_response();
+    // A genuine unpaid challan: how to pay it, offering only what this server takes.
+    let pay = view
+        .challan
+        .as_ref()
+        .filter(|c| view.genuine && c.paid.is_none() && c.status == "unpaid")
+        .map(|c| {
+            crate::pages::portal::pay::how_to_pay(&state, lang, &c.challan_number, &c.psid, true)
+        });
+    let mut resp = Html(verification(&view, &token, lang, pay).into_string()).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
@@ -65,7 +73,7 @@ fn num(s: &str) -> Markup {
 }
 
 /// The verification page for a scanned QR code.
-pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> Markup {
+pub fn verification(v: &VerificationView, token: &str, lang: Lang, pay: Option<Markup>) -> Markup {
     let mut rows: Vec<(&str, Markup)> = Vec::new();
     if let Some(c) = &v.challan {
         rows.push((tr(lang, "verify.challan_number"), num(&c.challan_number)));
@@ -136,6 +144,9 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang) -> Markup {
             div class="verdict bad" { (PreEscaped("&#10008; ")) (tr(lang, "verify.not_genuine")) }
             p { strong { (tr(lang, "verify.reason")) } " " (reason(lang, v)) }
             p { (tr(lang, "verify.do_not_pay_through")) }
+        }
+        @if let Some(pay) = pay {
+            (pay)
         }
         @if let Some(c) = &v.challan {
             table {

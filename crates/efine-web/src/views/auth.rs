@@ -8,6 +8,10 @@ use utoipa::ToSchema;
 pub struct TokenRequest {
     pub username: String,
     pub password: String,
+    /// The authenticator's 6-digit code, or a one-time recovery code: required for
+    /// supervisors, department admins, finance, auditors and admins.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,6 +14,18 @@ use time::macros::datetime;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The rails a test server takes, built from its own address.
+pub type Rails = fn(&str) -> efine_web::payments::PaymentsConfig;
+
+/// Every rail's sandbox, answering on the server's own address (the default).
+pub fn all_sandboxes(base: &str) -> efine_web::payments::PaymentsConfig {
+    efine_web::payments::sandbox(base)
+}
+/// The second-factor secret every test account whose role needs one is enrolled with (the
+/// harness enrols it in the store, as `/staff/security` would); [`TestApp::code`] gives the
+/// code of the test clock's moment.
+pub const TOTP_SECRET: [u8; 20] = *b"efine-test-totp-key!";
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
@@ -26,6 +38,8 @@ pub struct TestApp {
     pub key_dir: tempfile::TempDir,
     /// The database, for a second node on it.
     pub location: Location,
+    /// The rails this server takes (kept for a restart).
+    pub rails: Rails,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -56,6 +70,7 @@ async fn serve(
     store: &Store,
     config: &efine_web::WebConfig,
     key_dir: &std::path::Path,
+    rails: Rails,
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
@@ -66,8 +81,7 @@ async fn serve(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    // Every rail's sandbox, answering on this server's own address.
-    let payments = efine_web::payments::sandbox(&format!("http://{addr}"));
+    let payments = rails(&format!("http://{addr}"));
     let state =
         efine_web::AppState::new(store.clone(), config.clone(), payments, keys).expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -107,6 +121,32 @@ impl TestApp {
         config: efine_web::WebConfig,
         options: efine_store::StoreOptions,
     ) -> TestApp {
+        TestApp::start_full(loc, dir, config, options, all_sandboxes).await
+    }
+
+    /// A server that takes only the rails `rails` configures.
+    pub async fn start_with_rails(
+        loc: Location,
+        dir: Option<tempfile::TempDir>,
+        rails: Rails,
+    ) -> TestApp {
+        TestApp::start_full(
+            loc,
+            dir,
+            efine_web::WebConfig::default(),
+            efine_store::StoreOptions::default(),
+            rails,
+        )
+        .await
+    }
+
+    async fn start_full(
+        loc: Location,
+        dir: Option<tempfile::TempDir>,
+        config: efine_web::WebConfig,
+        options: efine_store::StoreOptions,
+        rails: Rails,
+    ) -> TestApp {
         // Tuesday 24 November 2026, 10:00 in Peshawar.
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-24 05:00 UTC)));
         let store = Store::open_with(loc.clone(), options)
@@ -120,7 +160,7 @@ impl TestApp {
             .await
             .expect("load catalogue");
         let key_dir = tempfile::tempdir().expect("key dir");
-        let (base, shutdown, state) = serve(&store, &config, key_dir.path()).await;
+        let (base, shutdown, state) = serve(&store, &config, key_dir.path(), rails).await;
         TestApp {
             base,
             http: reqwest::Client::new(),
@@ -130,6 +170,7 @@ impl TestApp {
             state,
             key_dir,
             location: loc,
+            rails,
             _dir: dir,
             shutdown: Some(shutdown),
         }
@@ -141,7 +182,8 @@ impl TestApp {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        let (base, shutdown, state) = serve(&self.store, &self.config, self.key_dir.path()).await;
+        let (base, shutdown, state) =
+            serve(&self.store, &self.config, self.key_dir.path(), self.rails).await;
         self.base = base;
         self.state = state;
         self.shutdown = Some(shutdown);
@@ -172,23 +214,81 @@ impl TestApp {
         };
         let now = self.store.now();
         self.store
-            .write(move |tx| users::add(tx, &new, "test", now))
+            .write(move |tx| {
+                let p = users::add(tx, &new, "test", now)?;
+                if p.role.needs_second_factor() {
+                    let secret = efine_core::auth::totp::TotpSecret::from_bytes(TOTP_SECRET);
+                    users::enrol_totp(tx, &p, &secret.base32(), &[], now)?;
+                }
+                Ok(())
+            })
             .await
             .expect("add user");
         self.login(username, PASSWORD).await
     }
 
+    /// The second-factor code of [`TOTP_SECRET`] now (by the test clock).
+    pub fn code(&self) -> String {
+        efine_core::auth::totp::TotpSecret::from_bytes(TOTP_SECRET)
+            .code_at(self.store.now().unix_timestamp())
+    }
+
+    /// Logs in over HTTP with the password and the current second-factor code (ignored for
+    /// roles without one); returns the bearer token.
     pub async fn login(&self, username: &str, password: &str) -> String {
         let r = self
             .http
             .post(self.url("/api/v1/auth/token"))
-            .json(&serde_json::json!({"username": username, "password": password}))
+            .json(&serde_json::json!({"username": username, "password": password, "code": self.code()}))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "login of {username}");
         let v: Value = r.json().await.unwrap();
         v["token"].as_str().unwrap().to_string()
+    }
+
+    /// A client that does not follow redirects (console pages answer 303).
+    pub fn browser_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Posts the console login form (with its CSRF cookie and field) and answers the response.
+    pub async fn console_login_with(
+        &self,
+        username: &str,
+        password: &str,
+        code: &str,
+    ) -> reqwest::Response {
+        let http = TestApp::browser_client();
+        let r = http.get(self.url("/staff/login")).send().await.unwrap();
+        let csrf = set_cookie(&r, "efine_login").expect("login CSRF cookie");
+        http.post(self.url("/staff/login"))
+            .header("cookie", format!("efine_login={csrf}"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", csrf.as_str()),
+                ("code", code),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in on the console with the test password and code; the `Cookie` header value.
+    pub async fn console_session(&self, username: &str) -> String {
+        let r = self
+            .console_login_with(username, PASSWORD, &self.code())
+            .await;
+        assert_eq!(r.status(), 303, "console login of {username}");
+        format!(
+            "efine_staff={}",
+            set_cookie(&r, "efine_staff").expect("session cookie")
+        )
     }
 
     /// A traffic officer in Peshawar.
@@ -236,6 +336,32 @@ impl TestApp {
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// The value of cookie `name` set by `r`.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|line| {
+            line[name.len() + 1..]
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+}
+
+/// The value of the hidden field `name` in a page.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {page}"));
+    let rest = &page[at + marker.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
 }
 
 /// Writes each case once and runs it against both backends.

@@ -63,7 +63,7 @@ fn parse_hash(s: &str) -> Result<efine_core::audit::Hash> {
     Ok(h)
 }
 
-async fn verify(store: &efine_store::Store, since: Option<Since>) -> Result<ExitCode> {
+pub async fn verify(store: &efine_store::Store, since: Option<Since>) -> Result<ExitCode> {
     // A bar only for a person watching: in a log or a pipe it would be noise.
     let bar = if std::io::stdout().is_terminal() {
         indicatif::ProgressBar::new(0)

@@ -2,6 +2,7 @@
 //! own arguments; what several commands share (opening the database) is here.
 
 pub mod audit;
+pub mod backup;
 pub mod bank;
 pub mod escalate;
 pub mod keys;
@@ -22,7 +23,7 @@ use efine_store::{catalogue_seed, Location, Store};
 
 /// Opens the database and applies pending migrations.
 pub async fn connect(db: &DbSettings) -> Result<Store> {
-    Store::open(db.location.clone())
+    Store::open_with(db.location.clone(), db.options.clone())
         .await
         .with_context(|| match &db.location {
             Location::Sqlite(p) => format!("opening the database {}", p.display()),

@@ -1,4 +1,9 @@
-//! `efine user add`: a member of staff, with the password read from standard input.
+//! `efine user add|list|disable|enable|reset-password`: staff accounts from the operator's shell.
+//! Passwords come from standard input (`--password-stdin`) or the environment
+//! (`EFINE_USER_PASSWORD`), never from a flag (`ps` shows every process's arguments), and pass
+//! the one password policy (`efine_core::auth::password`). The shell is the bootstrap path (the
+//! first admin); whoever runs it has the database anyway, so a role given here needs no second
+//! admin. Every change is an event under the actor `cli`.
 
 use crate::config::{DbFlags, Settings};
 use anyhow::{bail, Context, Result};
@@ -8,6 +13,9 @@ use efine_core::{DepartmentCode, DistrictCode};
 use efine_store::ops::users;
 use std::io::Read;
 use std::process::ExitCode;
+
+/// Where a new password may come from besides standard input.
+const PASSWORD_ENV: &str = "EFINE_USER_PASSWORD";
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -26,8 +34,35 @@ pub enum UserCommand {
         /// District code (officer; optional for others).
         #[arg(long)]
         district: Option<String>,
-        /// Read the password from standard input (the only way: never on the command line).
-        #[arg(long, required = true)]
+        /// Read the password from standard input (or set EFINE_USER_PASSWORD; never on the
+        /// command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every account: role, department, district, state, second factor.
+    List {
+        #[command(flatten)]
+        db: DbFlags,
+    },
+    /// Disable an account: it can no longer sign in, and every token and session it holds ends.
+    Disable {
+        #[command(flatten)]
+        db: DbFlags,
+        username: String,
+    },
+    /// Enable a disabled account (its old tokens and sessions stay ended).
+    Enable {
+        #[command(flatten)]
+        db: DbFlags,
+        username: String,
+    },
+    /// Set a new password (standard input or EFINE_USER_PASSWORD); every token and session ends.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbFlags,
+        username: String,
+        /// Read the password from standard input.
+        #[arg(long)]
         password_stdin: bool,
     },
 }
@@ -35,19 +70,134 @@ pub enum UserCommand {
 impl UserCommand {
     pub fn db(&self) -> &DbFlags {
         match self {
-            UserCommand::Add { db, .. } => db,
+            UserCommand::Add { db, .. }
+            | UserCommand::List { db }
+            | UserCommand::Disable { db, .. }
+            | UserCommand::Enable { db, .. }
+            | UserCommand::ResetPassword { db, .. } => db,
         }
     }
 }
 
+/// The new password: standard input with `--password-stdin`, else `EFINE_USER_PASSWORD`.
+fn read_password(stdin: bool) -> Result<String> {
+    if stdin {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .context("reading the password from standard input")?;
+        return Ok(password.trim_end_matches(['\r', '\n']).to_string());
+    }
+    match std::env::var(PASSWORD_ENV) {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => {
+            bail!("give the password on standard input with --password-stdin, or in {PASSWORD_ENV}")
+        }
+    }
+}
+
+/// The password checked against the policy and hashed (Argon2id, on a blocking thread).
+async fn checked_hash(username: &str, password: String) -> Result<String> {
+    let u = username.trim().to_ascii_lowercase();
+    efine_core::auth::password::check(&u, &password)?;
+    Ok(tokio::task::spawn_blocking(move || users::hash_checked_password(&u, &password)).await??)
+}
+
 pub async fn run(settings: &Settings, cmd: UserCommand) -> Result<ExitCode> {
-    let UserCommand::Add {
-        username,
-        role,
-        department,
-        district,
-        ..
-    } = cmd;
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            department,
+            district,
+            password_stdin,
+            ..
+        } => {
+            add(
+                settings,
+                username,
+                role,
+                department,
+                district,
+                password_stdin,
+            )
+            .await
+        }
+        UserCommand::List { .. } => {
+            let store = super::open(&settings.db).await?;
+            let list = store.read(users::list).await?;
+            println!(
+                "{:<32} {:<17} {:<22} {:<16} {:<9} second factor",
+                "username", "role", "department", "district", "state"
+            );
+            for a in list {
+                let p = &a.principal;
+                let state = if a.pending_grant {
+                    "awaiting"
+                } else if a.active {
+                    "active"
+                } else {
+                    "disabled"
+                };
+                println!(
+                    "{:<32} {:<17} {:<22} {:<16} {:<9} {}",
+                    p.username,
+                    p.role.as_str(),
+                    p.department.as_ref().map(|d| d.as_str()).unwrap_or("-"),
+                    p.district.as_ref().map(|d| d.as_str()).unwrap_or("-"),
+                    state,
+                    if a.enrolled { "enrolled" } else { "-" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Disable { username, .. } => {
+            let store = super::open(&settings.db).await?;
+            let now = store.now();
+            let p = store
+                .write(move |tx| users::disable(tx, &username, "cli", now))
+                .await?;
+            println!("disabled {}; its tokens and sessions are ended", p.username);
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Enable { username, .. } => {
+            let store = super::open(&settings.db).await?;
+            let now = store.now();
+            let p = store
+                .write(move |tx| users::enable(tx, &username, "cli", now))
+                .await?;
+            println!("enabled {}", p.username);
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::ResetPassword {
+            username,
+            password_stdin,
+            ..
+        } => {
+            let password = read_password(password_stdin)?;
+            let hash = checked_hash(&username, password).await?;
+            let store = super::open(&settings.db).await?;
+            let now = store.now();
+            let p = store
+                .write(move |tx| users::reset_password(tx, &username, &hash, "cli", now))
+                .await?;
+            println!(
+                "new password set for {}; its tokens and sessions are ended",
+                p.username
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn add(
+    settings: &Settings,
+    username: String,
+    role: String,
+    department: Option<String>,
+    district: Option<String>,
+    password_stdin: bool,
+) -> Result<ExitCode> {
     let role = Role::parse(&role).with_context(|| {
         format!(
             "--role {role}: use officer, supervisor, department_admin, finance, auditor or admin"
@@ -61,16 +211,9 @@ pub async fn run(settings: &Settings, cmd: UserCommand) -> Result<ExitCode> {
         .map(|d| DistrictCode::parse(&d))
         .transpose()
         .context("--district")?;
-    let mut password = String::new();
-    std::io::stdin()
-        .read_to_string(&mut password)
-        .context("reading the password from standard input")?;
-    let password = password.trim_end_matches(['\r', '\n']).to_string();
-    if password.chars().count() < 10 {
-        bail!("the password must be at least 10 characters");
-    }
+    let password = read_password(password_stdin)?;
+    let hash = checked_hash(&username, password).await?;
     let store = super::open(&settings.db).await?;
-    let hash = tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
     let new = users::NewUser {
         username,
         password_hash: hash,
@@ -89,5 +232,11 @@ pub async fn run(settings: &Settings, cmd: UserCommand) -> Result<ExitCode> {
         p.department.map(|d| format!(", {d}")).unwrap_or_default(),
         p.district.map(|d| format!(", {d}")).unwrap_or_default()
     );
+    if p.role.needs_second_factor() {
+        println!(
+            "{} sets up the second factor at the first console sign-in",
+            p.username
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,26 @@ pub struct DbFlags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalogue: Option<PathBuf>,
+    /// PostgreSQL: seconds to make a connection (TCP, start-up, login) before giving up and
+    /// naming host, port, database and cause (EFINE_DB_CONNECT_TIMEOUT_SECONDS; default 10).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_connect_timeout_seconds: Option<u64>,
+    /// PostgreSQL: seconds after which the server cancels a statement
+    /// (EFINE_DB_STATEMENT_TIMEOUT_SECONDS; default 60; migrations are exempt).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_statement_timeout_seconds: Option<u64>,
+    /// PostgreSQL: seconds a statement waits for a lock (EFINE_DB_LOCK_TIMEOUT_SECONDS;
+    /// default 30).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_lock_timeout_seconds: Option<u64>,
+    /// SQLite: seconds a statement waits for another connection's lock
+    /// (EFINE_SQLITE_BUSY_TIMEOUT_SECONDS; default 10).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sqlite_busy_timeout_seconds: Option<u64>,
 }
 
 /// The data directory alone, for the commands that only touch the signing keys.

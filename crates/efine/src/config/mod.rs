@@ -13,7 +13,7 @@ pub use flags::{DataDirFlag, DbFlags, NotifyFlags, RailFlags, ServeFlags};
 pub use layers::{refuse_secret_flags, Flags};
 
 use anyhow::Result;
-use efine_store::Location;
+use efine_store::{Location, StoreOptions};
 use figment::Figment;
 use layers::{Environment, File, Names};
 use secrecy::{ExposeSecret, SecretString};
@@ -29,7 +29,20 @@ pub struct Settings {
     pub serve: ServeSettings,
     pub rails: RailSettings,
     pub notify: NotifySettings,
+    /// How log lines are written (`log_format`).
+    pub log_format: LogFormat,
     names: Names,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// JSON when the log stream (standard error) is not a terminal, text when it is.
+    Auto,
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines; colour only on a terminal.
+    Text,
 }
 
 pub struct DbSettings {
@@ -40,6 +53,9 @@ pub struct DbSettings {
     pub location: Location,
     /// A catalogue file to load at first start instead of the built-in KP catalogue.
     pub catalogue: Option<PathBuf>,
+    /// How long to wait for the database: connect, statement and lock timeouts (PostgreSQL),
+    /// busy timeout (SQLite).
+    pub options: StoreOptions,
 }
 
 pub struct ServeSettings {
@@ -49,10 +65,19 @@ pub struct ServeSettings {
     pub token_hours: i64,
     pub appeal_window_days: u16,
     pub public_lookups_per_minute: u32,
+    /// Failed logins that cost nothing, the lock threshold and the lock's length
+    /// (`efine_core::auth::throttle::Policy`).
+    pub login_free_failures: u32,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    /// A console session unused this long is over.
+    pub console_idle_minutes: i64,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
     pub poll_late_hours: u64,
+    /// The bearer token `/metrics` asks of a scraper; `None`: `/metrics` is off.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Payment rails. Which combinations are complete is checked when a server builds its rails
@@ -140,8 +165,36 @@ fn data_dir_before_file(flags: &Flags) -> PathBuf {
 fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
     // The upper bounds of the poll intervals are far beyond any sensible setting; they keep
     // the conversion to a duration from overflowing.
-    let checks: [(&str, i128, i128); 8] = [
+    let checks: [(&str, i128, i128); 16] = [
+        (
+            "db_connect_timeout_seconds",
+            raw.db_connect_timeout_seconds.into(),
+            3600,
+        ),
+        (
+            "db_statement_timeout_seconds",
+            raw.db_statement_timeout_seconds.into(),
+            24 * 3600,
+        ),
+        (
+            "db_lock_timeout_seconds",
+            raw.db_lock_timeout_seconds.into(),
+            24 * 3600,
+        ),
+        (
+            "sqlite_busy_timeout_seconds",
+            raw.sqlite_busy_timeout_seconds.into(),
+            3600,
+        ),
         ("token_hours", raw.token_hours.into(), 24 * 30),
+        ("login_free_failures", raw.login_free_failures.into(), 100),
+        ("login_lock_after", raw.login_lock_after.into(), 1000),
+        ("login_lock_minutes", raw.login_lock_minutes.into(), 24 * 60),
+        (
+            "console_idle_minutes",
+            raw.console_idle_minutes.into(),
+            24 * 60,
+        ),
         ("appeal_window_days", raw.appeal_window_days.into(), 365),
         (
             "public_lookups_per_minute",
@@ -208,11 +261,36 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         ));
     }
 
+    let log_format = match raw.log_format.trim().to_ascii_lowercase().as_str() {
+        "auto" | "" => LogFormat::Auto,
+        "json" => LogFormat::Json,
+        "text" => LogFormat::Text,
+        _ => return Err(names.invalid("log_format", "must be auto, json or text")),
+    };
+    if raw
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| t.expose_secret().trim().len() < 16)
+    {
+        return Err(names.invalid(
+            "metrics_token",
+            "must be at least 16 characters (e.g. `openssl rand -hex 32`)",
+        ));
+    }
+
     Ok(Settings {
+        log_format,
         db: DbSettings {
             data_dir: raw.data_dir,
             location,
             catalogue: raw.catalogue,
+            options: StoreOptions {
+                sqlite_busy_timeout: secs(raw.sqlite_busy_timeout_seconds),
+                pg_connect_timeout: secs(raw.db_connect_timeout_seconds),
+                pg_statement_timeout: secs(raw.db_statement_timeout_seconds),
+                pg_lock_timeout: secs(raw.db_lock_timeout_seconds),
+                ..StoreOptions::default()
+            },
         },
         serve: ServeSettings {
             listen: raw.listen,
@@ -220,10 +298,15 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             token_hours: raw.token_hours,
             appeal_window_days: raw.appeal_window_days,
             public_lookups_per_minute: raw.public_lookups_per_minute,
+            login_free_failures: raw.login_free_failures,
+            login_lock_after: raw.login_lock_after,
+            login_lock_minutes: raw.login_lock_minutes,
+            console_idle_minutes: raw.console_idle_minutes,
             escalation_minutes: raw.escalation_minutes,
             poll_early_minutes: raw.poll_early_minutes,
             poll_min_age_minutes: raw.poll_min_age_minutes,
             poll_late_hours: raw.poll_late_hours,
+            metrics_token: raw.metrics_token,
         },
         rails: RailSettings {
             sandbox: raw.sandbox,
@@ -258,6 +341,10 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
         },
         names,
     })
+}
+
+fn secs(n: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(n)
 }
 
 /// Whether a URL's authority carries `user:password@`.

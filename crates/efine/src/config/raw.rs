@@ -13,6 +13,10 @@ pub const KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "catalogue",
+    "db_connect_timeout_seconds",
+    "db_statement_timeout_seconds",
+    "db_lock_timeout_seconds",
+    "sqlite_busy_timeout_seconds",
     "listen",
     "public_url",
     "token_hours",
@@ -49,6 +53,12 @@ pub const KEYS: &[&str] = &[
     "registry_token",
     "notify_texts",
     "notify_every_seconds",
+    "metrics_token",
+    "log_format",
+    "login_free_failures",
+    "login_lock_after",
+    "login_lock_minutes",
+    "console_idle_minutes",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -63,6 +73,7 @@ pub const SECRETS: &[&str] = &[
     "card_webhook_secrets",
     "sms_password",
     "registry_token",
+    "metrics_token",
 ];
 
 /// The settings as layered, typed but not yet checked.
@@ -73,11 +84,19 @@ pub struct Raw {
     /// Held as a secret: a PostgreSQL URL may carry a password.
     pub database_url: Option<SecretString>,
     pub catalogue: Option<PathBuf>,
+    pub db_connect_timeout_seconds: u64,
+    pub db_statement_timeout_seconds: u64,
+    pub db_lock_timeout_seconds: u64,
+    pub sqlite_busy_timeout_seconds: u64,
     pub listen: String,
     pub public_url: Option<String>,
     pub token_hours: i64,
     pub appeal_window_days: u16,
     pub public_lookups_per_minute: u32,
+    pub login_free_failures: u32,
+    pub login_lock_after: u32,
+    pub login_lock_minutes: i64,
+    pub console_idle_minutes: i64,
     pub escalation_minutes: u64,
     pub poll_early_minutes: u64,
     pub poll_min_age_minutes: i64,
@@ -113,6 +132,10 @@ pub struct Raw {
     pub registry_token: Option<SecretString>,
     pub notify_texts: Option<PathBuf>,
     pub notify_every_seconds: u64,
+    /// The bearer token a Prometheus scraper sends to `/metrics`; unset, `/metrics` is off.
+    pub metrics_token: Option<SecretString>,
+    /// `auto` (JSON when the log is not a terminal), `json` or `text`.
+    pub log_format: String,
 }
 
 impl Default for Raw {
@@ -121,11 +144,19 @@ impl Default for Raw {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
             catalogue: None,
+            db_connect_timeout_seconds: 10,
+            db_statement_timeout_seconds: 60,
+            db_lock_timeout_seconds: 30,
+            sqlite_busy_timeout_seconds: 10,
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             token_hours: 12,
             appeal_window_days: 30,
             public_lookups_per_minute: 30,
+            login_free_failures: 3,
+            login_lock_after: 10,
+            login_lock_minutes: 15,
+            console_idle_minutes: 30,
             escalation_minutes: 60,
             poll_early_minutes: 15,
             poll_min_age_minutes: 15,
@@ -157,6 +188,8 @@ impl Default for Raw {
             registry_token: None,
             notify_texts: None,
             notify_every_seconds: 5,
+            metrics_token: None,
+            log_format: "auto".into(),
         }
     }
 }

@@ -149,7 +149,7 @@ pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) ->
                             td {
                                 @if handles
                                     && r.state == RefundState::Requested.as_str()
-                                    && s.principal.may_decide(&r.requested_by).is_ok()
+                                    && s.principal.may_decide(&[], &r.requested_by).is_ok()
                                 {
                                     form method="post" action="/staff/finance/refunds/decide" class="row" {
                                         (s.csrf_field())

@@ -14,6 +14,7 @@ mod parts;
 pub mod queues;
 pub mod schedule;
 pub mod search;
+pub mod security;
 pub mod session;
 pub mod users;
 
@@ -31,5 +32,6 @@ pub fn router() -> Router<AppState> {
         .merge(queues::router())
         .merge(finance::router())
         .merge(users::router())
+        .merge(security::router())
         .merge(schedule::router())
 }

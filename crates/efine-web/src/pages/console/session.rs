@@ -23,6 +23,12 @@
 //! without the cookie. The login form has its own CSRF (a random value in a short-lived
 //! `SameSite=Strict` cookie and a hidden field that must match). Logging out appends to
 //! `console_logouts`; login and logout are events in the hash-chained log.
+//!
+//! A session also ends after `console_idle` without a request (the last request is kept in
+//! `console_session_seen`, written at most once a minute), when its account is disabled or its
+//! password reset. Login goes through `crate::auth::login` (throttling, password, second factor);
+//! an account whose role needs a second factor and has none is let in to the enrolment page
+//! (`/staff/security`) only.
 
 use super::parts::see_other;
 use crate::i18n::{self, tr, trf, Lang};
@@ -59,6 +65,13 @@ pub struct ConsoleSession {
     /// The token every form of this session must carry in its `csrf` field.
     pub csrf: String,
     session_hash: String,
+    /// The role needs a second factor and the account has not enrolled yet.
+    pub must_enrol: bool,
+}
+
+/// Paths a session that must enrol its second factor may still use.
+fn enrolment_path(path: &str) -> bool {
+    path == "/staff/security" || path.starts_with("/staff/security/") || path == "/staff/logout"
 }
 
 /// A console cookie: never readable by scripts, never sent by another site's request, and only
@@ -134,20 +147,37 @@ impl FromRequestParts<AppState> for ConsoleSession {
         let hash = users::token_hash(&token);
         let h = hash.clone();
         let now = state.store.now();
-        match state
+        let idle_since = now - state.config.console_idle;
+        let live = match state
             .store
-            .read(move |tx| console::principal(tx, &h, now))
+            .read(move |tx| console::principal(tx, &h, now, idle_since))
             .await
         {
-            Ok(Some(principal)) => Ok(ConsoleSession {
-                principal,
-                lang,
-                csrf: csrf_for(&token),
-                session_hash: hash,
-            }),
-            Ok(None) => Err(login()),
-            Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+            Ok(Some(live)) => live,
+            Ok(None) => return Err(login()),
+            Err(e) => return Err(crate::error::ApiError::from(e).into_response()),
+        };
+        if now - live.last_seen >= time::Duration::minutes(1) {
+            let h = hash.clone();
+            if let Err(e) = state
+                .store
+                .write(move |tx| console::touch(tx, &h, now))
+                .await
+            {
+                return Err(crate::error::ApiError::from(e).into_response());
+            }
         }
+        let must_enrol = live.principal.role.needs_second_factor() && !live.enrolled;
+        if must_enrol && !enrolment_path(parts.uri.path()) {
+            return Err(see_other("/staff/security"));
+        }
+        Ok(ConsoleSession {
+            principal: live.principal,
+            lang,
+            csrf: csrf_for(&token),
+            session_hash: hash,
+            must_enrol,
+        })
     }
 }
 
@@ -192,6 +222,7 @@ impl ConsoleSession {
         html! {
             a href="/staff" { (tr(l, "staff.console")) }
             a href="/dashboard" { (tr(l, "staff.dashboard")) }
+            a href="/staff/security" { (tr(l, "security.nav")) }
             form method="post" action="/staff/logout" style="display:inline" {
                 (self.csrf_field())
                 button.secondary style="margin:0;padding:.2rem .6rem" { (tr(l, "staff.sign_out")) }
@@ -299,18 +330,42 @@ fn login_form(lang: Lang, csrf: &str, next: &str, error: Option<&str>) -> Markup
             input id="username" name="username" autocomplete="username" required maxlength="64" dir="ltr";
             label for="password" { (tr(lang, "staff.password")) }
             input id="password" name="password" type="password" autocomplete="current-password" required dir="ltr";
+            label for="code" { (tr(lang, "security.code")) }
+            input id="code" name="code" autocomplete="one-time-code" inputmode="text" maxlength="64" dir="ltr";
+            p.hint { (tr(lang, "security.code_hint")) }
             p { button type="submit" { (tr(lang, "staff.sign_in")) } }
         }
     }
 }
 
-fn login_page(
+/// Whether no admin account exists yet, so the sign-in page says how to create the first one.
+/// A database that cannot answer shows the plain form (the guidance is a help, not a gate).
+async fn no_admin_yet(state: &AppState) -> bool {
+    matches!(state.store.read(users::has_admin).await, Ok(false))
+}
+
+/// The first-start guidance: the same command `efine serve` prints when it finds no admin.
+fn first_admin_guidance(lang: Lang, command: &str) -> Markup {
+    html! {
+        section.box #first-admin role="note" {
+            h2 { (tr(lang, "first_start.title")) }
+            p { (tr(lang, "first_start.body")) }
+            p.id dir="ltr" { code { (command) } }
+            p { (tr(lang, "first_start.password_note")) }
+        }
+    }
+}
+
+async fn login_page(
     state: &AppState,
     lang: Lang,
     status: StatusCode,
     next: &str,
     error: Option<&str>,
 ) -> Response {
+    let guidance = no_admin_yet(state)
+        .await
+        .then(|| first_admin_guidance(lang, &state.config.first_admin_command));
     let (csrf, _) = users::new_token();
     let here = format!("/staff/login?{}", encode(next));
     let jar = CookieJar::new().add(console_cookie(
@@ -328,7 +383,10 @@ fn login_page(
                 lang,
                 &here,
                 tr(lang, "staff.login"),
-                login_form(lang, &csrf, next, error),
+                html! {
+                    @if let Some(g) = guidance { (g) }
+                    (login_form(lang, &csrf, next, error))
+                },
             )
             .into_string(),
         ),
@@ -354,6 +412,7 @@ pub async fn login_get(
         &local_next(q.next.as_deref()),
         None,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -363,6 +422,8 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     #[serde(default)]
+    code: String,
+    #[serde(default)]
     csrf: String,
     next: Option<String>,
 }
@@ -371,6 +432,7 @@ pub struct LoginForm {
 /// browser on to `next` (a local path) or the console home.
 pub async fn login_post(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     lang: Lang,
     jar: CookieJar,
     axum::Form(f): axum::Form<LoginForm>,
@@ -384,40 +446,53 @@ pub async fn login_post(
             StatusCode::FORBIDDEN,
             &next,
             Some(tr(lang, "staff.expired_form")),
-        );
-    }
-    let wrong = |state: &AppState| {
-        login_page(
-            state,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            Some(tr(lang, "staff.wrong_login")),
         )
-    };
-    if f.username.len() > 64 || f.password.len() > 1024 {
-        return wrong(&state);
+        .await;
     }
-    let username = f.username.clone();
-    let found = match state
-        .store
-        .read(move |tx| users::for_login(tx, &username))
-        .await
+    let principal = match crate::auth::login(
+        &state,
+        peer.ip(),
+        &f.username,
+        &f.password,
+        Some(f.code.as_str()),
+        true,
+    )
+    .await
     {
-        Ok(f) => f,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
-    };
-    let (principal, hash) = match found {
-        Some((p, h)) => (Some(p), h),
-        None => (None, state.dummy_hash.clone()),
-    };
-    let password = f.password;
-    let ok = tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    let principal = match (ok, principal) {
-        (true, Some(p)) => p,
-        _ => return wrong(&state),
+        Ok(l) => l.principal,
+        Err(crate::auth::LoginRefused::Blocked(until)) => {
+            let secs = (until - state.store.now())
+                .whole_seconds()
+                .max(1)
+                .to_string();
+            state.metrics.login_failures.inc(&["console"]);
+            let mut r = login_page(
+                &state,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                &next,
+                Some(&trf(lang, "security.throttled", &[("seconds", &secs)])),
+            )
+            .await;
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+        Err(crate::auth::LoginRefused::Store(e)) => {
+            return crate::error::ApiError::from(e).into_response()
+        }
+        Err(_) => {
+            state.metrics.login_failures.inc(&["console"]);
+            return login_page(
+                &state,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                Some(tr(lang, "staff.wrong_login")),
+            )
+            .await;
+        }
     };
     let (token, token_hash) = users::new_token();
     let now = state.store.now();

@@ -4,7 +4,7 @@
 
 use super::common::{challan_or_page, respond, status_label};
 use crate::i18n::{self, date, money, tr, Lang};
-use crate::pages::shell::{self, ltr, ltr_text, trf_html};
+use crate::pages::shell::{self, ltr, ltr_text};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
@@ -14,7 +14,7 @@ use maud::{html, Markup, PreEscaped};
 use std::fmt::Write;
 
 /// The QR code as inline SVG (dark modules as one path), about 2-4 KB.
-fn qr_svg(data: &str, label: &str) -> Markup {
+pub(crate) fn qr_svg(data: &str, label: &str) -> Markup {
     let Ok(code) = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M) else {
         return html! {};
     };
@@ -109,13 +109,8 @@ pub async fn challan(
                         (tr(l, "portal.amount_after")) ": " strong { (m(v.amount_after_due_date)) }
                     }
                     p class="hint" { (tr(l, "portal.doubles")) }
-                    p {
-                        a class="button" id="pay" href={ "/c/" (n) "/pay" } {
-                            (tr(l, "portal.pay_now"))
-                        }
-                    }
                 }
-                p class="hint" { (trf_html(l, "portal.onebill", &[("psid", ltr(&v.psid))])) }
+                (super::pay::how_to_pay(&state, l, n, &v.psid, true))
                 p { a href={ "/c/" (n) "/appeal" } { (tr(l, "appeal.link")) } }
             }
         }

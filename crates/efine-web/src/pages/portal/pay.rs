@@ -11,48 +11,84 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use efine_core::payment::Rail;
 use efine_core::{ChallanNumber, Money};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-/// The methods this server offers: form value and translation key.
+/// The methods this server offers: form value and translation key. Only configured rails.
 fn configured(state: &AppState) -> Vec<(&'static str, &'static str)> {
-    let mut m = Vec::new();
-    if state.payments.jazzcash.is_some() {
-        m.push(("jazzcash", "portal.method_jazzcash"));
+    state
+        .payments
+        .hosted()
+        .into_iter()
+        .map(|r| match r {
+            Rail::Jazzcash => ("jazzcash", "portal.method_jazzcash"),
+            Rail::Easypaisa => ("easypaisa", "portal.method_easypaisa"),
+            _ => ("card", "portal.method_card"),
+        })
+        .collect()
+}
+
+/// How an unpaid challan can be paid on this server, for the challan, pay and verification
+/// pages. With a hosted rail configured: the "Pay now" button to the pay page (when `button`),
+/// and the 1Bill line when banks can collect. With none: paying by PSID at a bank (1Bill), or,
+/// when 1Bill is not configured either, at the issuing department's counter. A rail that is not
+/// configured is never offered.
+pub fn how_to_pay(state: &AppState, lang: Lang, number: &str, psid: &str, button: bool) -> Markup {
+    let online = !state.payments.hosted().is_empty();
+    let bank = state.payments.takes_1bill();
+    html! {
+        @if online {
+            @if button {
+                p { a class="button" id="pay" href={ "/c/" (number) "/pay" } { (tr(lang, "portal.pay_now")) } }
+            }
+            @if bank {
+                p class="hint" { (trf_html(lang, "portal.onebill", &[("psid", ltr(psid))])) }
+            }
+        } @else if bank {
+            div class="box" id="pay-by-psid" {
+                p class="big" { (tr(lang, "payways.bank_only_title")) }
+                p { (trf_html(lang, "payways.bank_only", &[("psid", ltr(psid))])) }
+            }
+        } @else {
+            div class="box" id="pay-at-counter" {
+                p class="big" { (tr(lang, "payways.counter_only_title")) }
+                p { (trf_html(lang, "payways.counter_only", &[("number", ltr(number))])) }
+            }
+        }
     }
-    if state.payments.easypaisa.is_some() {
-        m.push(("easypaisa", "portal.method_easypaisa"));
-    }
-    if state.payments.card.is_some() {
-        m.push(("card", "portal.method_card"));
-    }
-    m
 }
 
 fn pay_question(state: &AppState, lang: Lang, d: &ChallanData, error: Option<&str>) -> Markup {
     let v = &d.view;
     let amount = money(lang, Money::from_paisa(v.amount_due).unwrap_or(Money::ZERO));
+    let methods = configured(state);
     html! {
         p class="big" { (trf(lang, "portal.pay_amount", &[("amount", &amount)])) }
         @if let Some(e) = error {
             p class="bad" role="alert" { (e) }
         }
-        form method="post" action={ "/c/" (v.challan_number) "/pay" } {
-            fieldset class="box" {
-                legend { (tr(lang, "portal.how_to_pay")) }
-                @for (i, (code, key)) in configured(state).iter().enumerate() {
-                    p {
-                        input type="radio" name="method" id={ "m-" (code) } value=(code)
-                            required[i == 0] style="width:auto";
-                        " "
-                        label for={ "m-" (code) } style="display:inline" { (tr(lang, key)) }
+        @if methods.is_empty() {
+            // Nothing to choose: say how to pay instead of a form with no choices.
+            (how_to_pay(state, lang, &v.challan_number, &v.psid, false))
+        } @else {
+            form method="post" action={ "/c/" (v.challan_number) "/pay" } {
+                fieldset class="box" {
+                    legend { (tr(lang, "portal.how_to_pay")) }
+                    @for (i, (code, key)) in methods.iter().enumerate() {
+                        p {
+                            input type="radio" name="method" id={ "m-" (code) } value=(code)
+                                required[i == 0] style="width:auto";
+                            " "
+                            label for={ "m-" (code) } style="display:inline" { (tr(lang, key)) }
+                        }
                     }
                 }
+                p { button type="submit" { (tr(lang, "portal.continue")) } }
             }
-            p { button type="submit" { (tr(lang, "portal.continue")) } }
+            (how_to_pay(state, lang, &v.challan_number, &v.psid, false))
         }
-        p class="hint" { (trf_html(lang, "portal.onebill", &[("psid", ltr(&v.psid))])) }
     }
 }
 
@@ -101,14 +137,17 @@ pub async fn pay_post(
         Ok(d) => d,
         Err(r) => return r,
     };
-    if !configured(&state).iter().any(|(c, _)| *c == f.method) {
+    let methods = configured(&state);
+    if !methods.iter().any(|(c, _)| *c == f.method) {
+        // With nothing to choose from, the page says how to pay; there is no choice to ask for.
+        let error = (!methods.is_empty()).then(|| tr(lang, "portal.choose_method"));
         return respond(
             StatusCode::UNPROCESSABLE_ENTITY,
             shell::page(
                 lang,
                 &here,
                 tr(lang, "portal.how_to_pay"),
-                pay_question(&state, lang, &d, Some(tr(lang, "portal.choose_method"))),
+                pay_question(&state, lang, &d, error),
             ),
         );
     }
