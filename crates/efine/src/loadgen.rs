@@ -328,7 +328,8 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
                             &pass,
                             &bill.psid,
                             efine_core::Money::from_paisa(bill.amount)?,
-                            (run as u32) ^ (i as u32),
+                            // The bank's six-digit STAN, distinct within the run.
+                            ((run % 500_000 + i) % 1_000_000) as u32,
                             time::PrimitiveDateTime::new(now.date(), now.time()),
                             "LOADGEN",
                         );
