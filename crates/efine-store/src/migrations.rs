@@ -37,6 +37,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0006_console",
         sql: include_str!("../migrations/sqlite/0006_console.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_keys_heads_appeal_codes",
+        sql: include_str!("../migrations/sqlite/0008_keys_heads_appeal_codes.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -69,5 +74,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "0006_console",
         sql: include_str!("../migrations/postgres/0006_console.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "0008_keys_heads_appeal_codes",
+        sql: include_str!("../migrations/postgres/0008_keys_heads_appeal_codes.sql"),
     },
 ];

@@ -58,7 +58,7 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
-    /// QR signing keys (kept in the data directory, owner-only).
+    /// Signing keys (kept in the database, sealed under the key-encryption key).
     Keys {
         #[command(subcommand)]
         command: keys::KeysCommand,
@@ -115,7 +115,7 @@ impl Command {
             }
             Command::User { command } => f.with(command.db()),
             Command::Audit { command } => f.with(command.db()),
-            Command::Keys { command } => f.with(command.dir()),
+            Command::Keys { command } => f.with(command.db()),
             Command::Recon { command } => f.with(command.db()),
             Command::Ledger { command } => f.with(command.db()),
             Command::Stats { command } => f.with(command.db()),
@@ -170,7 +170,7 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
         Command::Escalate { .. } => cmd::escalate::run(settings).await,
         Command::User { command } => user::run(settings, command).await,
         Command::Audit { command } => audit::run(settings, command).await,
-        Command::Keys { command } => keys::run(settings, command),
+        Command::Keys { command } => keys::run(settings, command).await,
         Command::Qr { command } => qr::run(command),
         Command::BulkIssue { bulk, .. } => {
             let store = cmd::open(&settings.db).await?;

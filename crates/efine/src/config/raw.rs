@@ -48,6 +48,8 @@ pub const KEYS: &[&str] = &[
     "registry_token",
     "notify_texts",
     "notify_every_seconds",
+    "key_encryption_key",
+    "key_encryption_key_file",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -62,6 +64,7 @@ pub const SECRETS: &[&str] = &[
     "card_webhook_secrets",
     "sms_password",
     "registry_token",
+    "key_encryption_key",
 ];
 
 /// The settings as layered, typed but not yet checked.
@@ -111,6 +114,10 @@ pub struct Raw {
     pub registry_token: Option<SecretString>,
     pub notify_texts: Option<PathBuf>,
     pub notify_every_seconds: u64,
+    /// Seals the signing keys in the database: 64 hex digits or base64 of 32 bytes.
+    pub key_encryption_key: Option<SecretString>,
+    /// A file (owner-only) holding the key-encryption key, in place of the value itself.
+    pub key_encryption_key_file: Option<PathBuf>,
 }
 
 impl Default for Raw {
@@ -154,6 +161,8 @@ impl Default for Raw {
             registry_token: None,
             notify_texts: None,
             notify_every_seconds: 5,
+            key_encryption_key: None,
+            key_encryption_key_file: None,
         }
     }
 }
