@@ -512,7 +512,9 @@ async fn bad_input_changes_nothing(app: TestApp) {
         (s, r["error"]["field"].clone()),
         (422, json!("evidence.content_type"))
     );
-    // Without the code sent to the challan's mobile: refused, naming the field.
+    // Without the code sent to the owner's mobile (once the worker has found the owner):
+    // refused, naming the field.
+    app.notify_round().await;
     let (s, r) = app.post(&appeal, json!({"reason": "not mine"})).await;
     assert_eq!(
         (s, r["error"]["code"].clone(), r["error"]["field"].clone()),
@@ -548,6 +550,8 @@ async fn bad_input_changes_nothing(app: TestApp) {
     // Outside the 30-day window: refused, nothing recorded.
     let late = issue(&app, &officer, "PES-301").await;
     let ln = number(&late);
+    // The worker finds the owner the code goes to while the challan is new.
+    app.notify_round().await;
     app.clock.set(datetime!(2026-12-25 05:00 UTC));
     let body = app.with_code(&ln, json!({"reason": "late"})).await;
     let (s, r) = app

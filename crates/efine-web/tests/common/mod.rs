@@ -128,7 +128,9 @@ impl TestApp {
             .await
             .expect("load catalogue");
         let key_dir = tempfile::tempdir().expect("key dir");
-        let kek = efine_store::keys::Kek::generate();
+        // One key-encryption key for every test server, as every node of a deployment shares
+        // one: two TestApps on one database both open its keys.
+        let kek = efine_store::keys::Kek::from_bytes([0x4b; 32]);
         let (base, shutdown, state) = serve(&store, &config, key_dir.path(), &kek).await;
         TestApp {
             base,
