@@ -1163,12 +1163,18 @@ async fn queues_walkthrough(app: TestApp) {
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), png, "the stored file");
     // The form without a file (the empty part a browser sends) reaches the store: one appeal
-    // per challan.
+    // per challan (the code was used; no new one is sent for an appealed challan).
     let (ct, body) = multipart(
-        &[("reason", "again")],
+        &[("reason", "again"), ("code", &code)],
         &[("evidence", "", "application/octet-stream", b"")],
     );
     let r = appeal(ct, body).await.unwrap();
+    assert_eq!(r.status(), 422, "the code was used");
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal/code")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409, "one appeal per challan");
 
     // The officer asks for the other one to be cancelled from its console page.
