@@ -9,7 +9,7 @@ mod layers;
 mod rails;
 mod raw;
 
-pub use flags::{DataDirFlag, DbFlags, NotifyFlags, RailFlags, ServeFlags};
+pub use flags::{DbFlags, NotifyFlags, RailFlags, ServeFlags};
 pub use layers::{refuse_secret_flags, Flags};
 
 use anyhow::Result;
@@ -56,6 +56,49 @@ pub struct DbSettings {
     /// How long to wait for the database: connect, statement and lock timeouts (PostgreSQL),
     /// busy timeout (SQLite).
     pub options: StoreOptions,
+    /// Where the key-encryption key comes from.
+    pub kek: KekSource,
+}
+
+/// Where the key that seals the signing keys in the database comes from. Every node sharing a
+/// database must have the same one.
+pub enum KekSource {
+    /// `EFINE_KEY_ENCRYPTION_KEY` (or `key_encryption_key` in efine.toml), checked at start-up.
+    Value(efine_store::keys::Kek),
+    /// `EFINE_KEY_ENCRYPTION_KEY_FILE`: read when needed; must be owner-only.
+    File(PathBuf),
+    /// Neither: `<data dir>/key-encryption-key`, made on first use. Fine for one node; several
+    /// nodes on one PostgreSQL database must be given the same key.
+    DataDir(PathBuf),
+}
+
+impl DbSettings {
+    /// The key-encryption key, from wherever it is configured.
+    pub fn kek(&self) -> Result<efine_store::keys::Kek> {
+        use anyhow::Context;
+        use efine_store::keys::Kek;
+        match &self.kek {
+            KekSource::Value(k) => Ok(k.clone()),
+            KekSource::File(p) => Kek::read_file(p).with_context(|| {
+                format!(
+                    "the key-encryption key file {} (EFINE_KEY_ENCRYPTION_KEY_FILE)",
+                    p.display()
+                )
+            }),
+            KekSource::DataDir(p) => {
+                if matches!(self.location, Location::Postgres { .. }) && !p.exists() {
+                    tracing::warn!(
+                        path = %p.display(),
+                        "no key-encryption key configured: making one in the data directory; \
+                         every node sharing this database needs the same one \
+                         (EFINE_KEY_ENCRYPTION_KEY or EFINE_KEY_ENCRYPTION_KEY_FILE)"
+                    );
+                }
+                Kek::load_or_create_file(p)
+                    .with_context(|| format!("the key-encryption key file {}", p.display()))
+            }
+        }
+    }
 }
 
 pub struct ServeSettings {
@@ -298,6 +341,20 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             "must be at least 16 characters (e.g. `openssl rand -hex 32`)",
         ));
     }
+    let kek = match (&raw.key_encryption_key, raw.key_encryption_key_file) {
+        (Some(_), Some(_)) => {
+            return Err(names.invalid(
+                "key_encryption_key",
+                "is given together with key_encryption_key_file: give one of them",
+            ))
+        }
+        (Some(k), None) => KekSource::Value(
+            efine_store::keys::Kek::parse(k.expose_secret())
+                .map_err(|e| names.invalid("key_encryption_key", e))?,
+        ),
+        (None, Some(p)) => KekSource::File(p),
+        (None, None) => KekSource::DataDir(raw.data_dir.join(efine_store::keys::KEK_FILE_NAME)),
+    };
 
     Ok(Settings {
         log_format,
@@ -312,6 +369,7 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
                 pg_lock_timeout: secs(raw.db_lock_timeout_seconds),
                 ..StoreOptions::default()
             },
+            kek,
         },
         serve: ServeSettings {
             listen: raw.listen,

@@ -63,6 +63,8 @@ pub const KEYS: &[&str] = &[
     "login_lock_after",
     "login_lock_minutes",
     "console_idle_minutes",
+    "key_encryption_key",
+    "key_encryption_key_file",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -78,6 +80,7 @@ pub const SECRETS: &[&str] = &[
     "sms_password",
     "registry_token",
     "metrics_token",
+    "key_encryption_key",
 ];
 
 /// The settings as layered, typed but not yet checked.
@@ -145,6 +148,10 @@ pub struct Raw {
     pub metrics_token: Option<SecretString>,
     /// `auto` (JSON when the log is not a terminal), `json` or `text`.
     pub log_format: String,
+    /// Seals the signing keys in the database: 64 hex digits or base64 of 32 bytes.
+    pub key_encryption_key: Option<SecretString>,
+    /// A file (owner-only) holding the key-encryption key, in place of the value itself.
+    pub key_encryption_key_file: Option<PathBuf>,
 }
 
 impl Default for Raw {
@@ -203,6 +210,8 @@ impl Default for Raw {
             open_attempts_per_challan: 5,
             metrics_token: None,
             log_format: "auto".into(),
+            key_encryption_key: None,
+            key_encryption_key_file: None,
         }
     }
 }
