@@ -68,8 +68,14 @@ async fn two_servers_share_keys_and_pick_up_a_rotation(app: TestApp) {
         .unwrap()
         .with_clock(app.clock.clone());
     let dir_b = tempfile::tempdir().unwrap();
-    let (base_b, _stop_b, state_b) =
-        common::serve(&store_b, &app.config, dir_b.path(), &app.kek).await;
+    let (base_b, _stop_b, state_b) = common::serve(
+        &store_b,
+        &app.config,
+        dir_b.path(),
+        common::all_sandboxes,
+        &app.kek,
+    )
+    .await;
     // Each node's key watcher, as `efine serve` runs it (polled fast here).
     let jobs = efine_service::jobs::Jobs::new();
     for keys in [app.state.keys.clone(), state_b.keys.clone()] {

@@ -118,7 +118,7 @@ async fn markup_in_requests_and_records_is_shown_as_text(app: TestApp) {
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
     };
-    let code = app.appeal_code(&number).await;
+    let code = app.appeal_code(number).await;
     let (ct, body) = multipart(
         "the plate was misread",
         &code,

@@ -193,8 +193,14 @@ impl TestApp {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        let (base, shutdown, state) =
-            serve(&self.store, &self.config, self.key_dir.path(), self.rails, &self.kek).await;
+        let (base, shutdown, state) = serve(
+            &self.store,
+            &self.config,
+            self.key_dir.path(),
+            self.rails,
+            &self.kek,
+        )
+        .await;
         self.base = base;
         self.state = state;
         self.shutdown = Some(shutdown);

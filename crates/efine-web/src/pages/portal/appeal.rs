@@ -163,7 +163,9 @@ fn proof_message(lang: Lang, e: &ProofError) -> String {
 pub async fn appeal_code_post(
     State(state): State<AppState>,
     lang: Lang,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
     Path(number): Path<String>,
 ) -> Response {
     let Ok(n) = ChallanNumber::parse(&number) else {
@@ -185,7 +187,7 @@ pub async fn appeal_code_post(
             ),
         )
     };
-    if state.lookup_limiter.check(peer.ip()).is_err() {
+    if state.lookup_limiter.check(client).is_err() {
         return page(
             StatusCode::TOO_MANY_REQUESTS,
             Said {
@@ -509,7 +511,6 @@ pub async fn appeal_post(
             )
         }
         Err(e) => {
-            let e = ApiError::from(e);
             if e.status.is_server_error() {
                 return e.into_response();
             }
