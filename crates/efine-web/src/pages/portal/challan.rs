@@ -14,7 +14,7 @@ use maud::{html, Markup, PreEscaped};
 use std::fmt::Write;
 
 /// The QR code as inline SVG (dark modules as one path), about 2-4 KB.
-fn qr_svg(data: &str, label: &str) -> Markup {
+pub(super) fn qr_svg(data: &str, label: &str) -> Markup {
     let Ok(code) = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M) else {
         return html! {};
     };
