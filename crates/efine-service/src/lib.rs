@@ -22,6 +22,7 @@ pub mod notify;
 pub mod onebill;
 pub mod outcome;
 pub mod poller;
+pub mod raast;
 pub mod rails;
 pub mod refunds;
 

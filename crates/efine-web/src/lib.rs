@@ -208,6 +208,7 @@ pub fn router(state: AppState) -> Router {
             http: state.ctx.http.clone(),
             clock: state.store.clock(),
             orders: Default::default(),
+            raast: Default::default(),
             registry: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
         })
     });

@@ -149,6 +149,14 @@ pub struct RailSettings {
     pub card_url: Option<String>,
     pub card_session_secret: Option<SecretString>,
     pub card_webhook_secrets: Vec<SecretString>,
+    pub raast_iban: Option<String>,
+    pub raast_name: Option<String>,
+    pub raast_city: Option<String>,
+    pub raast_mcc: String,
+    pub raast_notification_secrets: Vec<SecretString>,
+    pub raast_api_url: Option<String>,
+    pub raast_api_username: Option<String>,
+    pub raast_api_password: Option<SecretString>,
 }
 
 /// Notifications. Without `sms_url` messages go to the sandbox provider, which records them as
@@ -411,6 +419,14 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             card_url: raw.card_url,
             card_session_secret: raw.card_session_secret,
             card_webhook_secrets: raw.card_webhook_secrets,
+            raast_iban: raw.raast_iban,
+            raast_name: raw.raast_name,
+            raast_city: raw.raast_city,
+            raast_mcc: raw.raast_mcc,
+            raast_notification_secrets: raw.raast_notification_secrets,
+            raast_api_url: raw.raast_api_url,
+            raast_api_username: raw.raast_api_username,
+            raast_api_password: raw.raast_api_password,
         },
         notify: NotifySettings {
             sms_url: raw.sms_url,
