@@ -80,23 +80,23 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
         .with_context(|| format!("cannot listen on {} (EFINE_LISTEN / --listen)", s.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(backend = store.backend(), "listening on http://{addr}");
-    println!(
+    say(&format!(
         "E-Fine listening on http://{addr} ({} backend)",
         store.backend()
-    );
+    ));
     if !store.read(users::has_admin).await? {
         tracing::warn!(
             "no administrator account exists yet: see standard output for how to create one"
         );
-        println!(
+        say(&format!(
             "\nNo administrator account exists yet, so nobody can sign in to the console.\n\
              Create the first one on this machine:\n\n    {}\n\n\
-             It reads the password from standard input (at least 10 characters), never from the \
-             command line;\nrun it with this server's settings (the same EFINE_DATABASE_URL or \
-             efine.toml). Then sign in at\n{}/staff/login\n",
+             It reads the password from standard input (at least 12 characters, not a common \
+             one), never from the command line;\nrun it with this server's settings (the same \
+             EFINE_DATABASE_URL or efine.toml). Then sign in at\n{}/staff/login\n",
             first_admin_command(settings),
             s.public_url
-        );
+        ));
     }
     // On the signal the jobs are told to stop at once, so they wind down while requests drain
     // (and the live statistics streams end rather than hold the drain open); once the last
@@ -110,6 +110,15 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
     jobs.shutdown().await;
     served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a line for the operator to standard output. A closed or broken standard output (the
+/// reader went away, as with `efine serve | head -1`) must not stop a server that is taking
+/// payments: the line is dropped, the log still has it.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
 /// The exact command that creates the first admin against this server's database: its data
