@@ -121,10 +121,12 @@ pub enum Action {
     ManageUsers,
     /// Change the offence and fee schedule of a department.
     ChangeSchedule,
+    /// Sign and publish the event log's head now (it is also published daily).
+    PublishLogHead,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::IssueChallan,
         Action::ReadChallan,
         Action::RequestCancellation,
@@ -140,6 +142,7 @@ impl Action {
         Action::ReadStatistics,
         Action::ManageUsers,
         Action::ChangeSchedule,
+        Action::PublishLogHead,
     ];
 
     /// Whether `role` does this at all, before any department or district is considered.
@@ -161,6 +164,8 @@ impl Action {
             Action::HandleRefunds => matches!(role, Finance | Admin),
             Action::ManageUsers => role == Admin,
             Action::ChangeSchedule => matches!(role, DepartmentAdmin | Admin),
+            // Publishing changes no record: it signs what is there, so the auditor may.
+            Action::PublishLogHead => matches!(role, Admin | Auditor),
         }
     }
 
@@ -186,6 +191,7 @@ impl Action {
             Action::Reconcile => "settlement files are imported by finance",
             Action::ManageUsers => "staff accounts are managed by admins",
             Action::ChangeSchedule => "the schedule is changed by department admins and admins",
+            Action::PublishLogHead => "the log head is published by admins and auditors",
         }
     }
 }
@@ -318,7 +324,8 @@ impl Principal {
             | Action::HandleRefunds
             | Action::ReadRefunds
             | Action::Reconcile
-            | Action::ManageUsers => true,
+            | Action::ManageUsers
+            | Action::PublishLogHead => true,
         };
         if in_scope {
             Ok(())

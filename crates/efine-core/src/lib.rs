@@ -12,6 +12,7 @@
 //! construction (`parse` or `TryFrom`), so callers never re-check them.
 
 pub mod appeal;
+pub mod appeal_proof;
 pub mod audit;
 pub mod auth;
 pub mod cancellation;

@@ -25,9 +25,17 @@ pub enum Reason {
     Issued,
     Reminder,
     Surcharged,
-    Escalated { stage: String },
+    Escalated {
+        stage: String,
+    },
     Paid,
-    AppealDecided { appeal: String },
+    AppealDecided {
+        appeal: String,
+    },
+    /// The `n`th one-time code for lodging an appeal against the challan (`appeal_proof`).
+    AppealCode {
+        n: i64,
+    },
 }
 
 impl Reason {
@@ -40,6 +48,7 @@ impl Reason {
             Reason::Escalated { .. } => "escalated",
             Reason::Paid => "paid",
             Reason::AppealDecided { .. } => "appeal_decided",
+            Reason::AppealCode { .. } => "appeal_code",
         }
     }
 
@@ -48,6 +57,7 @@ impl Reason {
         match self {
             Reason::Escalated { stage } => format!("escalated:{stage}"),
             Reason::AppealDecided { appeal } => format!("appeal_decided:{appeal}"),
+            Reason::AppealCode { n } => format!("appeal_code:{n}"),
             r => r.template().to_string(),
         }
     }
@@ -144,6 +154,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "appeal_decided",
         &["challan", "psid", "outcome", "outcome_ur", "amount"],
     ),
+    ("appeal_code", &["challan", "code", "minutes"]),
 ];
 
 /// Checked message texts, ready to render.

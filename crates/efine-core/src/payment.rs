@@ -16,15 +16,19 @@ pub enum Rail {
     Card,
     /// Cash taken at a department counter by a finance user.
     Counter,
+    /// Raast (State Bank of Pakistan instant payments): the payer's bank app scanned the item's
+    /// dynamic QR; the biller's bank confirms by PSID.
+    Raast,
 }
 
 impl Rail {
-    pub const ALL: [Rail; 5] = [
+    pub const ALL: [Rail; 6] = [
         Rail::OneBill,
         Rail::Jazzcash,
         Rail::Easypaisa,
         Rail::Card,
         Rail::Counter,
+        Rail::Raast,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl Rail {
             Rail::Easypaisa => "easypaisa",
             Rail::Card => "card",
             Rail::Counter => "counter",
+            Rail::Raast => "raast",
         }
     }
 
@@ -49,6 +54,7 @@ impl Rail {
             Rail::Easypaisa => "Easypaisa",
             Rail::Card => "card",
             Rail::Counter => "department counter",
+            Rail::Raast => "Raast",
         }
     }
 }

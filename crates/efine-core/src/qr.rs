@@ -350,6 +350,30 @@ impl TokenSigner {
     }
 }
 
+/// Signed log heads start with this: a head signature can never pass as a token's, nor a
+/// token's as a head's.
+const HEAD_DOMAIN: &[u8] = b"efine-log-head-v1\0";
+
+/// What a published log head's signature covers: the sequence of the last event, its hash and
+/// when the head was published (Unix seconds), each fixed-width.
+fn head_message(seq: i64, hash: &[u8; 32], published_at: i64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(HEAD_DOMAIN.len() + 48);
+    m.extend_from_slice(HEAD_DOMAIN);
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(hash);
+    m.extend_from_slice(&published_at.to_be_bytes());
+    m
+}
+
+impl TokenSigner {
+    /// Signs a head of the event log (see `KeyRing::verify_log_head`).
+    pub fn sign_log_head(&self, seq: i64, hash: &[u8; 32], published_at: i64) -> [u8; SIG_LEN] {
+        self.key
+            .sign(&head_message(seq, hash, published_at))
+            .to_bytes()
+    }
+}
+
 /// The public keys a verifier trusts, by id.
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
@@ -387,6 +411,26 @@ impl KeyRing {
         self.keys.is_empty()
     }
 
+    /// Checks the signature of a published log head made by key `kid`.
+    pub fn verify_log_head(
+        &self,
+        kid: KeyId,
+        seq: i64,
+        hash: &[u8; 32],
+        published_at: i64,
+        signature: &[u8],
+    ) -> Result<(), TokenError> {
+        let key = self.keys.get(&kid).ok_or(TokenError::UnknownKey(kid))?;
+        let sig: [u8; SIG_LEN] = signature
+            .try_into()
+            .map_err(|_| TokenError::Malformed("a signature is 64 bytes"))?;
+        key.verify_strict(
+            &head_message(seq, hash, published_at),
+            &Signature::from_bytes(&sig),
+        )
+        .map_err(|_| TokenError::BadSignature)
+    }
+
     /// Checks a token and returns what it says, with the id of the key that signed it.
     pub fn verify(&self, token: &str) -> Result<(KeyId, TokenPayload), TokenError> {
         let token = token.trim();
@@ -412,6 +456,38 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_head_signature_covers_sequence_hash_and_time() {
+        let signer = TokenSigner::from_secret(&[7u8; 32]);
+        let mut ring = KeyRing::new();
+        ring.add(signer.verifying_key());
+        let kid = signer.key_id();
+        let hash = [3u8; 32];
+        let sig = signer.sign_log_head(42, &hash, 1_795_000_000);
+        assert_eq!(
+            ring.verify_log_head(kid, 42, &hash, 1_795_000_000, &sig),
+            Ok(())
+        );
+        let bad = Err(TokenError::BadSignature);
+        assert_eq!(
+            ring.verify_log_head(kid, 43, &hash, 1_795_000_000, &sig),
+            bad
+        );
+        assert_eq!(
+            ring.verify_log_head(kid, 42, &[4u8; 32], 1_795_000_000, &sig),
+            bad
+        );
+        assert_eq!(
+            ring.verify_log_head(kid, 42, &hash, 1_795_000_001, &sig),
+            bad
+        );
+        let other = TokenSigner::from_secret(&[8u8; 32]).key_id();
+        assert_eq!(
+            ring.verify_log_head(other, 42, &hash, 1_795_000_000, &sig),
+            Err(TokenError::UnknownKey(other))
+        );
+    }
 
     fn payload() -> TokenPayload {
         TokenPayload {

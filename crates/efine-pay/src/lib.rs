@@ -15,9 +15,11 @@ pub mod card;
 pub mod easypaisa;
 pub mod jazzcash;
 pub mod onebill;
+pub mod raast;
 pub mod sandbox;
 pub mod sandbox_card;
 pub mod sandbox_easypaisa;
+pub mod sandbox_raast;
 
 use efine_core::Money;
 

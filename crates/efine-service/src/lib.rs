@@ -15,18 +15,20 @@ pub mod checkout;
 pub mod error;
 pub mod escalation;
 pub mod jobs;
+pub mod keys;
 pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod onebill;
 pub mod outcome;
 pub mod poller;
+pub mod raast;
 pub mod rails;
 pub mod refunds;
 
 pub use error::ServiceError;
 
-use efine_store::keys::KeySet;
+use efine_store::keys::Keys;
 use efine_store::Store;
 use std::sync::Arc;
 
@@ -36,7 +38,7 @@ use std::sync::Arc;
 pub struct Context {
     pub store: Store,
     /// QR signing key and every key that still verifies.
-    pub keys: Arc<KeySet>,
+    pub keys: Arc<Keys>,
     /// Outgoing calls (the rails' inquiries, SMS and e-mail providers, the vehicle registry).
     pub http: reqwest::Client,
     /// The rails this server takes payments on, and the address citizens reach it at.

@@ -43,6 +43,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0007_accounts.sql"),
     },
     Migration {
+        version: 8,
+        name: "0008_keys_heads_appeal_codes",
+        sql: include_str!("../migrations/sqlite/0008_keys_heads_appeal_codes.sql"),
+    },
+    Migration {
         version: 11,
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
@@ -84,6 +89,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "0007_accounts",
         sql: include_str!("../migrations/postgres/0007_accounts.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "0008_keys_heads_appeal_codes",
+        sql: include_str!("../migrations/postgres/0008_keys_heads_appeal_codes.sql"),
     },
     Migration {
         version: 11,

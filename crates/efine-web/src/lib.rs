@@ -31,7 +31,7 @@ pub mod views;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
-use efine_store::keys::KeySet;
+use efine_store::keys::Keys;
 use efine_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -111,14 +111,17 @@ pub struct AppState {
     pub payments: Arc<efine_service::rails::PaymentsConfig>,
     /// A real Argon2 hash checked when a login names an unknown user, so both paths cost the same.
     pub dummy_hash: String,
-    /// QR signing key and every key that still verifies.
-    pub keys: Arc<KeySet>,
+    /// The signing key and every key that still verifies, reloaded after a rotation.
+    pub keys: Arc<Keys>,
     /// The event log's last sequence number, for the live statistics stream.
     pub live: Arc<efine_service::live::Live>,
     /// Requests, latency and login failures, for `/metrics`.
     pub metrics: Arc<metrics::HttpMetrics>,
     /// The background jobs, when this server runs them (their rounds are shown at `/metrics`).
     pub jobs: Option<efine_service::jobs::Jobs>,
+    /// The SMS texts (the appeal codes are sent with them); `efine serve` gives the
+    /// notifications worker's, which an operator may have replaced.
+    pub texts: Arc<efine_core::notify::Texts>,
 }
 
 impl AppState {
@@ -126,10 +129,9 @@ impl AppState {
         store: Store,
         config: WebConfig,
         payments: efine_service::rails::PaymentsConfig,
-        keys: KeySet,
+        keys: Arc<Keys>,
     ) -> Result<AppState, efine_store::StoreError> {
         let dummy_hash = efine_store::ops::users::hash_password("not-a-real-password")?;
-        let keys = Arc::new(keys);
         let payments = Arc::new(payments);
         let ctx = efine_service::Context {
             store: store.clone(),
@@ -163,7 +165,17 @@ impl AppState {
             live: Arc::new(efine_service::live::Live::default()),
             metrics: Arc::default(),
             jobs: None,
+            texts: Arc::new(
+                efine_service::notify::parse_texts(efine_core::notify::DEFAULT_TEXTS)
+                    .map_err(efine_store::StoreError::Corrupt)?,
+            ),
         })
+    }
+
+    /// Sends SMS with these texts (the notifications worker's).
+    pub fn with_texts(mut self, texts: Arc<efine_core::notify::Texts>) -> AppState {
+        self.texts = texts;
+        self
     }
 
     /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
@@ -196,6 +208,7 @@ pub fn router(state: AppState) -> Router {
             http: state.ctx.http.clone(),
             clock: state.store.clock(),
             orders: Default::default(),
+            raast: Default::default(),
             registry: Arc::new(efine_service::notify::registry::SandboxRegistry::shipped()),
         })
     });

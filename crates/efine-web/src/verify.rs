@@ -2,7 +2,7 @@
 //! check the signature against every known key (`efine_core::qr`), then find the record it names
 //! and check that the record still says what was signed.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use efine_core::challan::Challan;
 use efine_core::qr::{KeyId, TokenKind, TokenPayload};
@@ -41,7 +41,18 @@ pub enum Verdict {
 
 /// Checks a token. Only a database failure is an error; every kind of forgery is a verdict.
 pub async fn check(state: &AppState, token: &str) -> ApiResult<Verdict> {
-    let (key_id, payload) = match state.keys.ring.verify(token) {
+    let mut verified = state.keys.current().ring.verify(token);
+    if let Err(efine_core::qr::TokenError::UnknownKey(_)) = verified {
+        // Another node may have rotated since this one last looked.
+        let reloaded = state.keys.refresh_on_miss().await.map_err(|e| match e {
+            efine_store::keys::KeyError::Store(e) => ApiError::from(e),
+            other => ApiError::internal(other),
+        })?;
+        if reloaded {
+            verified = state.keys.current().ring.verify(token);
+        }
+    }
+    let (key_id, payload) = match verified {
         Ok(v) => v,
         Err(e) => {
             return Ok(Verdict::NotGenuine {

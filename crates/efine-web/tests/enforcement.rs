@@ -16,7 +16,8 @@ use time::macros::datetime;
 both_backends!(
     walkthrough,
     bad_input_changes_nothing,
-    open_appeal_closes_when_paid_or_cancelled
+    open_appeal_closes_when_paid_or_cancelled,
+    appeals_need_proof_of_the_person_charged,
 );
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
@@ -221,13 +222,16 @@ async fn walkthrough(app: TestApp) {
     // A PNG by its first bytes (evidence is typed by content), padded past 64 KiB.
     let mut photo = b"\x89PNG\r\n\x1a\n".to_vec();
     photo.resize(100 * 1024, 0x89);
-    let (s, l) = app
-        .post(
-            &format!("/api/v1/public/challans/{dn}/appeals"),
+    let body = app
+        .with_code(
+            &dn,
             json!({"reason": "I was wearing a helmet; photo attached",
                    "evidence": {"file_name": "helmet.png", "content_type": "image/png",
                                 "data_base64": base64::engine::general_purpose::STANDARD.encode(&photo)}}),
         )
+        .await;
+    let (s, l) = app
+        .post(&format!("/api/v1/public/challans/{dn}/appeals"), body)
         .await;
     assert_eq!(s, 201, "{l}");
     let appeal = l["appeal_id"].as_i64().unwrap();
@@ -511,10 +515,20 @@ async fn bad_input_changes_nothing(app: TestApp) {
         (s, r["error"]["field"].clone()),
         (422, json!("evidence.data_base64"))
     );
-    let (s, l) = app.post(&appeal, json!({"reason": "not mine"})).await;
+    // Without the code sent to the owner's mobile (once the worker has found the owner):
+    // refused, naming the field.
+    app.notify_round().await;
+    let (s, r) = app.post(&appeal, json!({"reason": "not mine"})).await;
+    assert_eq!(
+        (s, r["error"]["code"].clone(), r["error"]["field"].clone()),
+        (422, json!("code_required"), json!("code"))
+    );
+    let body = app.with_code(&n, json!({"reason": "not mine"})).await;
+    let (s, l) = app.post(&appeal, body).await;
     assert_eq!(s, 201, "{l}");
     let id = l["appeal_id"].as_i64().unwrap();
-    let (s, r) = app.post(&appeal, json!({"reason": "again"})).await;
+    // A second appeal: no code is sent for it.
+    let (s, r) = app.post(&format!("{appeal}/code"), json!({})).await;
     assert_eq!(
         (s, r["error"]["code"].clone()),
         (409, json!("appeal_exists"))
@@ -539,12 +553,12 @@ async fn bad_input_changes_nothing(app: TestApp) {
     // Outside the 30-day window: refused, nothing recorded.
     let late = issue(&app, &officer, "PES-301").await;
     let ln = number(&late);
+    // The worker finds the owner the code goes to while the challan is new.
+    app.notify_round().await;
     app.clock.set(datetime!(2026-12-25 05:00 UTC));
+    let body = app.with_code(&ln, json!({"reason": "late"})).await;
     let (s, r) = app
-        .post(
-            &format!("/api/v1/public/challans/{ln}/appeals"),
-            json!({"reason": "late"}),
-        )
+        .post(&format!("/api/v1/public/challans/{ln}/appeals"), body)
         .await;
     assert_eq!(
         (s, r["error"]["code"].clone()),
@@ -576,11 +590,9 @@ async fn open_appeal_closes_when_paid_or_cancelled(app: TestApp) {
     let cancelled = issue(&app, &officer, "PES-701").await;
     let (pn, cn) = (number(&paid), number(&cancelled));
     for n in [&pn, &cn] {
+        let body = app.with_code(n, json!({"reason": "not me"})).await;
         let (s, l) = app
-            .post(
-                &format!("/api/v1/public/challans/{n}/appeals"),
-                json!({"reason": "not me"}),
-            )
+            .post(&format!("/api/v1/public/challans/{n}/appeals"), body)
             .await;
         assert_eq!(s, 201, "{l}");
     }
@@ -713,4 +725,155 @@ async fn two_nodes_escalate_once() {
         .await;
     assert_eq!(st["stage"], "transfer_blocked");
     assert!(verify(&a).await.is_ok());
+}
+
+/// A stranger who knows a challan number cannot use up its appeal: the appeal needs the code
+/// sent by SMS to the challan's mobile (6 digits, stored hashed, 10 minutes, void after 5 wrong
+/// tries, at most one a minute per challan), or for a challan without a mobile the CNIC on it
+/// (compared, never echoed, 5 wrong a day).
+async fn appeals_need_proof_of_the_person_charged(app: TestApp) {
+    let officer = app.officer().await;
+    let (s, c) = app
+        .issue(
+            &officer,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-900",
+                   "mobile": "0300-1234567"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let n = number(&c);
+    let appeal = format!("/api/v1/public/challans/{n}/appeals");
+    let (s, r) = app.post(&appeal, json!({"reason": "not me"})).await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (422, json!("code_required"))
+    );
+    let (s, r) = app
+        .post(&appeal, json!({"reason": "not me", "code": "12345"}))
+        .await;
+    assert_eq!((s, r["error"]["field"].clone()), (422, json!("code")));
+
+    // A code: the number masked in the answer, one a minute.
+    let (s, sent) = app.post(&format!("{appeal}/code"), json!({})).await;
+    assert_eq!(s, 202, "{sent}");
+    let shown = sent["sent_to"].as_str().unwrap();
+    assert!(
+        !shown.contains("1234567") && shown.contains("67"),
+        "{shown}"
+    );
+    let (s, r) = app.post(&format!("{appeal}/code"), json!({})).await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (429, json!("code_too_soon"))
+    );
+    let sms = app.notify_round().await;
+    let to_citizen: Vec<_> = sms
+        .iter()
+        .filter(|m| m.reference.starts_with(&format!("{n}:appeal_code:")))
+        .collect();
+    assert_eq!(to_citizen.len(), 1);
+    assert_eq!(to_citizen[0].to, "+923001234567");
+    let code = common::code_in(&sms, &n).unwrap();
+    assert!(to_citizen[0].text.contains("کوڈ"), "both languages");
+    // Stored as a salted hash only.
+    let stored = app
+        .store
+        .read(|tx| tx.query("SELECT code_hash, salt FROM appeal_codes", &[]))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let hash = stored[0].text(0).unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(!hash.contains(&code));
+    assert_eq!(
+        hash,
+        efine_core::appeal_proof::Code::parse(&code)
+            .unwrap()
+            .hash(&n, &stored[0].text(1).unwrap())
+    );
+
+    // Four wrong codes say how many tries are left; the fifth voids the code, which then
+    // fails even when right; nothing was lodged.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in [4, 3, 2, 1] {
+        let (s, r) = app
+            .post(&appeal, json!({"reason": "not me", "code": wrong}))
+            .await;
+        assert_eq!((s, r["error"]["code"].clone()), (422, json!("code_wrong")));
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{left} tries left")),
+            "{r}"
+        );
+    }
+    for attempt in [wrong, code.as_str()] {
+        let (s, r) = app
+            .post(&appeal, json!({"reason": "not me", "code": attempt}))
+            .await;
+        assert_eq!((s, r["error"]["code"].clone()), (422, json!("code_void")));
+    }
+    assert_eq!(kinds(&app, &n).await.len(), 1, "only the issue");
+
+    // A new code a minute later; one that has expired is refused; a fresh one lodges.
+    app.clock.advance(time::Duration::seconds(61));
+    app.post(&format!("{appeal}/code"), json!({})).await;
+    let expired = common::code_in(&app.notify_round().await, &n).unwrap();
+    app.clock.advance(time::Duration::minutes(11));
+    let (s, r) = app
+        .post(&appeal, json!({"reason": "not me", "code": expired}))
+        .await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (422, json!("code_expired"))
+    );
+    let body = app.with_code(&n, json!({"reason": "not me"})).await;
+    let used = body["code"].clone();
+    let (s, l) = app.post(&appeal, body).await;
+    assert_eq!(s, 201, "{l}");
+    let k = kinds(&app, &n).await;
+    assert_eq!(k.last().unwrap().0, "appeal.lodged");
+    let (s, r) = app
+        .post(&appeal, json!({"reason": "again", "code": used}))
+        .await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (422, json!("code_expired"))
+    );
+
+    // No mobile and no registered owner: the CNIC on the challan is the proof.
+    let (s, c) = app
+        .issue(
+            &officer,
+            json!({"offence_code": "no-helmet", "vehicle_number": "ZQX-77",
+                   "cnic": "17301-7654321-9"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let m = number(&c);
+    app.notify_round().await;
+    let appeal = format!("/api/v1/public/challans/{m}/appeals");
+    let (s, r) = app.post(&format!("{appeal}/code"), json!({})).await;
+    assert_eq!((s, r["error"]["code"].clone()), (409, json!("no_mobile")));
+    let (s, r) = app.post(&appeal, json!({"reason": "not me"})).await;
+    assert_eq!(
+        (s, r["error"]["code"].clone()),
+        (422, json!("cnic_required"))
+    );
+    let (s, r) = app
+        .post(
+            &appeal,
+            json!({"reason": "not me", "cnic": "17301-1111111-1"}),
+        )
+        .await;
+    assert_eq!((s, r["error"]["code"].clone()), (422, json!("cnic_wrong")));
+    assert!(!r.to_string().contains("1111111"), "never echoed: {r}");
+    let (s, l) = app
+        .post(
+            &appeal,
+            json!({"reason": "not me", "cnic": "1730176543219"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{l}");
 }

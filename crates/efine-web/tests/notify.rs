@@ -185,11 +185,26 @@ async fn walkthrough(app: TestApp) {
         .collect();
     assert_eq!(kinds, ["paid", "reminder", "issued"]);
 
-    // The owner of the camera-caught plate appeals; a supervisor reduces the amount to Rs 300.
+    // The owner of the camera-caught plate appeals, with the code the worker sent to the
+    // owner's mobile; a supervisor reduces the amount to Rs 300.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/public/challans/{b}/appeals/code"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let r = n.run_once().await.unwrap();
+    assert_eq!(
+        (r.queued, r.sent),
+        (0, 1),
+        "the code goes by SMS only: {r:?}"
+    );
+    let code = common::code_in(&sent.sent(), &b).expect("the code SMS");
     let (s, l) = app
         .post(
             &format!("/api/v1/public/challans/{b}/appeals"),
-            json!({"reason": "the plate was misread"}),
+            json!({"reason": "the plate was misread", "code": code}),
         )
         .await;
     assert_eq!(s, 201, "{l}");

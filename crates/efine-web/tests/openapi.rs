@@ -44,6 +44,13 @@ fn contract_paths_are_documented() {
         ("post", "/api/v1/cancellations/{id}/approve"),
         ("post", "/api/v1/cancellations/{id}/reject"),
         ("post", "/api/v1/public/challans/{challan_number}/appeals"),
+        (
+            "post",
+            "/api/v1/public/challans/{challan_number}/appeals/code",
+        ),
+        ("get", "/api/v1/public/log-head"),
+        ("get", "/api/v1/public/log-heads"),
+        ("post", "/api/v1/log-heads"),
         ("get", "/api/v1/appeals"),
         ("post", "/api/v1/appeals/{id}/decision"),
         ("get", "/api/v1/vehicles/{vehicle}/status"),

@@ -27,6 +27,7 @@ both_backends!(
     easypaisa_pending_is_resolved_by_the_poller,
     card_notifications_are_verified,
     jazzcash_pending_is_resolved_by_the_poller,
+    raast_qr_notification_replay_and_inquiry,
 );
 
 async fn issue(app: &TestApp, token: &str, plate: &str) -> Value {
@@ -1122,4 +1123,177 @@ async fn jazzcash_pending_is_resolved_by_the_poller(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(a.state.as_str(), "unknown");
+}
+
+/// The Raast QR as the pay page shows it.
+async fn raast_payload(app: &TestApp, number: &str) -> String {
+    let html = app
+        .http
+        .get(app.url(&format!("/c/{number}/pay")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html
+        .find("id=\"raast-payload\"")
+        .expect("the pay page shows a Raast QR");
+    let rest = &html[start..];
+    let open = rest.find('>').unwrap() + 1;
+    let close = rest.find("</code>").unwrap();
+    rest[open..close].to_string()
+}
+
+async fn raast_pay(app: &TestApp, payload: &str, notify: &str) -> Value {
+    app.http
+        .post(app.url("/sandbox/raast/app"))
+        .form(&[
+            ("payload", payload),
+            ("notify", notify),
+            ("sandbox_format", "json"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn raast_notify(app: &TestApp, body: Vec<u8>, header: String) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url("/payments/raast/notify"))
+        .header(efine_pay::raast::SIGNATURE_HEADER, header)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn raast_qr_notification_replay_and_inquiry(app: TestApp) {
+    use efine_pay::raast;
+    let token = app.officer().await;
+    let c = issue(&app, &token, "PES-R1").await;
+    let number = c["challan_number"].as_str().unwrap();
+    let psid = c["psid"].as_str().unwrap();
+    let amount = c["amount_due"].as_i64().unwrap();
+
+    // Every field of the QR the payer scans, and its CRC.
+    let payload = raast_payload(&app, number).await;
+    let d = raast::decode(&payload).expect("a valid QR with a good CRC");
+    assert_eq!(d.fields["00"], "01");
+    assert_eq!(d.fields["01"], "12", "dynamic: one fixed amount");
+    assert_eq!(d.account["00"], raast::RAAST_AID);
+    assert_eq!(d.account["01"], "PK36SCBL0000001123456702");
+    assert_eq!(d.fields["52"], "9399");
+    assert_eq!(d.fields["53"], "586");
+    assert_eq!(
+        d.fields["54"],
+        format!("{}.{:02}", amount / 100, amount % 100)
+    );
+    assert_eq!(d.fields["58"], "PK");
+    assert_eq!(d.fields["59"], "KP E-FINE SANDBOX");
+    assert_eq!(d.fields["60"], "PESHAWAR");
+    assert_eq!(d.extra["01"], psid);
+    assert_eq!(d.extra["05"], number);
+    let due = c["due_date"].as_str().unwrap();
+    assert_eq!(
+        d.extra["50"],
+        format!("{}{}{}", &due[8..10], &due[5..7], &due[0..4])
+    );
+    assert_eq!(
+        d.extra["51"],
+        format!("{}.{:02}", 2 * amount / 100, 2 * amount % 100)
+    );
+    let crc = format!(
+        "{:04X}",
+        raast::crc16(&payload.as_bytes()[..payload.len() - 4])
+    );
+    assert_eq!(d.fields["63"], crc);
+
+    // A notification signed with a secret we do not hold: refused, nothing credited.
+    let (_, report) =
+        efine_pay::sandbox_raast::pay_scanned(&payload, "RSTFORGED1", app.store.now(), "EVIL")
+            .unwrap();
+    let now = app.store.now().unix_timestamp();
+    let (body, header) = efine_pay::sandbox_raast::notification(&["not-ours"], &report, now);
+    assert_eq!(raast_notify(&app, body, header).await.0, 400);
+    assert_eq!(receipts_for(&app, number).await, 0);
+
+    // The payer's bank app pays; the biller's bank notifies us, signed.
+    let paid = raast_pay(&app, &payload, "yes").await;
+    assert_eq!(paid["notified"]["status"], 200, "{paid}");
+    assert_eq!(paid["notified"]["answer"]["verdict"], "paid", "{paid}");
+    assert_eq!(receipts_for(&app, number).await, 1);
+    let (_, p) = app
+        .get(&format!("/api/v1/public/challans/{psid}"), None)
+        .await;
+    assert_eq!(p["status"], "paid");
+
+    // The bank resends the same notification: credited once.
+    let txn = paid["raast_txn_id"].as_str().unwrap();
+    let resend = efine_pay::raast::PaymentReport {
+        raast_txn_id: txn.into(),
+        ..report.clone()
+    };
+    let (body, header) =
+        efine_pay::sandbox_raast::notification(&["sandbox-raast-notify"], &resend, now);
+    let (s, v) = raast_notify(&app, body, header).await;
+    assert_eq!((s, v["verdict"].as_str()), (200, Some("repeat")), "{v}");
+    assert_eq!(receipts_for(&app, number).await, 1);
+
+    // The payer scans the same QR again and pays twice: the second money is owed back.
+    let twice = raast_pay(&app, &payload, "yes").await;
+    assert_eq!(
+        twice["notified"]["answer"]["verdict"], "refund_owed",
+        "{twice}"
+    );
+    assert_eq!(receipts_for(&app, number).await, 1);
+
+    // The wrong amount for an unpaid challan: owed back, the challan stays unpaid.
+    let c2 = issue(&app, &token, "PES-R2").await;
+    let number2 = c2["challan_number"].as_str().unwrap().to_string();
+    let psid2 = c2["psid"].as_str().unwrap().to_string();
+    let short = efine_pay::raast::PaymentReport {
+        raast_txn_id: "RSTSHORT1".into(),
+        bill_reference: psid2.clone(),
+        amount_paisa: 100,
+        ..report.clone()
+    };
+    let (body, header) =
+        efine_pay::sandbox_raast::notification(&["sandbox-raast-notify"], &short, now);
+    let (s, v) = raast_notify(&app, body, header).await;
+    assert_eq!(
+        (s, v["verdict"].as_str()),
+        (200, Some("refund_owed")),
+        "{v}"
+    );
+    assert_eq!(receipts_for(&app, &number2).await, 0);
+
+    // A payment whose notification is lost is found by the status inquiry, once.
+    let payload2 = raast_payload(&app, &number2).await;
+    let lost = raast_pay(&app, &payload2, "no").await;
+    assert!(lost["notified"].is_null(), "{lost}");
+    assert_eq!(receipts_for(&app, &number2).await, 0);
+    let psid2 = efine_core::Psid::parse(&psid2).unwrap();
+    let n = efine_service::raast::inquire(&app.state.ctx, &psid2)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(receipts_for(&app, &number2).await, 1);
+    let n = efine_service::raast::inquire(&app.state.ctx, &psid2)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "asking again credits nothing");
+    assert_eq!(receipts_for(&app, &number2).await, 1);
+
+    let (d, cr, rows) = trial(&app).await;
+    assert_eq!(d, cr);
+    assert_eq!(account(&rows, "clearing:raast"), 3 * amount + 100);
+    assert_eq!(account(&rows, "refunds-payable"), -(amount + 100));
 }

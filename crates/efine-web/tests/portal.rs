@@ -1054,7 +1054,9 @@ async fn queues_walkthrough(app: TestApp) {
     let wrong = issue("PES-62").await;
     let http = client();
 
-    // A citizen contests a challan from its page (no account needed), attaching a photo.
+    // A citizen contests a challan from its page (no account needed), attaching a photo. The
+    // worker has found the plate's registered owner, whose mobile the code goes to.
+    app.notify_round().await;
     let form = http
         .get(app.url(&format!("/c/{contested}/appeal?lang=ur")))
         .send()
@@ -1064,6 +1066,21 @@ async fn queues_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
+    // The proof: a code sent by SMS, asked for from the page, typed into the form.
+    assert!(
+        form.contains(&format!("action=\"/c/{contested}/appeal/code\"")),
+        "{form}"
+    );
+    assert!(form.contains("autocomplete=\"one-time-code\""), "{form}");
+    assert!(form.contains("مجھے ایس ایم ایس پر کوڈ بھیجیں"), "{form}");
+    let sent = http
+        .post(app.url(&format!("/c/{contested}/appeal/code?lang=ur")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert!(sent.text().await.unwrap().contains("id=\"appeal-notice\""));
+    let code = common::code_in(&app.notify_round().await, &contested).expect("code SMS");
     assert!(form.contains("<label for=\"evidence\">ثبوت (اختیاری)</label>"));
     assert!(form.contains(
         "<input type=\"file\" id=\"evidence\" name=\"evidence\" accept=\"image/jpeg,image/png,application/pdf,"
@@ -1109,10 +1126,19 @@ async fn queues_walkthrough(app: TestApp) {
     assert!(r.text().await.unwrap().contains("larger than 1 MB"));
     let (_, list) = app.get("/api/v1/appeals", Some(&sup_token)).await;
     assert_eq!(list["appeals"], json!([]), "nothing lodged: {list}");
-    // Now with a real PNG.
+    // Now with a real PNG, and first a wrong code: the form again, saying how many tries are
+    // left, nothing lodged.
     let png = small_png();
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
     let (ct, body) = multipart(
-        &[("reason", reason)],
+        &[("reason", reason), ("code", wrong_code)],
+        &[("evidence", "plate.png", "image/png", &png)],
+    );
+    let r = appeal(ct, body).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Tries left: 4."));
+    let (ct, body) = multipart(
+        &[("reason", reason), ("code", &code)],
         &[("evidence", "plate.png", "image/png", &png)],
     );
     let r = appeal(ct, body).await.unwrap();
@@ -1144,12 +1170,18 @@ async fn queues_walkthrough(app: TestApp) {
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), png, "the stored file");
     // The form without a file (the empty part a browser sends) reaches the store: one appeal
-    // per challan.
+    // per challan (the code was used; no new one is sent for an appealed challan).
     let (ct, body) = multipart(
-        &[("reason", "again")],
+        &[("reason", "again"), ("code", &code)],
         &[("evidence", "", "application/octet-stream", b"")],
     );
     let r = appeal(ct, body).await.unwrap();
+    assert_eq!(r.status(), 422, "the code was used");
+    let r = http
+        .post(app.url(&format!("/c/{contested}/appeal/code")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409, "one appeal per challan");
 
     // The officer asks for the other one to be cancelled from its console page.

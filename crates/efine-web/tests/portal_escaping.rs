@@ -11,10 +11,17 @@ both_backends!(markup_in_requests_and_records_is_shown_as_text);
 const SCRIPT: &str = "<script>alert(1)</script>";
 
 /// A `multipart/form-data` body like the appeal form's: one text field and one file.
-fn multipart(reason: &str, file_name: &str, ctype: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+fn multipart(
+    reason: &str,
+    code: &str,
+    file_name: &str,
+    ctype: &str,
+    bytes: &[u8],
+) -> (String, Vec<u8>) {
     let boundary = "----efine-escaping-boundary-x81Kd";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"reason\"\r\n\r\n{reason}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\n{code}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"{file_name}\"\r\n\
          Content-Type: {ctype}\r\n\r\n"
     )
@@ -86,7 +93,7 @@ async fn markup_in_requests_and_records_is_shown_as_text(app: TestApp) {
 
     // A reason the form shows again after a problem: inside the textarea, as text.
     let reason = format!("</textarea>{SCRIPT}\"><img src=x>");
-    let (ct, body) = multipart(&reason, "a.txt", "text/plain", b"x");
+    let (ct, body) = multipart(&reason, "", "a.txt", "text/plain", b"x");
     let r = http
         .post(app.url(&format!("/c/{number}/appeal")))
         .header("content-type", ct)
@@ -111,8 +118,10 @@ async fn markup_in_requests_and_records_is_shown_as_text(app: TestApp) {
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
     };
+    let code = app.appeal_code(number).await;
     let (ct, body) = multipart(
         "the plate was misread",
+        &code,
         "<img src=x onerror=alert(1)>.png",
         "image/png",
         &png,

@@ -42,11 +42,9 @@ async fn verify(app: &TestApp, token: &str) -> Value {
     v
 }
 
-/// The server's own signer, read from its data directory as the server does.
-fn server_signer(app: &TestApp) -> TokenSigner {
-    efine_store::keys::load_or_create(app.key_dir.path(), app.store.now())
-        .unwrap()
-        .signer
+/// The server's own keys, as it has them loaded.
+fn server_keys(app: &TestApp) -> std::sync::Arc<efine_store::keys::KeySet> {
+    app.state.keys.current()
 }
 
 async fn issued_token_verifies_with_current_status(app: TestApp) {
@@ -129,7 +127,8 @@ async fn unknown_key_and_missing_record_are_not_genuine(app: TestApp) {
         .unwrap()
         .contains(&forger.key_id().to_string()));
 
-    let signer = server_signer(&app);
+    let keys = server_keys(&app);
+    let signer = &keys.signer;
     // The genuine key, the genuine payload: genuine (the control for the cases below).
     let v = verify(&app, &signer.sign(&payload(&number, 500)).unwrap()).await;
     assert_eq!(v["genuine"], true, "{v}");
@@ -317,7 +316,9 @@ async fn rotation_keeps_old_tokens_valid(mut app: TestApp) {
         .unwrap()
         .to_string();
 
-    let new_kid = efine_store::keys::rotate(app.key_dir.path(), app.store.now()).unwrap();
+    let new_kid = efine_store::keys::rotate(&app.store, &app.kek)
+        .await
+        .unwrap();
     app.restart().await;
 
     let v = verify(&app, &old_token).await;

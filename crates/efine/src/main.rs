@@ -64,7 +64,7 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
-    /// QR signing keys (kept in the data directory, owner-only).
+    /// Signing keys (kept in the database, sealed under the key-encryption key).
     Keys {
         #[command(subcommand)]
         command: keys::KeysCommand,
@@ -123,7 +123,7 @@ impl Command {
             Command::Audit { command } => f.with(command.db()),
             Command::Backup(a) => f.with(&a.db),
             Command::Restore(a) => f.with(&a.db),
-            Command::Keys { command } => f.with(command.dir()),
+            Command::Keys { command } => f.with(command.db()),
             Command::Recon { command } => f.with(command.db()),
             Command::Ledger { command } => f.with(command.db()),
             Command::Stats { command } => f.with(command.db()),
@@ -205,7 +205,7 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
         Command::Audit { command } => audit::run(settings, command).await,
         Command::Backup(args) => cmd::backup::backup(settings, args).await,
         Command::Restore(args) => cmd::backup::restore(settings, args).await,
-        Command::Keys { command } => keys::run(settings, command),
+        Command::Keys { command } => keys::run(settings, command).await,
         Command::Qr { command } => qr::run(command),
         Command::BulkIssue { bulk, .. } => {
             let store = cmd::open(&settings.db).await?;

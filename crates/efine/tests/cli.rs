@@ -346,8 +346,10 @@ fn qr_walkthrough(db: &Db, number: &str, token: &str, keys_json: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(db.data_dir().join("signing-keys.json"))
-            .expect("signing keys created in the data directory on first start")
+        // The signing keys are in the database, sealed under the key-encryption key that a
+        // node with none configured keeps owner-only in its data directory.
+        let mode = std::fs::metadata(db.data_dir().join("key-encryption-key"))
+            .expect("key-encryption key created in the data directory on first start")
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);

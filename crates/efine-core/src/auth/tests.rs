@@ -51,6 +51,7 @@ const TABLE: &[(Action, [bool; 6])] = &[
     (A::ReadStatistics, [true, true, true, true, true, true]),
     (A::ManageUsers, [false, false, false, false, false, true]),
     (A::ChangeSchedule, [false, false, true, false, false, true]),
+    (A::PublishLogHead, [false, false, false, false, true, true]),
 ];
 
 #[test]

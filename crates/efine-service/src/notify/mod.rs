@@ -117,6 +117,11 @@ impl Notifier {
         (n, p)
     }
 
+    /// The checked message texts this worker renders with (the appeal codes use them too).
+    pub fn texts(&self) -> Arc<Texts> {
+        self.texts.clone()
+    }
+
     pub fn node(&self) -> &str {
         &self.node
     }

@@ -72,3 +72,31 @@ pub async fn jazzcash(
         .map_err(|e| InquiryFailed::Answer(e.to_string()))?;
     Ok((outcome, String::from_utf8_lossy(&body).into_owned()))
 }
+
+/// Asks the biller's bank for every Raast payment it holds for a PSID. Returns the payments and
+/// the raw answer.
+pub async fn raast(
+    http: &reqwest::Client,
+    cfg: &super::RaastConfig,
+    psid: &str,
+) -> Result<(Vec<efine_pay::raast::Payment>, String), InquiryFailed> {
+    let resp = http
+        .get(format!(
+            "{}/bills/{psid}/payments",
+            cfg.api_base.trim_end_matches('/')
+        ))
+        .basic_auth(&cfg.api_username, Some(&cfg.api_password))
+        .send()
+        .await
+        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(InquiryFailed::Answer(format!("HTTP {}", resp.status())));
+    }
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| InquiryFailed::Transport(e.to_string()))?;
+    let payments = efine_pay::raast::read_inquiry(psid, &body)
+        .map_err(|e| InquiryFailed::Answer(e.to_string()))?;
+    Ok((payments, String::from_utf8_lossy(&body).into_owned()))
+}

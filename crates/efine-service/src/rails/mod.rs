@@ -47,6 +47,27 @@ pub struct CardConfig {
     pub gateway: efine_pay::card::Gateway,
 }
 
+/// Raast: the biller's identity in its QR codes, and its bank's API for status inquiries.
+#[derive(Clone)]
+pub struct RaastConfig {
+    pub biller: efine_pay::raast::Biller,
+    /// Base URL of the biller's bank's Raast API (status inquiries).
+    pub api_base: String,
+    /// Credentials for that API, sent as HTTP basic authentication.
+    pub api_username: String,
+    pub api_password: String,
+}
+
+impl std::fmt::Debug for RaastConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RaastConfig")
+            .field("biller", &self.biller)
+            .field("api_base", &self.api_base)
+            .field("api_username", &self.api_username)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PaymentsConfig {
     /// The address citizens reach E-Fine at (for return URLs).
@@ -55,6 +76,7 @@ pub struct PaymentsConfig {
     pub jazzcash: Option<JazzcashConfig>,
     pub easypaisa: Option<EasypaisaConfig>,
     pub card: Option<CardConfig>,
+    pub raast: Option<RaastConfig>,
     /// Serve the rails' sandboxes (hosted pages) from this server.
     pub sandbox: bool,
 }
@@ -121,6 +143,20 @@ pub fn sandbox(public_url: &str) -> PaymentsConfig {
                 webhook_secrets: vec!["sandbox-card-webhook".into()],
                 tolerance_secs: efine_pay::card::DEFAULT_TOLERANCE_SECS,
             },
+        }),
+        raast: Some(RaastConfig {
+            biller: efine_pay::raast::Biller {
+                // The standard example IBAN for Pakistan: valid in shape and checksum, no account.
+                iban: "PK36SCBL0000001123456702".into(),
+                name: "KP E-FINE SANDBOX".into(),
+                city: "PESHAWAR".into(),
+                mcc: "9399".into(),
+                notification_secrets: vec!["sandbox-raast-notify".into()],
+                tolerance_secs: efine_pay::card::DEFAULT_TOLERANCE_SECS,
+            },
+            api_base: format!("{public_url}/sandbox/raast"),
+            api_username: "sandbox-biller".into(),
+            api_password: "sandbox-raast".into(),
         }),
         sandbox: true,
         public_url,

@@ -1,5 +1,6 @@
 //! Store operations, written once over `&mut dyn Tx` and run by either backend.
 
+pub mod appeal_proof;
 pub mod appeals;
 pub mod audit;
 pub mod cancellations;
@@ -12,10 +13,12 @@ pub mod events;
 mod guard;
 pub mod idempotency;
 pub mod ledger;
+pub mod log_heads;
 pub mod notify;
 pub mod payments;
 pub mod recon;
 pub mod refunds;
+pub mod signing_keys;
 pub mod stats;
 pub mod throttle;
 pub mod users;

@@ -191,6 +191,11 @@ fn render(
                     .to_string(),
             ),
         ],
+        Reason::AppealCode { .. } => {
+            return Err(StoreError::Corrupt(
+                "an appeal code message is written by ops::appeal_proof, never derived".into(),
+            ))
+        }
         Reason::AppealDecided { .. } => {
             let outcome = payload
                 .get("outcome")

@@ -118,6 +118,124 @@ pub struct AppealRequest {
     /// Why the challan is contested (1 to 500 characters).
     pub reason: String,
     pub evidence: Option<EvidenceUpload>,
+    /// The 6-digit code sent by SMS to the challan's mobile
+    /// (`POST /api/v1/public/challans/{challan_number}/appeals/code`): required when the
+    /// challan has a mobile. Void after 5 wrong tries; valid for 10 minutes.
+    pub code: Option<String>,
+    /// The CNIC on the challan: the proof when the challan has no mobile to send a code to.
+    /// Compared, never echoed.
+    pub cnic: Option<String>,
+}
+
+/// Where the appeal code went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealCodeView {
+    pub challan_number: String,
+    /// The mobile it was sent to, masked.
+    pub sent_to: String,
+    /// Until when the code works (RFC 3339).
+    pub expires_at: String,
+    pub message: String,
+}
+
+/// A proof refused: 422 naming the field (`code` or `cnic`), 429 when the challan is locked
+/// for the day, 409 when no proof is possible online.
+pub fn proof_error(e: efine_core::appeal_proof::ProofError) -> ApiError {
+    use efine_core::appeal_proof::ProofError as P;
+    let status = match e {
+        P::CnicLocked => StatusCode::TOO_MANY_REQUESTS,
+        P::NoProofPossible => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.code(), e.to_string()).field(e.field())
+}
+
+/// Sends a one-time appeal code to the challan's mobile through the notification outbox (the
+/// worker delivers it within seconds). Shared by the JSON API and the portal.
+pub async fn send_code(
+    state: &AppState,
+    number: ChallanNumber,
+) -> ApiResult<Result<efine_store::ops::appeal_proof::CodeSent, efine_core::appeal_proof::NotNow>> {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    let code = efine_core::appeal_proof::Code::from_number(rng.gen_range(0..1_000_000));
+    let salt = hex::encode(rng.gen::<[u8; 16]>());
+    let texts = state.texts.clone();
+    let now = state.store.now();
+    let sent = state
+        .store
+        .write(move |tx| {
+            efine_store::ops::appeal_proof::send_code(tx, &texts, &number, &code, &salt, now)
+        })
+        .await?;
+    Ok(sent)
+}
+
+/// A code refused for now: 429.
+pub fn not_now(e: efine_core::appeal_proof::NotNow) -> ApiError {
+    match e {
+        efine_core::appeal_proof::NotNow::TooSoon { wait_seconds } => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "code_too_soon",
+            format!("a code was sent less than a minute ago: wait {wait_seconds} seconds"),
+        ),
+        efine_core::appeal_proof::NotNow::TooMany => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_codes",
+            "this challan has been sent as many codes as allowed today: try again tomorrow",
+        ),
+    }
+}
+
+/// What proves the appeal comes from the person charged, parsed from what was typed.
+pub fn parse_proof(
+    code: Option<&str>,
+    cnic: Option<&str>,
+) -> ApiResult<efine_store::ops::appeal_proof::Proof> {
+    fn present(s: Option<&str>) -> Option<&str> {
+        s.map(str::trim).filter(|s| !s.is_empty())
+    }
+    Ok(efine_store::ops::appeal_proof::Proof {
+        code: present(code)
+            .map(efine_core::appeal_proof::Code::parse)
+            .transpose()
+            .map_err(|e| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", e.0).field("code")
+            })?,
+        // Never echoed: the message says what a CNIC looks like, not what was sent.
+        cnic: present(cnic)
+            .map(efine_core::Cnic::parse)
+            .transpose()
+            .map_err(|_| ApiError::invalid("cnic", "a CNIC is 13 digits, e.g. 17301-1234567-1"))?,
+    })
+}
+
+/// Checks the proof and lodges the appeal in one write: a wrong code or CNIC is counted and
+/// nothing else written; a lodging refused (window closed, already appealed) leaves the code
+/// unused. Shared by the JSON API and the portal.
+pub async fn lodge_with_proof(
+    state: &AppState,
+    number: ChallanNumber,
+    reason: String,
+    evidence: Option<Evidence>,
+    proof: efine_store::ops::appeal_proof::Proof,
+) -> ApiResult<Result<Appeal, efine_core::appeal_proof::ProofError>> {
+    use efine_store::ops::appeal_proof;
+    let window = state.config.appeal_window_days;
+    let now = state.store.now();
+    let lodged = state
+        .store
+        .write(move |tx| {
+            let accepted = match appeal_proof::check(tx, &number, &proof, now)? {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            };
+            let a = appeals::lodge(tx, &number, &reason, evidence.as_ref(), window, now)?;
+            appeal_proof::consume(tx, &accepted, now)?;
+            Ok(Ok(a))
+        })
+        .await?;
+    Ok(lodged)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -248,17 +366,20 @@ fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
     check_evidence(&e.file_name, bytes).map_err(EvidenceProblem::api_error)
 }
 
-/// Contests a challan (citizen), within the appeal window counted from the issue day. While the
-/// appeal is open the surcharge clock stands still.
+/// Contests a challan (the person charged), within the appeal window counted from the issue
+/// day. While the appeal is open the surcharge clock stands still. The appeal carries a proof:
+/// the `code` sent to the challan's mobile, or, for a challan without a mobile, the `cnic` on
+/// it.
 #[utoipa::path(post, path = "/api/v1/public/challans/{challan_number}/appeals", tag = "public",
     params(("challan_number" = String, Path)),
     request_body = AppealRequest,
     responses(
         (status = 201, body = LodgedAppealView),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`appeal_window_closed`, `appeal_exists`, `challan_paid`, `challan_cancelled`", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, description = "too many requests from this address", body = ErrorBody),
+        (status = 409, description = "`appeal_window_closed`, `appeal_exists`, `challan_paid`, `challan_cancelled`, `no_proof_possible` (no mobile and no CNIC on the challan)", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "a field is wrong; the proof: `code_required`, `code_wrong`, `code_expired`, `code_void` (field `code`), `cnic_required`, `cnic_wrong` (field `cnic`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (this address), `cnic_locked` (too many wrong CNICs for this challan today)", body = ErrorBody),
     ))]
 pub async fn lodge_appeal(
     State(state): State<AppState>,
@@ -270,27 +391,21 @@ pub async fn lodge_appeal(
 ) -> ApiResult<(StatusCode, Json<LodgedAppealView>)> {
     // Anyone may appeal (the challan number is on the paper), and an appeal stops the surcharge
     // clock: limited per client address like the public lookups.
-    if state.lookup_limiter.check(client).is_err() {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests from your address; please wait a minute",
-        ));
-    }
+    rate_limit(&state, client)?;
     let number =
         ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
     let AppealRequest {
         reason,
         evidence: ev,
+        code,
+        cnic,
     } = body.value;
     let reason = text_field("reason", &reason)?;
     let ev = ev.map(evidence).transpose()?;
-    let window = state.config.appeal_window_days;
-    let now = state.store.now();
-    let a = state
-        .store
-        .write(move |tx| appeals::lodge(tx, &number, &reason, ev.as_ref(), window, now))
-        .await?;
+    let proof = parse_proof(code.as_deref(), cnic.as_deref())?;
+    let a = lodge_with_proof(&state, number, reason, ev, proof)
+        .await?
+        .map_err(proof_error)?;
     Ok((
         StatusCode::CREATED,
         Json(LodgedAppealView {
@@ -303,6 +418,60 @@ pub async fn lodge_appeal(
                 "Appeal {} against {} is lodged. No surcharge accrues until it is decided.",
                 a.id, a.challan_number
             ),
+        }),
+    ))
+}
+
+/// Appeals and appeal codes are limited per client address (behind trusted proxies, the real
+/// client's) like the public lookups, besides the limits per challan.
+fn rate_limit(state: &AppState, client: std::net::IpAddr) -> ApiResult<()> {
+    if state.lookup_limiter.check(client).is_err() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from your address; please wait a minute",
+        ));
+    }
+    Ok(())
+}
+
+/// Sends a one-time code to the challan's mobile (SMS, through the notification outbox), to
+/// be given with the appeal as `code`. At most 5 codes a day per challan, a minute apart;
+/// each works for 10 minutes and is void after 5 wrong tries. A challan without a mobile is
+/// 409 `no_mobile`: its appeal carries the CNIC on the challan instead.
+#[utoipa::path(post, path = "/api/v1/public/challans/{challan_number}/appeals/code", tag = "public",
+    params(("challan_number" = String, Path)),
+    responses(
+        (status = 202, description = "the code is on its way", body = AppealCodeView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`no_mobile` (give the CNIC with the appeal), `challan_paid`, `challan_cancelled`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "`rate_limited` (this address), `code_too_soon`, `too_many_codes` (this challan)", body = ErrorBody),
+    ))]
+pub async fn request_appeal_code(
+    State(state): State<AppState>,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
+    Path(number): Path<String>,
+) -> ApiResult<(StatusCode, Json<AppealCodeView>)> {
+    rate_limit(&state, client)?;
+    let number =
+        ChallanNumber::parse(&number).map_err(|e| ApiError::invalid("challan_number", e.0))?;
+    let sent = send_code(&state, number).await?.map_err(not_now)?;
+    let masked = efine_core::MobileNumber::parse(&sent.to)
+        .map(|m| efine_core::mask::mobile(&m))
+        .unwrap_or_else(|_| "***".into());
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(AppealCodeView {
+            challan_number: sent.challan_number.clone(),
+            message: format!(
+                "A code for appealing against {} is on its way to {masked} by SMS. It works for 10 minutes.",
+                sent.challan_number
+            ),
+            sent_to: masked,
+            expires_at: rfc3339(sent.expires_at),
         }),
     ))
 }
@@ -449,6 +618,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(lodge_appeal))
+                .routes(routes!(request_appeal_code))
                 .layer(axum::extract::DefaultBodyLimit::max(APPEAL_BODY_LIMIT)),
         )
 }

@@ -40,7 +40,7 @@ fn idempotency_key(headers: &HeaderMap, canonical_body: &str) -> ApiResult<Optio
 /// The 201 body, rendered inside the issuing transaction so an idempotent replay returns the same
 /// token.
 fn render(state: &AppState, c: &Challan) -> SavedResponse {
-    let token = state.keys.signer.sign_challan(c);
+    let token = state.keys.current().signer.sign_challan(c);
     let url = crate::verify::verify_url(state, &token);
     let view = IssuedChallanView::new(c, karachi_date(c.issued_at), token, url);
     SavedResponse {

@@ -25,7 +25,7 @@ async fn document(state: &AppState, number: &str) -> ApiResult<ChallanDocument> 
         })
         .await?;
     let (c, names) = found.ok_or_else(|| ApiError::not_found("challan"))?;
-    let token = state.keys.signer.sign_challan(&c);
+    let token = state.keys.current().signer.sign_challan(&c);
     let url = crate::verify::verify_url(state, &token);
     Ok(challan_document(&c, names, url))
 }
@@ -136,6 +136,7 @@ async fn receipt(state: &AppState, number: &str) -> ApiResult<ReceiptDocument> {
     let (r, c, names) = found.ok_or_else(|| ApiError::not_found("receipt"))?;
     let token = state
         .keys
+        .current()
         .signer
         .sign_receipt(&r.number, r.amount, &c.department, &c.district, r.paid_at)
         .map_err(ApiError::internal)?;

@@ -12,6 +12,7 @@ pub mod challans;
 pub mod checkout;
 pub mod documents;
 pub mod health;
+pub mod log_heads;
 pub mod onebill;
 pub mod public;
 pub mod rails;
@@ -78,6 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(checkout::routes())
         .merge(documents::routes())
         .merge(health::routes())
+        .merge(log_heads::routes())
         .merge(onebill::routes())
         .merge(public::routes())
         .merge(rails::routes())

@@ -190,6 +190,66 @@ pub async fn card_notify(
     }
 }
 
+/// The biller's bank's Raast notification: a payment arrived for one of our PSIDs. Verified
+/// (timestamped HMAC, any current secret) before anything is read; applied once per Raast
+/// transaction id. Answers 200 for every verified message, so the bank stops resending: what it
+/// did is in the answer and in `rail_messages`.
+pub async fn raast_notify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(cfg) = state.payments.raast.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let header = headers
+        .get(efine_pay::raast::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let now = state.store.now().unix_timestamp();
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    match efine_pay::raast::verify_notification(&cfg.biller, &body, header, now) {
+        Ok((_event, payment)) => {
+            use efine_service::raast::Verdict;
+            match efine_service::raast::apply(&state.ctx, payment, "notification", raw).await {
+                Ok(v) => {
+                    let (verdict, receipt) = match v {
+                        Verdict::Paid(r) => ("paid", Some(r)),
+                        Verdict::Repeat => ("repeat", None),
+                        Verdict::RefundOwed(_) => ("refund_owed", None),
+                        Verdict::UnknownPsid => ("unknown_bill_reference", None),
+                        Verdict::Returned => ("returned", None),
+                    };
+                    Json(serde_json::json!({"received": true, "verdict": verdict, "receipt": receipt}))
+                        .into_response()
+                }
+                Err(e) if e.is_unavailable() => {
+                    crate::error::ApiError::unavailable(e).into_response()
+                }
+                Err(e) => crate::error::ApiError::internal(e).into_response(),
+            }
+        }
+        Err(e) => {
+            if let Err(err) = outcome::record_unverified(
+                &state.ctx,
+                Rail::Raast,
+                "notification",
+                None,
+                raw,
+                e.to_string(),
+            )
+            .await
+            {
+                tracing::error!(error = %err, "could not record a Raast notification");
+            }
+            (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({"error": {"code": "bad_signature", "message": e.to_string()}})),
+            )
+                .into_response()
+        }
+    }
+}
+
 /// Where the card gateway sends the payer back: the attempt's state as we know it.
 pub async fn card_return(
     State(state): State<AppState>,
@@ -213,4 +273,5 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         )
         .route("/payments/card/notify", post(card_notify))
         .route("/payments/card/return", get(card_return))
+        .route("/payments/raast/notify", post(raast_notify))
 }

@@ -32,7 +32,7 @@ pub async fn verify_token(
 #[utoipa::path(get, path = "/.well-known/efine-keys.json", tag = "verification",
     responses((status = 200, body = KeySetView)))]
 pub async fn get_keys(State(state): State<AppState>) -> Response {
-    let mut resp = Json(KeySetView::from(&state.keys.published)).into_response();
+    let mut resp = Json(KeySetView::from(&state.keys.current().published)).into_response();
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -9,6 +9,7 @@
 mod card;
 mod easypaisa;
 pub(crate) mod jazzcash;
+mod raast;
 mod registry;
 
 use axum::routing::{get, post};
@@ -34,6 +35,8 @@ pub struct SandboxState {
     pub http: reqwest::Client,
     pub clock: Arc<dyn Clock>,
     pub orders: Arc<Mutex<SandboxOrders>>,
+    /// The Raast payments the biller's bank holds, by PSID, for its inquiry answers.
+    pub raast: Arc<Mutex<HashMap<String, Vec<efine_pay::raast::PaymentReport>>>>,
     pub registry: Arc<efine_service::notify::registry::SandboxRegistry>,
 }
 
@@ -71,6 +74,8 @@ pub fn router(state: SandboxState) -> Router {
         )
         .route("/sandbox/card/pay", get(card::pay))
         .route("/sandbox/card/complete", post(card::complete))
+        .route("/sandbox/raast/app", get(raast::app).post(raast::pay))
+        .route("/sandbox/raast/bills/{psid}/payments", get(raast::inquire))
         .route("/sandbox/registry/owner", post(registry::owner))
         .with_state(state)
 }

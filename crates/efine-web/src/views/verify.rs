@@ -195,3 +195,41 @@ impl From<&efine_store::keys::PublishedKeys> for KeySetView {
         }
     }
 }
+
+/// One published head of the event log: the last event's sequence and hash, signed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogHeadView {
+    /// The sequence number of the last event when the head was published.
+    pub seq: i64,
+    /// That event's hash, 64 hex digits.
+    pub hash: String,
+    /// When it was published (RFC 3339, to the second; the signature covers it).
+    pub published_at: String,
+    /// The key that signed it (`/.well-known/efine-keys.json`).
+    pub kid: String,
+    /// Ed25519, base64url without padding, over `efine-log-head-v1\0`, the sequence (8 bytes,
+    /// big-endian), the hash (32 bytes) and the publication time (Unix seconds, 8 bytes,
+    /// big-endian).
+    pub signature: String,
+}
+
+impl From<efine_store::ops::log_heads::LogHead> for LogHeadView {
+    fn from(h: efine_store::ops::log_heads::LogHead) -> Self {
+        LogHeadView {
+            seq: h.seq,
+            hash: h.hash,
+            published_at: rfc3339(h.published_at),
+            kid: h.kid,
+            signature: h.signature,
+        }
+    }
+}
+
+/// Every published head, oldest first. Save it: `efine audit verify --against FILE` later
+/// proves the database still holds each of them, so a rewritten log is caught.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogHeadsView {
+    pub heads: Vec<LogHeadView>,
+    /// Where the keys that verify the signatures are published.
+    pub keys: String,
+}

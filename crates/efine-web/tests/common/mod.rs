@@ -34,8 +34,11 @@ pub struct TestApp {
     pub config: efine_web::WebConfig,
     /// The running server's state (the poller is driven through it in tests).
     pub state: efine_web::AppState,
-    /// Holds the QR signing keys (both backends keep keys in a data directory).
+    /// The data directory (where an older release's key file would be imported from).
     pub key_dir: tempfile::TempDir,
+    /// The key-encryption key sealing the signing keys in the database; a second node on the
+    /// same database is started with the same one.
+    pub kek: efine_store::keys::Kek,
     /// The database, for a second node on it.
     pub location: Location,
     /// The rails this server takes (kept for a restart).
@@ -66,17 +69,22 @@ pub fn random_suffix() -> String {
     format!("{:x}{:x}", n, std::process::id())
 }
 
-async fn serve(
+pub async fn serve(
     store: &Store,
     config: &efine_web::WebConfig,
     key_dir: &std::path::Path,
     rails: Rails,
+    kek: &efine_store::keys::Kek,
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
     efine_web::AppState,
 ) {
-    let keys = efine_store::keys::load_or_create(key_dir, store.now()).expect("keys");
+    let keys = Arc::new(
+        efine_store::keys::Keys::open(store, kek.clone(), Some(key_dir))
+            .await
+            .expect("keys"),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -160,7 +168,10 @@ impl TestApp {
             .await
             .expect("load catalogue");
         let key_dir = tempfile::tempdir().expect("key dir");
-        let (base, shutdown, state) = serve(&store, &config, key_dir.path(), rails).await;
+        // One key-encryption key for every test server, as every node of a deployment shares
+        // one: two TestApps on one database both open its keys.
+        let kek = efine_store::keys::Kek::from_bytes([0x4b; 32]);
+        let (base, shutdown, state) = serve(&store, &config, key_dir.path(), rails, &kek).await;
         TestApp {
             base,
             http: reqwest::Client::new(),
@@ -169,6 +180,7 @@ impl TestApp {
             config,
             state,
             key_dir,
+            kek,
             location: loc,
             rails,
             _dir: dir,
@@ -176,14 +188,19 @@ impl TestApp {
         }
     }
 
-    /// Stops the server and starts another on the same database, reloading the signing keys
-    /// (as after `efine keys rotate` and a restart).
+    /// Stops the server and starts another on the same database, reloading the signing keys.
     pub async fn restart(&mut self) {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        let (base, shutdown, state) =
-            serve(&self.store, &self.config, self.key_dir.path(), self.rails).await;
+        let (base, shutdown, state) = serve(
+            &self.store,
+            &self.config,
+            self.key_dir.path(),
+            self.rails,
+            &self.kek,
+        )
+        .await;
         self.base = base;
         self.state = state;
         self.shutdown = Some(shutdown);
@@ -325,6 +342,38 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// One round of the notifications worker with the sandbox SMS provider: recipients are
+    /// resolved (the registered owner of a plate-only challan, from the registry sandbox) and
+    /// queued messages delivered. Returns what the provider was given.
+    pub async fn notify_round(&self) -> Vec<efine_service::notify::provider::Outgoing> {
+        let (notifier, sms) = efine_service::notify::Notifier::sandbox(self.store.clone());
+        notifier.run_once().await.expect("notifications round");
+        sms.sent()
+    }
+
+    /// Asks for an appeal code for challan `number` as the person charged would, and reads it
+    /// from the SMS the sandbox provider was given.
+    pub async fn appeal_code(&self, number: &str) -> String {
+        // The worker resolves whom the challan's messages go to first, as it does within
+        // seconds of an issue.
+        self.notify_round().await;
+        let (s, v) = self
+            .post(
+                &format!("/api/v1/public/challans/{number}/appeals/code"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(s, 202, "appeal code for {number}: {v}");
+        let sent = self.notify_round().await;
+        code_in(&sent, number).unwrap_or_else(|| panic!("no appeal code SMS for {number}"))
+    }
+
+    /// `body` with the proof an appeal against `number` needs: the code sent by SMS.
+    pub async fn with_code(&self, number: &str, mut body: Value) -> Value {
+        body["code"] = Value::String(self.appeal_code(number).await);
+        body
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http
@@ -385,4 +434,17 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+/// The code in the last appeal-code SMS for `number` among `sent`.
+pub fn code_in(sent: &[efine_service::notify::provider::Outgoing], number: &str) -> Option<String> {
+    sent.iter()
+        .rev()
+        .filter(|m| m.reference.starts_with(&format!("{number}:appeal_code:")))
+        .find_map(|m| {
+            m.text.split_whitespace().find_map(|w| {
+                let w = w.trim_end_matches(['.', '۔']);
+                (w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.to_string())
+            })
+        })
 }

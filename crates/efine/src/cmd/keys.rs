@@ -1,48 +1,54 @@
-//! `efine keys`: the QR signing keys, kept in the data directory, owner-only.
+//! `efine keys`: the signing keys, kept in the database, sealed under the key-encryption key.
 
-use crate::config::{DataDirFlag, Settings};
+use crate::config::{DbFlags, Settings};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Add a new signing key. Old keys keep verifying the tokens they signed; restart the servers
-    /// to sign with the new one.
+    /// Add a new signing key. Old keys keep verifying the tokens they signed; running servers
+    /// sign with the new one within a minute, without a restart.
     Rotate {
         #[command(flatten)]
-        dir: DataDirFlag,
+        db: DbFlags,
     },
     /// Print the public key set (the same JSON as `/.well-known/efine-keys.json`).
     Public {
         #[command(flatten)]
-        dir: DataDirFlag,
+        db: DbFlags,
     },
 }
 
 impl KeysCommand {
-    pub fn dir(&self) -> &DataDirFlag {
+    pub fn db(&self) -> &DbFlags {
         match self {
-            KeysCommand::Rotate { dir } | KeysCommand::Public { dir } => dir,
+            KeysCommand::Rotate { db } | KeysCommand::Public { db } => db,
         }
     }
 }
 
-pub fn run(settings: &Settings, cmd: KeysCommand) -> Result<ExitCode> {
-    let data_dir = &settings.db.data_dir;
+pub async fn run(settings: &Settings, cmd: KeysCommand) -> Result<ExitCode> {
+    let store = super::connect(&settings.db).await?;
+    // Opening loads (or on first use creates or imports) the keys and checks that the
+    // key-encryption key opens them.
+    let keys =
+        efine_store::keys::Keys::open(&store, settings.db.kek()?, Some(&settings.db.data_dir))
+            .await
+            .context("signing keys")?;
     match cmd {
         KeysCommand::Rotate { .. } => {
-            let kid = efine_store::keys::rotate(data_dir, time::OffsetDateTime::now_utc())
-                .context("rotating the QR signing key")?;
+            let kid = keys.rotate().await.context("rotating the signing key")?;
             println!(
-                "new signing key {kid} in {}; older keys still verify. Restart the servers to sign with it.",
-                data_dir.join(efine_store::keys::FILE_NAME).display()
+                "new signing key {kid}; older keys still verify. Running servers sign with it \
+                 within a minute."
             );
         }
         KeysCommand::Public { .. } => {
-            let keys = efine_store::keys::load_or_create(data_dir, time::OffsetDateTime::now_utc())
-                .context("QR signing keys")?;
-            println!("{}", serde_json::to_string_pretty(&keys.published)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&keys.current().published)?
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -26,11 +26,13 @@ pub struct ServeArgs {
 pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
     let s = &settings.serve;
     let payments = settings.payments(demo)?;
-    let keys =
-        efine_store::keys::load_or_create(&settings.db.data_dir, time::OffsetDateTime::now_utc())
-            .context("QR signing keys")?;
-    tracing::info!(key = %keys.signer.key_id(), "QR signing key loaded");
     let store = super::open(&settings.db).await?;
+    let keys = std::sync::Arc::new(
+        efine_store::keys::Keys::open(&store, settings.db.kek()?, Some(&settings.db.data_dir))
+            .await
+            .context("signing keys")?,
+    );
+    tracing::info!(key = %keys.current().signer.key_id(), "signing key loaded");
     super::stats::rebuild_if_empty(&store).await?;
     let notifier = super::notifier::build(&settings.notify, &store)?;
     if settings.notify.sms_url.is_none() && !(settings.rails.sandbox || demo) {
@@ -71,7 +73,7 @@ pub async fn run(settings: &Settings, demo: bool) -> Result<ExitCode> {
         keys,
     )?;
     let jobs = efine_service::jobs::Jobs::new();
-    let state = state.with_jobs(&jobs);
+    let state = state.with_jobs(&jobs).with_texts(notifier.texts());
     start_jobs(&jobs, &state, notifier, &store, settings);
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
@@ -171,6 +173,13 @@ fn start_jobs(
         jobs,
         store.clone(),
         std::time::Duration::from_secs(s.escalation_minutes * 60),
+    );
+    efine_service::keys::spawn_refresh(jobs, state.keys.clone(), efine_service::keys::KEYS_POLL);
+    efine_service::keys::spawn_daily_head(
+        jobs,
+        store.clone(),
+        state.keys.clone(),
+        efine_service::keys::HEAD_POLL,
     );
 }
 

@@ -49,16 +49,6 @@ pub struct DbFlags {
     pub sqlite_busy_timeout_seconds: Option<u64>,
 }
 
-/// The data directory alone, for the commands that only touch the signing keys.
-#[derive(Args, Clone, Default, Serialize)]
-pub struct DataDirFlag {
-    /// The data directory that holds `signing-keys.json` (EFINE_DATA_DIR; default
-    /// ./efine-data).
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_dir: Option<PathBuf>,
-}
-
 /// The server's own settings.
 #[derive(Args, Clone, Default, Serialize)]
 pub struct ServeFlags {

@@ -249,6 +249,16 @@ const SECRET_FLAGS: &[(&str, &str, &str)] = &[
         "EFINE_CARD_WEBHOOK_SECRETS",
         "card_webhook_secrets",
     ),
+    (
+        "--raast-notification-secrets",
+        "EFINE_RAAST_NOTIFICATION_SECRETS",
+        "raast_notification_secrets",
+    ),
+    (
+        "--raast-api-password",
+        "EFINE_RAAST_API_PASSWORD",
+        "raast_api_password",
+    ),
     ("--sms-password", "EFINE_SMS_PASSWORD", "sms_password"),
     ("--registry-token", "EFINE_REGISTRY_TOKEN", "registry_token"),
 ];

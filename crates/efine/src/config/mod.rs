@@ -9,7 +9,7 @@ mod layers;
 mod rails;
 mod raw;
 
-pub use flags::{DataDirFlag, DbFlags, NotifyFlags, RailFlags, ServeFlags};
+pub use flags::{DbFlags, NotifyFlags, RailFlags, ServeFlags};
 pub use layers::{refuse_secret_flags, Flags};
 
 use anyhow::Result;
@@ -56,6 +56,49 @@ pub struct DbSettings {
     /// How long to wait for the database: connect, statement and lock timeouts (PostgreSQL),
     /// busy timeout (SQLite).
     pub options: StoreOptions,
+    /// Where the key-encryption key comes from.
+    pub kek: KekSource,
+}
+
+/// Where the key that seals the signing keys in the database comes from. Every node sharing a
+/// database must have the same one.
+pub enum KekSource {
+    /// `EFINE_KEY_ENCRYPTION_KEY` (or `key_encryption_key` in efine.toml), checked at start-up.
+    Value(efine_store::keys::Kek),
+    /// `EFINE_KEY_ENCRYPTION_KEY_FILE`: read when needed; must be owner-only.
+    File(PathBuf),
+    /// Neither: `<data dir>/key-encryption-key`, made on first use. Fine for one node; several
+    /// nodes on one PostgreSQL database must be given the same key.
+    DataDir(PathBuf),
+}
+
+impl DbSettings {
+    /// The key-encryption key, from wherever it is configured.
+    pub fn kek(&self) -> Result<efine_store::keys::Kek> {
+        use anyhow::Context;
+        use efine_store::keys::Kek;
+        match &self.kek {
+            KekSource::Value(k) => Ok(k.clone()),
+            KekSource::File(p) => Kek::read_file(p).with_context(|| {
+                format!(
+                    "the key-encryption key file {} (EFINE_KEY_ENCRYPTION_KEY_FILE)",
+                    p.display()
+                )
+            }),
+            KekSource::DataDir(p) => {
+                if matches!(self.location, Location::Postgres { .. }) && !p.exists() {
+                    tracing::warn!(
+                        path = %p.display(),
+                        "no key-encryption key configured: making one in the data directory; \
+                         every node sharing this database needs the same one \
+                         (EFINE_KEY_ENCRYPTION_KEY or EFINE_KEY_ENCRYPTION_KEY_FILE)"
+                    );
+                }
+                Kek::load_or_create_file(p)
+                    .with_context(|| format!("the key-encryption key file {}", p.display()))
+            }
+        }
+    }
 }
 
 pub struct ServeSettings {
@@ -106,6 +149,14 @@ pub struct RailSettings {
     pub card_url: Option<String>,
     pub card_session_secret: Option<SecretString>,
     pub card_webhook_secrets: Vec<SecretString>,
+    pub raast_iban: Option<String>,
+    pub raast_name: Option<String>,
+    pub raast_city: Option<String>,
+    pub raast_mcc: String,
+    pub raast_notification_secrets: Vec<SecretString>,
+    pub raast_api_url: Option<String>,
+    pub raast_api_username: Option<String>,
+    pub raast_api_password: Option<SecretString>,
 }
 
 /// Notifications. Without `sms_url` messages go to the sandbox provider, which records them as
@@ -298,6 +349,20 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             "must be at least 16 characters (e.g. `openssl rand -hex 32`)",
         ));
     }
+    let kek = match (&raw.key_encryption_key, raw.key_encryption_key_file) {
+        (Some(_), Some(_)) => {
+            return Err(names.invalid(
+                "key_encryption_key",
+                "is given together with key_encryption_key_file: give one of them",
+            ))
+        }
+        (Some(k), None) => KekSource::Value(
+            efine_store::keys::Kek::parse(k.expose_secret())
+                .map_err(|e| names.invalid("key_encryption_key", e))?,
+        ),
+        (None, Some(p)) => KekSource::File(p),
+        (None, None) => KekSource::DataDir(raw.data_dir.join(efine_store::keys::KEK_FILE_NAME)),
+    };
 
     Ok(Settings {
         log_format,
@@ -312,6 +377,7 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
                 pg_lock_timeout: secs(raw.db_lock_timeout_seconds),
                 ..StoreOptions::default()
             },
+            kek,
         },
         serve: ServeSettings {
             listen: raw.listen,
@@ -353,6 +419,14 @@ fn check(raw: raw::Raw, names: Names) -> Result<Settings> {
             card_url: raw.card_url,
             card_session_secret: raw.card_session_secret,
             card_webhook_secrets: raw.card_webhook_secrets,
+            raast_iban: raw.raast_iban,
+            raast_name: raw.raast_name,
+            raast_city: raw.raast_city,
+            raast_mcc: raw.raast_mcc,
+            raast_notification_secrets: raw.raast_notification_secrets,
+            raast_api_url: raw.raast_api_url,
+            raast_api_username: raw.raast_api_username,
+            raast_api_password: raw.raast_api_password,
         },
         notify: NotifySettings {
             sms_url: raw.sms_url,

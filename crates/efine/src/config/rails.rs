@@ -4,7 +4,9 @@
 use super::{RailSettings, Settings};
 use anyhow::{bail, Result};
 use efine_web::payments::PaymentsConfig;
-use efine_web::payments::{CardConfig, EasypaisaConfig, JazzcashConfig, OneBillConfig};
+use efine_web::payments::{
+    CardConfig, EasypaisaConfig, JazzcashConfig, OneBillConfig, RaastConfig,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 fn reveal(s: &Option<SecretString>) -> Option<String> {
@@ -119,6 +121,49 @@ impl Settings {
             || !r.card_webhook_secrets.is_empty()
         {
             bail!("set all of EFINE_CARD_MERCHANT_ID, EFINE_CARD_URL, EFINE_CARD_SESSION_SECRET and EFINE_CARD_WEBHOOK_SECRETS, or none");
+        }
+        let raast_set = [
+            r.raast_iban.is_some(),
+            r.raast_name.is_some(),
+            r.raast_city.is_some(),
+            !r.raast_notification_secrets.is_empty(),
+            r.raast_api_url.is_some(),
+            r.raast_api_username.is_some(),
+            r.raast_api_password.is_some(),
+        ];
+        if raast_set.iter().all(|s| *s) {
+            let biller = efine_pay::raast::Biller {
+                iban: get(&r.raast_iban).trim().to_uppercase(),
+                name: get(&r.raast_name),
+                city: get(&r.raast_city),
+                mcc: r.raast_mcc.clone(),
+                notification_secrets: r
+                    .raast_notification_secrets
+                    .iter()
+                    .map(|s| s.expose_secret().to_string())
+                    .collect(),
+                tolerance_secs: efine_pay::card::DEFAULT_TOLERANCE_SECS,
+            };
+            if let Err(e) = biller.validate() {
+                let key = match &e {
+                    efine_pay::raast::QrError::Field { field, .. } => match *field {
+                        "iban" => "raast_iban",
+                        "name" => "raast_name",
+                        "city" => "raast_city",
+                        _ => "raast_mcc",
+                    },
+                    _ => "raast_iban",
+                };
+                return Err(self.invalid(key, e));
+            }
+            cfg.raast = Some(RaastConfig {
+                biller,
+                api_base: get(&r.raast_api_url),
+                api_username: get(&r.raast_api_username),
+                api_password: reveal(&r.raast_api_password).unwrap_or_default(),
+            });
+        } else if raast_set.iter().any(|s| *s) {
+            bail!("set all of EFINE_RAAST_IBAN, _NAME, _CITY, _NOTIFICATION_SECRETS, _API_URL, _API_USERNAME and _API_PASSWORD, or none");
         }
         Ok(cfg)
     }

@@ -45,6 +45,14 @@ pub const KEYS: &[&str] = &[
     "card_url",
     "card_session_secret",
     "card_webhook_secrets",
+    "raast_iban",
+    "raast_name",
+    "raast_city",
+    "raast_mcc",
+    "raast_notification_secrets",
+    "raast_api_url",
+    "raast_api_username",
+    "raast_api_password",
     "sms_url",
     "sms_username",
     "sms_password",
@@ -63,6 +71,8 @@ pub const KEYS: &[&str] = &[
     "login_lock_after",
     "login_lock_minutes",
     "console_idle_minutes",
+    "key_encryption_key",
+    "key_encryption_key_file",
 ];
 
 /// Keys whose values are secrets: taken from the environment or the file only, never from a
@@ -75,9 +85,12 @@ pub const SECRETS: &[&str] = &[
     "easypaisa_password",
     "card_session_secret",
     "card_webhook_secrets",
+    "raast_notification_secrets",
+    "raast_api_password",
     "sms_password",
     "registry_token",
     "metrics_token",
+    "key_encryption_key",
 ];
 
 /// The settings as layered, typed but not yet checked.
@@ -128,6 +141,15 @@ pub struct Raw {
     pub card_session_secret: Option<SecretString>,
     #[serde(deserialize_with = "secret_list")]
     pub card_webhook_secrets: Vec<SecretString>,
+    pub raast_iban: Option<String>,
+    pub raast_name: Option<String>,
+    pub raast_city: Option<String>,
+    pub raast_mcc: String,
+    #[serde(deserialize_with = "secret_list")]
+    pub raast_notification_secrets: Vec<SecretString>,
+    pub raast_api_url: Option<String>,
+    pub raast_api_username: Option<String>,
+    pub raast_api_password: Option<SecretString>,
     pub sms_url: Option<String>,
     pub sms_username: Option<String>,
     pub sms_password: Option<SecretString>,
@@ -145,6 +167,10 @@ pub struct Raw {
     pub metrics_token: Option<SecretString>,
     /// `auto` (JSON when the log is not a terminal), `json` or `text`.
     pub log_format: String,
+    /// Seals the signing keys in the database: 64 hex digits or base64 of 32 bytes.
+    pub key_encryption_key: Option<SecretString>,
+    /// A file (owner-only) holding the key-encryption key, in place of the value itself.
+    pub key_encryption_key_file: Option<PathBuf>,
 }
 
 impl Default for Raw {
@@ -189,6 +215,14 @@ impl Default for Raw {
             card_url: None,
             card_session_secret: None,
             card_webhook_secrets: Vec::new(),
+            raast_iban: None,
+            raast_name: None,
+            raast_city: None,
+            raast_mcc: "0000".into(),
+            raast_notification_secrets: Vec::new(),
+            raast_api_url: None,
+            raast_api_username: None,
+            raast_api_password: None,
             sms_url: None,
             sms_username: None,
             sms_password: None,
@@ -203,6 +237,8 @@ impl Default for Raw {
             open_attempts_per_challan: 5,
             metrics_token: None,
             log_format: "auto".into(),
+            key_encryption_key: None,
+            key_encryption_key_file: None,
         }
     }
 }

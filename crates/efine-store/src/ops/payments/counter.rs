@@ -27,7 +27,8 @@ pub enum BillPayment {
 }
 
 /// A bank's 1Bill payment: an attempt opened and confirmed in one message. The rail's identity of
-/// the transaction makes a repeat a `Replayed` no-op.
+/// the transaction makes a repeat a `Replayed` no-op. The bank asks before it collects, so an item
+/// not payable, or the wrong amount, is refused and no money moves.
 pub fn pay_bill(
     tx: &mut dyn Tx,
     psid: &Psid,
@@ -37,7 +38,84 @@ pub fn pay_bill(
     bank: &str,
     at: OffsetDateTime,
 ) -> Result<BillPayment, StoreError> {
-    if let Some(a) = attempt_by_rail_txn(tx, Rail::OneBill, rail_txn_id)? {
+    pay_by_psid(
+        tx,
+        Rail::OneBill,
+        psid,
+        amount,
+        tran_date,
+        rail_txn_id,
+        bank,
+        at,
+    )
+}
+
+/// A Raast payment the biller's bank reports: the money has already moved, so nothing is refused
+/// once the PSID is known. The right amount for an unpaid item pays it; the wrong amount, or an
+/// item already paid or cancelled, is booked as owed back (through `credit`, like every rail).
+/// A repeat of the same Raast transaction is a `Replayed` no-op.
+#[allow(clippy::too_many_arguments)]
+pub fn pay_instant(
+    tx: &mut dyn Tx,
+    rail: Rail,
+    psid: &Psid,
+    amount: Money,
+    paid_on: Date,
+    rail_txn_id: &str,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<BillPayment, StoreError> {
+    if let Some(a) = attempt_by_rail_txn(tx, rail, rail_txn_id)? {
+        return Ok(BillPayment::Credited(earlier_credit(tx, &a)?));
+    }
+    let Some(c) = challans::by_psid(tx, psid)? else {
+        return Ok(BillPayment::NotFound);
+    };
+    let due = c.amount_due(on_date(paid_on, at));
+    let a = open_confirming_attempt(tx, rail, &c.number.to_string(), amount, actor, at)?;
+    if c.status == ChallanStatus::Unpaid && amount != due {
+        let reason = format!("paid {amount} where {due} was due");
+        return Ok(BillPayment::Credited(credit_as_owed(
+            tx,
+            &a,
+            rail_txn_id,
+            &reason,
+            actor,
+            at,
+        )?));
+    }
+    Ok(BillPayment::Credited(credit(
+        tx,
+        &a,
+        rail_txn_id,
+        actor,
+        at,
+    )?))
+}
+
+/// The rail's transaction date decides the amount, within a day of ours (a payment taken just
+/// before midnight on the due date and sent just after is still on time).
+fn on_date(tran_date: Date, at: OffsetDateTime) -> Date {
+    let today = karachi_date(at);
+    if tran_date <= today && tran_date >= today - time::Duration::days(1) {
+        tran_date
+    } else {
+        today
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pay_by_psid(
+    tx: &mut dyn Tx,
+    rail: Rail,
+    psid: &Psid,
+    amount: Money,
+    tran_date: Date,
+    rail_txn_id: &str,
+    bank: &str,
+    at: OffsetDateTime,
+) -> Result<BillPayment, StoreError> {
+    if let Some(a) = attempt_by_rail_txn(tx, rail, rail_txn_id)? {
         return Ok(BillPayment::Credited(earlier_credit(tx, &a)?));
     }
     let Some(c) = challans::by_psid(tx, psid)? else {
@@ -46,18 +124,30 @@ pub fn pay_bill(
     if c.status != ChallanStatus::Unpaid {
         return Ok(BillPayment::NotPayable(c.status));
     }
-    // The bank's transaction date decides the amount, within a day of ours (a payment taken just
-    // before midnight on the due date and sent just after is still on time).
-    let today = karachi_date(at);
-    let on = if tran_date <= today && tran_date >= today - time::Duration::days(1) {
-        tran_date
-    } else {
-        today
-    };
-    let due = c.amount_due(on);
+    let due = c.amount_due(on_date(tran_date, at));
     if amount != due {
         return Ok(BillPayment::WrongAmount { due });
     }
+    let a = open_confirming_attempt(tx, rail, &c.number.to_string(), amount, bank, at)?;
+    Ok(BillPayment::Credited(credit(
+        tx,
+        &a,
+        rail_txn_id,
+        bank,
+        at,
+    )?))
+}
+
+/// An attempt opened by the rail's own confirming message (its `payment.initiated` event says
+/// who sent it), about to be credited.
+fn open_confirming_attempt(
+    tx: &mut dyn Tx,
+    rail: Rail,
+    challan_number: &str,
+    amount: Money,
+    by: &str,
+    at: OffsetDateTime,
+) -> Result<Attempt, StoreError> {
     let reference = next_attempt_reference(tx, at)?;
     let state = AttemptState::Initiated;
     let id = tx
@@ -66,11 +156,11 @@ pub fn pay_bill(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
             params![
                 reference.as_str(),
-                Rail::OneBill.as_str(),
-                c.number.to_string(),
+                rail.as_str(),
+                challan_number,
                 amount.paisa(),
                 state.as_str(),
-                bank,
+                by,
                 to_micros(at)
             ],
         )?
@@ -80,26 +170,19 @@ pub fn pay_bill(
         at,
         AttemptEvent::Created.kind(),
         &reference,
-        bank,
-        &serde_json::json!({"rail": "1bill", "challan": c.number.to_string(), "amount": amount.paisa(), "bank": bank}),
+        by,
+        &serde_json::json!({"rail": rail.as_str(), "challan": challan_number, "amount": amount.paisa(), "bank": by}),
     )?;
-    let a = Attempt {
+    Ok(Attempt {
         id,
         reference,
-        rail: Rail::OneBill,
-        challan_number: c.number.to_string(),
+        rail,
+        challan_number: challan_number.to_string(),
         amount,
         state,
         rail_txn_id: None,
         created_at: at,
-    };
-    Ok(BillPayment::Credited(credit(
-        tx,
-        &a,
-        rail_txn_id,
-        bank,
-        at,
-    )?))
+    })
 }
 
 /// Cash taken at a department counter by a cashier (finance): the full amount due today, or

@@ -285,45 +285,82 @@ pub fn credit(
             "challan was already {} when this payment arrived",
             c.status.as_str()
         );
-        let id = tx
-            .query_one(
-                "INSERT INTO refund_liabilities (attempt_id, challan_number, rail, amount_paisa, reason, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                params![
-                    a.id,
-                    a.challan_number.as_str(),
-                    a.rail.as_str(),
-                    a.amount.paisa(),
-                    reason.as_str(),
-                    to_micros(at)
-                ],
-            )?
-            .i64(0)?;
-        ledger::post(
-            tx,
-            &postings::overpayment(a.rail, a.amount),
-            &a.reference,
-            at,
-        )?;
-        events::append(
-            tx,
-            at,
-            "payment.refund_owed",
-            &a.challan_number,
-            actor,
-            &serde_json::json!({
-                "liability": id,
-                "rail": a.rail.as_str(),
-                "amount": a.amount.paisa(),
-                "attempt": a.reference,
-                "reason": reason,
-            }),
-        )?;
-        Ok(Credit::RefundOwed {
-            liability_id: id,
-            amount: a.amount,
-        })
+        book_liability(tx, a, &reason, actor, at)
     }
+}
+
+/// Money a rail took that cannot pay the challan it names (an instant payment of the wrong
+/// amount: the payer's app paid what an old QR said): the attempt is confirmed with the rail's
+/// transaction id, so a repeat is recognised, and the money is booked as owed back. The challan
+/// stays as it was.
+pub fn credit_as_owed(
+    tx: &mut dyn Tx,
+    a: &Attempt,
+    rail_txn_id: &str,
+    reason: &str,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Credit, StoreError> {
+    if a.state == AttemptState::Confirmed {
+        return earlier_credit(tx, a);
+    }
+    set_attempt_state(
+        tx,
+        a,
+        AttemptEvent::Confirmed,
+        Some(rail_txn_id),
+        serde_json::Value::Null,
+        actor,
+        at,
+    )?;
+    book_liability(tx, a, reason, actor, at)
+}
+
+fn book_liability(
+    tx: &mut dyn Tx,
+    a: &Attempt,
+    reason: &str,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Credit, StoreError> {
+    let id = tx
+        .query_one(
+            "INSERT INTO refund_liabilities (attempt_id, challan_number, rail, amount_paisa, reason, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            params![
+                a.id,
+                a.challan_number.as_str(),
+                a.rail.as_str(),
+                a.amount.paisa(),
+                reason,
+                to_micros(at)
+            ],
+        )?
+        .i64(0)?;
+    ledger::post(
+        tx,
+        &postings::overpayment(a.rail, a.amount),
+        &a.reference,
+        at,
+    )?;
+    events::append(
+        tx,
+        at,
+        "payment.refund_owed",
+        &a.challan_number,
+        actor,
+        &serde_json::json!({
+            "liability": id,
+            "rail": a.rail.as_str(),
+            "amount": a.amount.paisa(),
+            "attempt": a.reference,
+            "reason": reason,
+        }),
+    )?;
+    Ok(Credit::RefundOwed {
+        liability_id: id,
+        amount: a.amount,
+    })
 }
 
 /// A rail's non-confirming word about an attempt (pending, failed). A repeat is a no-op.

@@ -14,8 +14,8 @@
 mod counter;
 mod credit;
 
-pub use counter::{cash_up, pay_at_counter, pay_bill, BillPayment, CashierTotal};
-pub use credit::{credit, mark, open_attempts_since, payable, start_attempt};
+pub use counter::{cash_up, pay_at_counter, pay_bill, pay_instant, BillPayment, CashierTotal};
+pub use credit::{credit, credit_as_owed, mark, open_attempts_since, payable, start_attempt};
 
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};

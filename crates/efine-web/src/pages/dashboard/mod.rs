@@ -80,12 +80,16 @@ pub async fn transparency_page(
 ) -> ApiResult<Html<String>> {
     let t = stats::transparency(&state).await?;
     let seq = state.store.read(last_seq).await?;
+    let head = state
+        .store
+        .read(efine_store::ops::log_heads::latest)
+        .await?;
     Ok(Html(
         crate::pages::shell::page(
             lang,
             "/transparency",
             transparency::transparency_title(lang),
-            transparency::transparency(&t, seq, lang),
+            transparency::transparency(&t, seq, head.as_ref(), lang),
         )
         .into_string(),
     ))

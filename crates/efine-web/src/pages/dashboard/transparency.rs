@@ -1,8 +1,12 @@
-//! The public transparency page's body: per district, counts and money only.
+//! The public transparency page's body: per district, counts and money only, and the published
+//! head of the event log.
 
 use super::parts::{live, pct};
-use crate::i18n::{tr, Lang};
+use crate::i18n::{date, digits, tr, Lang};
+use crate::pages::shell::ltr;
 use crate::stats::TransparencyView;
+use efine_core::clock::{karachi_date, KARACHI};
+use efine_store::ops::log_heads::LogHead;
 use maud::{html, Markup};
 
 /// The public page's title.
@@ -11,7 +15,7 @@ pub fn transparency_title(lang: Lang) -> &'static str {
 }
 
 /// The public page's body: per district, counts and money only.
-pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> Markup {
+pub fn transparency(v: &TransparencyView, seq: i64, head: Option<&LogHead>, lang: Lang) -> Markup {
     html! {
         (live(seq))
         p { (tr(lang, "dashboard.challans_issued_and_paid")) }
@@ -42,6 +46,43 @@ pub fn transparency(v: &TransparencyView, seq: i64, lang: Lang) -> Markup {
         p {
             a href="/api/v1/public/transparency" { "JSON" } " · "
             a href="/api/v1/public/transparency?format=csv" { "CSV" }
+        }
+        (log_head(head, lang))
+    }
+}
+
+/// The last published head of the event log, with the history to download and keep.
+fn log_head(head: Option<&LogHead>, lang: Lang) -> Markup {
+    html! {
+        section #log-head {
+            h2 { (tr(lang, "loghead.title")) }
+            p { (tr(lang, "loghead.intro")) }
+            @match head {
+                None => p { (tr(lang, "loghead.none")) },
+                Some(h) => {
+                    @let local = h.published_at.to_offset(KARACHI);
+                    dl {
+                        dt { (tr(lang, "loghead.sequence")) }
+                        dd { (ltr(&h.seq.to_string())) }
+                        dt { (tr(lang, "loghead.hash")) }
+                        dd.hash { (ltr(&h.hash)) }
+                        dt { (tr(lang, "loghead.published")) }
+                        dd {
+                            (date(lang, karachi_date(h.published_at))) " "
+                            (digits(lang, &format!("{:02}:{:02}", local.hour(), local.minute())))
+                        }
+                        dt { (tr(lang, "loghead.key")) }
+                        dd { (ltr(&h.kid)) }
+                    }
+                }
+            }
+            p {
+                a href=(crate::api::log_heads::HISTORY_PATH) download="efine-log-heads.json" {
+                    (tr(lang, "loghead.download"))
+                }
+                " · "
+                a href="/.well-known/efine-keys.json" { (tr(lang, "loghead.keys")) }
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `GET /c/{number}/appeal`: why the challan is contested, with an optional evidence file (a
-//! `multipart/form-data` form); `POST` lodges the appeal with the same checks and the same store
-//! call as the JSON API.
+//! `multipart/form-data` form) and the proof that the person appealing is the person charged
+//! (a code sent by SMS, `POST /c/{number}/appeal/code`, or the CNIC on a challan without a
+//! mobile); `POST` lodges the appeal with the same checks and the same store calls as the JSON
+//! API.
 
 use super::common::{challan_or_page, respond, see_other};
 use crate::api::appeals::{self as appeals_c, EvidenceProblem};
@@ -13,12 +15,28 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use efine_core::appeal_proof::{NotNow, ProofError};
 use efine_core::ChallanNumber;
+use efine_store::ops::appeal_proof::Needed;
 use efine_store::ops::appeals::MAX_EVIDENCE_BYTES;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-fn appeal_form(lang: Lang, number: &str, error: Option<&str>, reason: &str) -> Markup {
+/// A mobile as the page shows it: masked.
+fn masked(e164: &str) -> String {
+    efine_core::MobileNumber::parse(e164)
+        .map(|m| efine_core::mask::mobile(&m))
+        .unwrap_or_else(|_| "***".into())
+}
+
+/// What the form shows besides the appeal: a notice (a code was sent) or an error.
+#[derive(Default)]
+struct Said<'a> {
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+fn appeal_form(lang: Lang, number: &str, needed: &Needed, said: Said<'_>, reason: &str) -> Markup {
     // The types by content type and by extension: some phones offer only files whose
     // extension matches.
     let accept = format!(
@@ -27,10 +45,45 @@ fn appeal_form(lang: Lang, number: &str, error: Option<&str>, reason: &str) -> M
     );
     html! {
         p { (tr(lang, "appeal.intro")) }
-        @if let Some(e) = error {
+        @if let Some(n) = said.notice {
+            p class="ok" role="status" id="appeal-notice" { (n) }
+        }
+        @if let Some(e) = said.error {
             p class="bad" role="alert" id="appeal-error" { (e) }
         }
+        @match needed {
+            Needed::Nothing => {
+                p id="appeal-no-proof" { (tr(lang, "appealproof.no_proof")) }
+            }
+            Needed::Code { mobile } => {
+                form method="post" action={ "/c/" (number) "/appeal/code" } id="appeal-code-form" {
+                    p { (trf_html(lang, "appealproof.code_intro", &[("mobile", ltr(&masked(mobile)))])) }
+                    p { button type="submit" { (tr(lang, "appealproof.send_code")) } }
+                }
+                (lodge_form(lang, number, needed, &accept, reason))
+            }
+            Needed::Cnic => (lodge_form(lang, number, needed, &accept, reason)),
+        }
+    }
+}
+
+fn lodge_form(lang: Lang, number: &str, needed: &Needed, accept: &str, reason: &str) -> Markup {
+    html! {
         form method="post" action={ "/c/" (number) "/appeal" } enctype="multipart/form-data" {
+            @if let Needed::Code { .. } = needed {
+                label for="code" { (tr(lang, "appealproof.code")) }
+                p class="hint" id="code-hint" { (tr(lang, "appealproof.code_hint")) }
+                input type="text" id="code" name="code" inputmode="numeric"
+                    autocomplete="one-time-code" maxlength="9" required
+                    aria-describedby="code-hint";
+            }
+            @if let Needed::Cnic = needed {
+                label for="cnic" { (tr(lang, "appealproof.cnic")) }
+                p class="hint" id="cnic-hint" { (tr(lang, "appealproof.cnic_hint")) }
+                input type="text" id="cnic" name="cnic" inputmode="numeric"
+                    autocomplete="off" maxlength="15" required
+                    aria-describedby="cnic-hint";
+            }
             label for="reason" { (tr(lang, "appeal.reason")) }
             p class="hint" id="reason-hint" { (tr(lang, "appeal.reason_hint")) }
             textarea id="reason" name="reason" rows="5" required maxlength="500"
@@ -57,15 +110,129 @@ pub async fn appeal_get(
         Ok(d) => d,
         Err(r) => return r,
     };
+    let needed = match needed(&state, &d.view.challan_number).await {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
     respond(
         StatusCode::OK,
         shell::page(
             lang,
             &here,
             tr(lang, "appeal.title"),
-            appeal_form(lang, &d.view.challan_number, None, ""),
+            appeal_form(lang, &d.view.challan_number, &needed, Said::default(), ""),
         ),
     )
+}
+
+/// What proof the challan's appeal needs (for no such challan, nothing: the write that follows
+/// answers 404 on the page); a database failure is answered as a page.
+async fn needed(state: &AppState, number: &str) -> Result<Needed, Response> {
+    let n = ChallanNumber::parse(number).map_err(|_| see_other("/"))?;
+    match state
+        .store
+        .read(move |tx| efine_store::ops::appeal_proof::needed(tx, &n))
+        .await
+    {
+        Ok(x) => Ok(x),
+        Err(efine_store::StoreError::NotFound(_)) => Ok(Needed::Nothing),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// A refused proof, in the reader's language.
+fn proof_message(lang: Lang, e: &ProofError) -> String {
+    match e {
+        ProofError::CodeRequired => tr(lang, "appealproof.code_required").into(),
+        ProofError::CodeExpired => tr(lang, "appealproof.code_expired").into(),
+        ProofError::CodeVoid => tr(lang, "appealproof.code_void").into(),
+        ProofError::CodeWrong { tries_left } => i18n::trf(
+            lang,
+            "appealproof.code_wrong",
+            &[("left", &i18n::digits(lang, &tries_left.to_string()))],
+        ),
+        ProofError::CnicRequired => tr(lang, "appealproof.cnic_required").into(),
+        ProofError::CnicWrong => tr(lang, "appealproof.cnic_wrong").into(),
+        ProofError::CnicLocked => tr(lang, "appealproof.cnic_locked").into(),
+        ProofError::NoProofPossible => tr(lang, "appealproof.no_proof").into(),
+    }
+}
+
+/// `POST /c/{number}/appeal/code`: sends the code by SMS and shows the form again with where
+/// it went (rate-limited per address like the appeal itself, and per challan).
+pub async fn appeal_code_post(
+    State(state): State<AppState>,
+    lang: Lang,
+    axum::Extension(crate::ratelimit::ClientAddr(client)): axum::Extension<
+        crate::ratelimit::ClientAddr,
+    >,
+    Path(number): Path<String>,
+) -> Response {
+    let Ok(n) = ChallanNumber::parse(&number) else {
+        return see_other("/");
+    };
+    let here = format!("/c/{}/appeal", n);
+    let needed = match needed(&state, &n.to_string()).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let page = |status: StatusCode, said: Said<'_>| {
+        respond(
+            status,
+            shell::page(
+                lang,
+                &here,
+                tr(lang, "appeal.title"),
+                appeal_form(lang, &n.to_string(), &needed, said, ""),
+            ),
+        )
+    };
+    if state.lookup_limiter.check(client).is_err() {
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Said {
+                error: Some(tr(lang, "portal.too_many")),
+                notice: None,
+            },
+        );
+    }
+    match appeals_c::send_code(&state, n.clone()).await {
+        Ok(Ok(sent)) => {
+            let notice = i18n::trf(
+                lang,
+                "appealproof.code_sent",
+                &[("mobile", &shell::ltr_text(&masked(&sent.to)))],
+            );
+            page(
+                StatusCode::OK,
+                Said {
+                    error: None,
+                    notice: Some(&notice),
+                },
+            )
+        }
+        Ok(Err(not_now)) => {
+            let key = match not_now {
+                NotNow::TooSoon { .. } => "appealproof.code_too_soon",
+                NotNow::TooMany => "appealproof.too_many_codes",
+            };
+            page(
+                StatusCode::TOO_MANY_REQUESTS,
+                Said {
+                    error: Some(tr(lang, key)),
+                    notice: None,
+                },
+            )
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => page(
+            e.status,
+            Said {
+                error: Some(&e.message),
+                notice: None,
+            },
+        ),
+    }
 }
 
 /// The largest request `POST /c/{number}/appeal` reads (set on that route in the router).
@@ -84,6 +251,10 @@ const PLAIN_FORM_MAX_BYTES: usize = 64 * 1024;
 pub struct AppealForm {
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    cnic: String,
 }
 
 /// What the appeal form sent.
@@ -92,6 +263,10 @@ struct AppealSubmission {
     reason: String,
     /// The reason field was longer than any valid reason.
     reason_too_long: bool,
+    /// The proof: the code from the SMS, or the CNIC on the challan (short fields: anything
+    /// longer than a few characters is cut and then refused as malformed).
+    code: String,
+    cnic: String,
     /// File name and declared content type as the browser sent them, and the first
     /// `MAX_EVIDENCE_BYTES + 1` bytes (enough to tell that a file is too large).
     file: Option<(String, String, Vec<u8>)>,
@@ -143,6 +318,8 @@ async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
         let f: AppealForm =
             serde_urlencoded::from_bytes(&body).map_err(|_| Unreadable::Malformed)?;
         sub.reason = f.reason;
+        sub.code = f.code;
+        sub.cnic = f.cnic;
         return Ok(sub);
     }
     let mut form = Multipart::from_request(req, &())
@@ -163,6 +340,16 @@ async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
                     .map_err(problem)?;
                 sub.reason_too_long = b.len() > REASON_MAX_BYTES;
                 sub.reason = String::from_utf8_lossy(&b).into_owned();
+            }
+            Some(name @ ("code" | "cnic")) => {
+                let short = name == "code";
+                let b = read_capped(&mut field, 32).await.map_err(problem)?;
+                let text = String::from_utf8_lossy(&b).into_owned();
+                if short {
+                    sub.code = text;
+                } else {
+                    sub.cnic = text;
+                }
             }
             // The first file only: the form has one file input.
             Some("evidence") if sub.file.is_none() => {
@@ -206,6 +393,10 @@ pub async fn appeal_post(
         return see_other("/");
     };
     let here = format!("/c/{}/appeal", n);
+    let needed = match needed(&state, &n.to_string()).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     let again = |status: StatusCode, error: &str, reason: &str| {
         respond(
             status,
@@ -213,7 +404,16 @@ pub async fn appeal_post(
                 lang,
                 &here,
                 tr(lang, "appeal.title"),
-                appeal_form(lang, &n.to_string(), Some(error), reason),
+                appeal_form(
+                    lang,
+                    &n.to_string(),
+                    &needed,
+                    Said {
+                        error: Some(error),
+                        notice: None,
+                    },
+                    reason,
+                ),
             ),
         )
     };
@@ -269,25 +469,23 @@ pub async fn appeal_post(
             }
         },
     };
-    let window = state.config.appeal_window_days;
-    let now = state.store.now();
-    let num = n.clone();
-    let lodged_reason = reason.clone();
-    match state
-        .store
-        .write(move |tx| {
-            efine_store::ops::appeals::lodge(
-                tx,
-                &num,
-                &lodged_reason,
-                evidence.as_ref(),
-                window,
-                now,
-            )
-        })
-        .await
-    {
-        Ok(a) => {
+    let proof = match appeals_c::parse_proof(Some(&sub.code), Some(&sub.cnic)) {
+        Ok(p) => p,
+        Err(e) => {
+            let key = if e.field.as_deref() == Some("cnic") {
+                "appealproof.cnic_invalid"
+            } else {
+                "appealproof.code_invalid"
+            };
+            return again(StatusCode::UNPROCESSABLE_ENTITY, tr(lang, key), typed);
+        }
+    };
+    match appeals_c::lodge_with_proof(&state, n.clone(), reason.clone(), evidence, proof).await {
+        Ok(Err(refused)) => {
+            let status = appeals_c::proof_error(refused.clone()).status;
+            again(status, &proof_message(lang, &refused), &reason)
+        }
+        Ok(Ok(a)) => {
             let body = html! {
                 div class="ok" {
                     p id="appeal-lodged" {
@@ -313,7 +511,6 @@ pub async fn appeal_post(
             )
         }
         Err(e) => {
-            let e = ApiError::from(e);
             if e.status.is_server_error() {
                 return e.into_response();
             }

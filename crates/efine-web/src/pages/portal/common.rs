@@ -76,7 +76,7 @@ async fn load(state: &AppState, number: ChallanNumber) -> Result<Option<ChallanD
         })
         .await?;
     Ok(found.map(|(c, names, paid)| {
-        let token = state.keys.signer.sign_challan(&c);
+        let token = state.keys.current().signer.sign_challan(&c);
         let due_date = c.due_date;
         ChallanData {
             view: PublicChallanView::new(c, names, paid, today(state.store.now())),

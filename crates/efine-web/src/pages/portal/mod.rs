@@ -43,5 +43,6 @@ pub fn router() -> Router<AppState> {
                 appeal::appeal_post.layer(DefaultBodyLimit::max(appeal::APPEAL_FORM_BODY_LIMIT)),
             ),
         )
+        .route("/c/{number}/appeal/code", post(appeal::appeal_code_post))
         .route("/c/{number}/pay", get(pay::pay_get).post(pay::pay_post))
 }

@@ -89,6 +89,42 @@ fn pay_question(state: &AppState, lang: Lang, d: &ChallanData, error: Option<&st
             }
             (how_to_pay(state, lang, &v.challan_number, &v.psid, false))
         }
+        (raast_block(state, lang, d))
+    }
+}
+
+/// Raast: the item's dynamic QR, for any bank app; nothing to choose or submit here. The page
+/// is reloaded by the payer to see the payment confirmed (the biller's bank tells us in seconds).
+fn raast_block(state: &AppState, lang: Lang, d: &ChallanData) -> Markup {
+    let v = &d.view;
+    let Ok(psid) = efine_core::Psid::parse(&v.psid) else {
+        return html! {};
+    };
+    let (Ok(now), Ok(after)) = (
+        Money::from_paisa(v.amount_due),
+        Money::from_paisa(v.amount_after_due_date),
+    ) else {
+        return html! {};
+    };
+    let Some(payload) = efine_service::raast::qr_payload(
+        &state.ctx,
+        &psid,
+        &v.challan_number,
+        now,
+        Some((d.due_date, after)),
+    ) else {
+        return html! {};
+    };
+    html! {
+        section class="box" id="raast" {
+            h2 { (tr(lang, "portal.raast_title")) }
+            p { (tr(lang, "portal.raast_body")) }
+            div { (super::challan::qr_svg(&payload, tr(lang, "portal.raast_qr_alt"))) }
+            p class="hint" {
+                (tr(lang, "portal.raast_payload")) " "
+                code id="raast-payload" dir="ltr" { (payload) }
+            }
+        }
     }
 }
 
