@@ -87,7 +87,7 @@ impl LoginRefused {
                 axum::http::StatusCode::FORBIDDEN,
                 "second_factor_not_enrolled",
                 "this role signs in with an authenticator code; sign in to the staff console \
-                 once to set it up",
+                 once to set it up, or have an operator run `efine user enrol-totp`",
             )
             .into_response(),
             LoginRefused::Store(e) => ApiError::from(e).into_response(),

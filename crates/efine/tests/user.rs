@@ -1,7 +1,9 @@
 //! `efine user add|list|disable|enable|reset-password` as an operator runs them against a
 //! running server, on SQLite and PostgreSQL: the one password policy (standard input and
-//! environment alike), and disabling or resetting ending the account's tokens at once.
+//! environment alike), disabling or resetting ending the account's tokens at once, and a second
+//! factor enrolled from the shell (`enrol-totp`, the secret on standard input).
 
+use efine_core::auth::totp::{self, TotpSecret};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
@@ -44,9 +46,12 @@ fn serve(db: &Db) -> (Server, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
+    stdout.read_line(&mut line).unwrap();
+    // Keep reading: the first-start guidance follows on standard output, and a closed pipe
+    // would end the server.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -81,9 +86,13 @@ fn text(o: &Output) -> String {
 }
 
 async fn token(base: &str, username: &str, password: &str) -> (u16, Value) {
+    token_with(base, json!({"username": username, "password": password})).await
+}
+
+async fn token_with(base: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"username": username, "password": password}))
+        .json(&body)
         .send()
         .await
         .unwrap();
@@ -186,9 +195,117 @@ async fn lifecycle(db: Db) {
     assert_eq!(summary(&base, &t2).await, 401);
     assert_eq!(token(&base, "aslam", "a-long-secret-pw").await.0, 401);
     assert_eq!(token(&base, "aslam", "swat-valley-in-spring").await.0, 200);
+
+    second_factor(&db, &base).await;
     drop(server);
     let o = efine(&db, &["audit", "verify"]).output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Runs `efine user enrol-totp <username> [flags]` with `input` on standard input.
+fn enrol(db: &Db, username: &str, flags: &[&str], input: &str) -> Output {
+    let mut child = efine(db, &[&["user", "enrol-totp", username], flags].concat())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A supervisor's second factor enrolled from the shell: the secret only on standard input and
+/// never echoed; then the token endpoint wants its code, and a printed recovery code works once.
+async fn second_factor(db: &Db, base: &str) {
+    let o = with_stdin(
+        db,
+        &[
+            "add",
+            "--username",
+            "bilal",
+            "--role",
+            "supervisor",
+            "--department",
+            "traffic-police",
+        ],
+        "supervisor-password-1",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("enrol-totp"), "{}", text(&o));
+    let login = json!({"username": "bilal", "password": "supervisor-password-1"});
+    let (s, v) = token_with(base, login.clone()).await;
+    assert_eq!(s, 403, "{v}");
+    assert_eq!(v["error"]["code"], "second_factor_not_enrolled");
+
+    let secret = TotpSecret::from_bytes(*b"twenty-byte-secret!!");
+    let b32 = secret.base32();
+    // Only from standard input, and only a real base32 secret; nothing is stored otherwise.
+    let o = enrol(db, "bilal", &[], &b32);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--secret-stdin"), "{}", text(&o));
+    let o = enrol(db, "bilal", &["--secret-stdin"], "not base32 at all!");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("base32"), "{}", text(&o));
+    let o = enrol(db, "nobody", &["--secret-stdin"], &b32);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("nobody"), "{}", text(&o));
+    assert_eq!(token_with(base, login.clone()).await.0, 403);
+
+    // Lower case with spaces, as an app may show it, is the same secret.
+    let spaced = b32
+        .to_ascii_lowercase()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = enrol(db, "bilal", &["--secret-stdin"], &format!("{spaced}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(!out.contains(&b32) && !out.contains(&spaced), "{out}");
+    let recovery: Vec<String> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| totp::looks_like_recovery_code(l))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(recovery.len(), totp::RECOVERY_CODES, "{out}");
+    let list = text(&efine(db, &["user", "list"]).output().unwrap());
+    let row = list.lines().find(|l| l.starts_with("bilal ")).unwrap();
+    assert!(row.contains("enrolled"), "{list}");
+
+    let (s, v) = token_with(base, login.clone()).await;
+    assert_eq!(s, 401, "{v}");
+    let mut wrong = login.clone();
+    let code = secret.code_at(unix_now());
+    let other = if code == "000000" { "111111" } else { "000000" };
+    wrong["code"] = json!(other);
+    assert_eq!(token_with(base, wrong).await.0, 401);
+    let mut good = login.clone();
+    good["code"] = json!(code);
+    let (s, v) = token_with(base, good).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["token"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    let mut rescue = login.clone();
+    rescue["code"] = json!(recovery[0]);
+    assert_eq!(token_with(base, rescue.clone()).await.0, 200);
+    assert_eq!(
+        token_with(base, rescue).await.0,
+        401,
+        "a recovery code works once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -382,6 +382,32 @@ pub fn enrol_totp(
     recovery_hashes: &[String],
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    enrol_totp_as(tx, user, secret_base32, recovery_hashes, &user.username, at)
+}
+
+/// [`enrol_totp`] by an operator from the shell (`efine user enrol-totp`): the account is found
+/// by username, and the event names `actor` rather than the account itself.
+pub fn enrol_totp_for(
+    tx: &mut dyn Tx,
+    username: &str,
+    secret_base32: &str,
+    recovery_hashes: &[String],
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Principal, StoreError> {
+    let a = account(tx, username)?;
+    enrol_totp_as(tx, &a.principal, secret_base32, recovery_hashes, actor, at)?;
+    Ok(a.principal)
+}
+
+fn enrol_totp_as(
+    tx: &mut dyn Tx,
+    user: &Principal,
+    secret_base32: &str,
+    recovery_hashes: &[String],
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     tx.exec(
         "UPDATE users SET totp_secret = $1 WHERE id = $2",
         params![secret_base32, user.user_id],
@@ -401,7 +427,7 @@ pub fn enrol_totp(
         at,
         "user.totp_enrolled",
         &format!("user:{}", user.username),
-        &user.username,
+        actor,
         &serde_json::json!({ "recovery_codes": recovery_hashes.len() }),
     )?;
     Ok(())

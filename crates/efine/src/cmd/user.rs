@@ -1,13 +1,18 @@
-//! `efine user add|list|disable|enable|reset-password`: staff accounts from the operator's shell.
+//! `efine user add|list|disable|enable|reset-password|enrol-totp`: staff accounts from the
+//! operator's shell.
 //! Passwords come from standard input (`--password-stdin`) or the environment
 //! (`EFINE_USER_PASSWORD`), never from a flag (`ps` shows every process's arguments), and pass
 //! the one password policy (`efine_core::auth::password`). The shell is the bootstrap path (the
 //! first admin); whoever runs it has the database anyway, so a role given here needs no second
-//! admin. Every change is an event under the actor `cli`.
+//! admin. Every change is an event under the actor `cli`. `enrol-totp` sets up the second
+//! factor (RFC 6238) of an account whose role needs one, so that it can get a bearer token
+//! without a console sign-in: the base32 secret comes from standard input only, and is never
+//! printed.
 
 use crate::config::{DbFlags, Settings};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use efine_core::auth::totp::{self, TotpSecret};
 use efine_core::auth::Role;
 use efine_core::{DepartmentCode, DistrictCode};
 use efine_store::ops::users;
@@ -65,6 +70,17 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Enrol the account's second factor: a base32 TOTP secret (RFC 6238, SHA-1, 30 s, 6
+    /// digits; 32 characters) read from standard input. Prints fresh recovery codes; earlier
+    /// ones end.
+    EnrolTotp {
+        #[command(flatten)]
+        db: DbFlags,
+        username: String,
+        /// Read the secret from standard input (required: never on the command line).
+        #[arg(long)]
+        secret_stdin: bool,
+    },
 }
 
 impl UserCommand {
@@ -74,7 +90,8 @@ impl UserCommand {
             | UserCommand::List { db }
             | UserCommand::Disable { db, .. }
             | UserCommand::Enable { db, .. }
-            | UserCommand::ResetPassword { db, .. } => db,
+            | UserCommand::ResetPassword { db, .. }
+            | UserCommand::EnrolTotp { db, .. } => db,
         }
     }
 }
@@ -187,7 +204,49 @@ pub async fn run(settings: &Settings, cmd: UserCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        UserCommand::EnrolTotp {
+            username,
+            secret_stdin,
+            ..
+        } => enrol_totp(settings, username, secret_stdin).await,
     }
+}
+
+/// Stores the secret read from standard input as the account's second factor, with fresh
+/// recovery codes (printed once, for the operator to hand over).
+async fn enrol_totp(settings: &Settings, username: String, stdin: bool) -> Result<ExitCode> {
+    if !stdin {
+        bail!("give the base32 secret on standard input with --secret-stdin");
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading the secret from standard input")?;
+    let secret = TotpSecret::parse_base32(&input).context(
+        "the secret on standard input is not base32 for 20 bytes (32 characters A-Z, 2-7)",
+    )?;
+    let codes: Vec<String> = (0..totp::RECOVERY_CODES)
+        .map(|_| {
+            let mut b = [0u8; 15];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+            totp::recovery_code(b)
+        })
+        .collect();
+    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+    let b32 = secret.base32();
+    let store = super::open(&settings.db).await?;
+    let now = store.now();
+    let p = store
+        .write(move |tx| users::enrol_totp_for(tx, &username, &b32, &hashes, "cli", now))
+        .await?;
+    println!(
+        "second factor enrolled for {}; recovery codes (each works once, earlier ones ended):",
+        p.username
+    );
+    for c in &codes {
+        println!("  {c}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn add(
@@ -234,8 +293,9 @@ async fn add(
     );
     if p.role.needs_second_factor() {
         println!(
-            "{} sets up the second factor at the first console sign-in",
-            p.username
+            "{} sets up the second factor at the first console sign-in \
+             (or: efine user enrol-totp {} --secret-stdin)",
+            p.username, p.username
         );
     }
     Ok(ExitCode::SUCCESS)
