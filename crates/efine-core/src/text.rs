@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn parse_trims_and_bounds() {
-        let t = FreeText::parse("reason", "  wrong plate \n", TextKind::Lines, 10).unwrap();
+        let t = FreeText::parse("reason", "  wrong plate \n", TextKind::Lines, 12).unwrap();
         assert_eq!(t.as_str(), "wrong plate");
         let e = FreeText::parse("reason", "   ", TextKind::Lines, 10).unwrap_err();
         assert_eq!(e.refusal, Refusal::Empty);

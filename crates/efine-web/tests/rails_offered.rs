@@ -17,6 +17,7 @@ fn jazzcash_only(base: &str) -> efine_web::payments::PaymentsConfig {
     p.onebill = None;
     p.easypaisa = None;
     p.card = None;
+    p.raast = None;
     p
 }
 
@@ -26,6 +27,7 @@ fn onebill_only(base: &str) -> efine_web::payments::PaymentsConfig {
     p.jazzcash = None;
     p.easypaisa = None;
     p.card = None;
+    p.raast = None;
     p
 }
 

@@ -706,7 +706,8 @@ async fn evidence_is_checked_and_served_by_content(backend: Backend) {
     let (_, c) = app
         .issue(
             &officer,
-            json!({"offence_code": "no-helmet", "vehicle_number": "PES-1"}),
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-1",
+                   "mobile": "0300-1234567"}),
         )
         .await;
     let number = c["challan_number"].as_str().unwrap().to_string();
@@ -726,14 +727,16 @@ async fn evidence_is_checked_and_served_by_content(backend: Backend) {
     assert_eq!(e["error"]["field"], "evidence.data_base64");
     assert_eq!(event_count(&app).await, before);
 
-    // A PNG declared as a PDF: accepted, stored and served as what it is.
-    let (s, e) = app
-        .post(
-            &path,
+    // A PNG declared as a PDF: accepted (with the code sent to the challan's mobile), stored
+    // and served as what it is.
+    let body = app
+        .with_code(
+            &number,
             json!({"reason": "not me", "evidence": {"file_name": "scan.pdf",
                    "content_type": "application/pdf", "data_base64": b64(&png_bytes())}}),
         )
         .await;
+    let (s, e) = app.post(&path, body).await;
     assert_eq!(s, 201, "{e}");
     let id = e["appeal_id"].as_i64().unwrap();
     let r = app

@@ -287,7 +287,19 @@ async fn summary_scoping_csv_and_live_updates(app: TestApp) {
         html.contains("dir=\"rtl\"") && html.contains("<svg"),
         "{html}"
     );
-    assert!(html.contains("data-code=\"peshawar\"") && html.contains("/api/v1/stats/stream"));
+    assert!(html.contains("data-code=\"peshawar\""), "{html}");
+    // The live reload is a script file (no inline script under the CSP) that listens to the
+    // statistics stream.
+    let script = html
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the dashboard loads its script")
+        .to_string();
+    assert!(script.starts_with("/assets/"), "{script}");
+    let js = http.get(app.url(&script)).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.text().await.unwrap().contains("/api/v1/stats/stream"));
 }
 
 /// Signs in to the console as `username` and returns the session cookie's value.
