@@ -7,6 +7,7 @@
 //! `no-store`.
 
 pub mod detail;
+pub mod devices;
 pub mod finance;
 pub mod home;
 pub mod issue;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(queues::router())
         .merge(finance::router())
         .merge(users::router())
+        .merge(devices::router())
         .merge(security::router())
         .merge(schedule::router())
 }
