@@ -249,6 +249,9 @@ async function issue(ev) {
       };
     });
     state.last = rec;
+    // The next driver is another: the place and the offence stay for "issue another".
+    $("vehicle").value = "";
+    $("mobile").value = "";
     state.photos = [];
     $("previews").replaceChildren();
     $("photo").disabled = false;
