@@ -449,6 +449,19 @@ async fn revoked_device_and_anomalies(app: TestApp) {
         page.contains("hours after it was issued"),
         "the delay is flagged"
     );
+    let dashboard = http
+        .get(app.url("/dashboard"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dashboard.contains("Device TRF-PSH-001 (officer.gap): counters 3 to 3 never arrived"),
+        "the dashboard flags the gap"
+    );
 
     // Revoked now: what it issued before still syncs, what it says it issued later is refused.
     let csrf = hidden(&page, "csrf");

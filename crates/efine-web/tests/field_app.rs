@@ -335,6 +335,16 @@ async fn officer_issues_twenty_offline_and_syncs(app: TestApp) {
         )
     );
     assert_eq!(&slip[..2], &[0x1b, 0x40], "starts with ESC @");
+    // The Urdu offence name goes as a raster image (GS v 0), 48 bytes (384 dots) a row.
+    let r = slip
+        .windows(4)
+        .position(|w| w == [0x1d, 0x76, 0x30, 0])
+        .expect("a raster image for the Urdu line");
+    assert_eq!(slip[r + 4..r + 6], [48, 0]);
+    let rows = usize::from(slip[r + 6]) + 256 * usize::from(slip[r + 7]);
+    assert!(rows >= 48, "{rows}");
+    let image = &slip[r + 8..r + 8 + 48 * rows];
+    assert!(image.iter().any(|b| *b != 0), "something is drawn");
 
     // Close the app and open it again, still offline: everything is still waiting.
     // (A new page in the same tab: the network emulation belongs to the tab's renderer, which
@@ -350,6 +360,26 @@ async fn officer_issues_twenty_offline_and_syncs(app: TestApp) {
     b.wait_script("return document.documentElement.dir", "rtl")
         .await;
     b.screenshot("officer-offline-list-ur-phone").await;
+    // Sign-out keeps what is not synced; signing in again finds it.
+    b.find("#signout").await.click().await;
+    b.wait_script(
+        "return document.getElementById('signedout').hidden ? 'no' : 'yes'",
+        "yes",
+    )
+    .await;
+    assert!(b
+        .script("return document.getElementById('kept').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .contains("20"));
+    assert_eq!(outbox(&b).await.len(), ISSUED);
+    b.find("#continue").await.click().await;
+    b.wait_script(
+        "return document.getElementById('issue').hidden ? 'no' : 'yes'",
+        "yes",
+    )
+    .await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM challans").await, before);
 
     // A sync cut halfway: the first seven reached the server, the phone never heard back.

@@ -283,6 +283,7 @@ function buildSlip(r) {
     number: r.number,
     psid: r.psid,
     offence_name: r.offence_name_en,
+    offence_name_ur: r.offence_name_ur,
     amount_display: sign.rupees(r.amount_paisa),
     due_date: r.due_date,
     issued_local: localTime(r.issued_at_ms),

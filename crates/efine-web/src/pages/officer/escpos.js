@@ -1,7 +1,9 @@
 // The 58 mm slip as ESC/POS bytes (32 columns of font A), with the QR code printed by the
 // printer's own command (GS ( k), and the ways to send it: Web Serial (Bluetooth SPP
 // printers) or Web Bluetooth (BLE printers). Urdu is not sent as text: the slip is in
-// English and digits, which every printer can print.
+// English and digits, which every printer can print, with the Urdu lines (department and
+// offence) drawn by the phone and sent as a raster image (GS v 0), since printers cannot shape
+// Nastaliq.
 
 const ESC = 0x1b;
 const GS = 0x1d;
@@ -38,6 +40,55 @@ function ascii(s) {
   return Array.from(String(s), (c) => (c.charCodeAt(0) < 128 ? c.charCodeAt(0) : 0x3f));
 }
 
+// 384 dots: the printable width of a 58 mm head at 203 dpi.
+const DOTS = 384;
+
+// Right-to-left text drawn on a canvas and turned into one raster command per line of the
+// image. Returns [] where there is no canvas (the slip is then English only).
+export function raster(text) {
+  if (!text || typeof document === "undefined") return [];
+  const c = document.createElement("canvas");
+  const ctx = c.getContext("2d");
+  const font = '28px "Noto Nastaliq Urdu", "Noto Naskh Arabic", serif';
+  ctx.font = font;
+  // Wrap at word boundaries to the paper's width.
+  const lines = [];
+  let line = "";
+  for (const w of String(text).split(/\s+/).filter(Boolean)) {
+    const next = line ? line + " " + w : w;
+    if (line && ctx.measureText(next).width > DOTS - 8) {
+      lines.push(line);
+      line = w;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  const lh = 48;
+  c.width = DOTS;
+  c.height = lh * lines.length;
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, c.width, c.height);
+  ctx.fillStyle = "#000";
+  ctx.font = font;
+  ctx.direction = "rtl";
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  lines.forEach((l, i) => ctx.fillText(l, DOTS - 4, i * lh + lh / 2));
+  const px = ctx.getImageData(0, 0, c.width, c.height).data;
+  const wb = DOTS / 8;
+  const out = [GS, 0x76, 0x30, 0, wb & 0xff, wb >> 8, c.height & 0xff, c.height >> 8];
+  for (let y = 0; y < c.height; y++) {
+    for (let xb = 0; xb < wb; xb++) {
+      let byte = 0;
+      for (let bit = 0; bit < 8; bit++) {
+        const i = (y * DOTS + xb * 8 + bit) * 4;
+        if (px[i] < 128) byte |= 0x80 >> bit;
+      }
+      out.push(byte);
+    }
+  }
+  return out;
+}
+
 export function slip(c) {
   const b = [];
   const text = (s) => b.push(...ascii(s), 0x0a);
@@ -54,6 +105,7 @@ export function slip(c) {
   text("No: " + c.number);
   text("PSID: " + c.psid);
   lines("Offence: " + c.offence_name);
+  b.push(...raster(c.offence_name_ur));
   text("Amount: " + c.amount_display);
   text("Pay by: " + c.due_date);
   text("Issued: " + c.issued_local);
