@@ -146,6 +146,22 @@ pub fn item_message(body: &[u8]) -> Vec<u8> {
     m
 }
 
+/// A vehicle check from the device (online, read-only) is signed over this and its JSON text
+/// (`{"vehicle": ..., "at_ms": ...}`); the server takes it within [`CHECK_FRESH`] of its clock.
+pub const CHECK_DOMAIN: &[u8] = b"efine-device-check-v1\0";
+/// How old (or how far ahead) a signed vehicle check may be.
+pub const CHECK_FRESH: Duration = Duration::minutes(5);
+
+/// Checks a device's signature over a vehicle check's text.
+pub fn verify_check(key: &VerifyingKey, body: &[u8], signature: &[u8]) -> Result<(), Refusal> {
+    let sig: [u8; 64] = signature.try_into().map_err(|_| Refusal::BadSignature)?;
+    let mut m = Vec::with_capacity(CHECK_DOMAIN.len() + body.len());
+    m.extend_from_slice(CHECK_DOMAIN);
+    m.extend_from_slice(body);
+    key.verify_strict(&m, &Signature::from_bytes(&sig))
+        .map_err(|_| Refusal::BadSignature)
+}
+
 /// SHA-256 of an item's text, hex: what recognises the same item sent again.
 pub fn item_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))

@@ -383,6 +383,49 @@ async fn enrol_issue_offline_and_sync(app: TestApp) {
         before + 3
     );
 
+    // The audit finds every device challan as its event recorded it.
+    let audit = app
+        .store
+        .read(|tx| {
+            let mut noop = |_| {};
+            Ok(efine_store::ops::audit::verify(tx, None, &mut noop)?.map(|r| r.challans))
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(audit, Ok(n) if n >= 3),
+        "{:?}",
+        audit.map_err(|f| format!("{f:?}"))
+    );
+
+    // The checkpoint lookup from the phone: signed by the device key, fresh.
+    let check = |vehicle: &str, at_ms: i64, key: &SigningKey| {
+        let body = json!({"vehicle": vehicle, "at_ms": at_ms}).to_string();
+        let mut m = efine_core::device::CHECK_DOMAIN.to_vec();
+        m.extend_from_slice(body.as_bytes());
+        json!({"body": body, "signature": URL_SAFE_NO_PAD.encode(key.sign(&m).to_bytes())})
+    };
+    let now_ms = app.store.now().unix_timestamp() * 1000;
+    let path = "/api/v1/devices/TRF-PSH-001/vehicle-check";
+    let (s, v) = app.post(path, check("pes 2", now_ms, &phone.key())).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["unpaid_count"], 1);
+    assert_eq!(
+        v["challans"][0]["challan_number"],
+        phone.number(2, at(60)).as_str()
+    );
+    let (s, _) = app
+        .post(path, check("pes 2", now_ms - 3_600_000, &phone.key()))
+        .await;
+    assert_eq!(s, 401, "a stale check is refused");
+    let (s, _) = app
+        .post(
+            path,
+            check("pes 2", now_ms, &SigningKey::from_bytes(&[8u8; 32])),
+        )
+        .await;
+    assert_eq!(s, 401, "another key is refused");
+
     // A bank pays the device-allocated PSID through 1Bill.
     let amount = phone.device["offences"][0]["amount"].as_i64().unwrap();
     let n = app.store.now().to_offset(KARACHI);

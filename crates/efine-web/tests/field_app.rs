@@ -494,6 +494,15 @@ async fn officer_issues_twenty_offline_and_syncs(app: TestApp) {
     assert_eq!(s, 200);
     assert_eq!(r["response_Code"], "00", "{r}");
 
+    // Online, the phone looks a vehicle up in every district.
+    b.goto(&format!("{origin}/officer")).await;
+    b.find("#check-plate").await.type_text("pes 5").await;
+    b.find("#check-btn").await.click().await;
+    let due = Money::from_paisa(sorted[4]["amount_paisa"].as_i64().unwrap()).unwrap();
+    let want = format!("1 unpaid, {due} due today");
+    b.wait_text("the vehicle check", |t| t.contains(&want))
+        .await;
+
     // Revoked in the console: the next challan the phone issues is refused, and it says why.
     let http = TestApp::browser_client();
     let page = http

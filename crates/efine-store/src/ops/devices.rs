@@ -282,6 +282,19 @@ pub fn by_kid(tx: &mut dyn Tx, kid: &str) -> Result<Option<Device>, StoreError> 
     .transpose()
 }
 
+/// Whether the officer's account is active (a disabled officer's phone may not look up
+/// vehicles).
+pub fn officer_active(tx: &mut dyn Tx, officer_id: i64) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT active FROM users WHERE id = $1",
+            params![officer_id],
+        )?
+        .map(|r| r.i64(0))
+        .transpose()?
+        == Some(1))
+}
+
 /// Every device, in enrolment order (the key set publishes them all, revoked ones too).
 pub fn all(tx: &mut dyn Tx) -> Result<Vec<Device>, StoreError> {
     tx.query(
@@ -348,8 +361,9 @@ fn refused(r: Refusal) -> Outcome {
     }
 }
 
-/// Syncs one item a device signed: idempotent per (device, counter). A refusal is recorded as
-/// a `device.item_refused` event (so a torn-up or tampered item leaves a trace) and answered,
+/// Syncs one item a device signed: idempotent per (device, counter). An item without the
+/// device's signature is refused and nothing is written; any other refusal of a signed item is
+/// recorded as a `device.item_refused` event (so a doubtful item leaves a trace) and answered,
 /// never an error; errors are only the database's.
 pub fn sync_item(
     tx: &mut dyn Tx,
@@ -359,8 +373,13 @@ pub fn sync_item(
     photos: &[PhotoIn],
     now: OffsetDateTime,
 ) -> Result<Outcome, StoreError> {
+    // Not the device's signature: answered, nothing written (anyone can post to the endpoint,
+    // and only what the device itself sent belongs in the log).
+    if let Err(r) = device::verify_item(&device.verifying_key()?, body.as_bytes(), signature) {
+        return Ok(refused(r));
+    }
     let hash = device::item_hash(body.as_bytes());
-    let outcome = match check_and_issue(tx, device, body, &hash, signature, photos, now)? {
+    let outcome = match check_and_issue(tx, device, body, &hash, photos, now)? {
         Ok(o) => o,
         Err(r) => {
             events::append(
@@ -382,19 +401,14 @@ pub fn sync_item(
     Ok(outcome)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn check_and_issue(
     tx: &mut dyn Tx,
     device: &Device,
     body: &str,
     hash: &str,
-    signature: &[u8],
     photos: &[PhotoIn],
     now: OffsetDateTime,
 ) -> Result<Result<Outcome, Refusal>, StoreError> {
-    if let Err(r) = device::verify_item(&device.verifying_key()?, body.as_bytes(), signature) {
-        return Ok(Err(r));
-    }
     let item = match Item::parse(body) {
         Ok(i) => i,
         Err(r) => return Ok(Err(r)),

@@ -308,6 +308,73 @@ pub async fn sync_device(
     }))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VehicleCheckRequest {
+    /// JSON text `{"vehicle": "PES-1234", "at_ms": 1795000000000}`, exactly as signed.
+    pub body: String,
+    /// Ed25519 by the device key over `efine-device-check-v1\0` and `body`; base64url.
+    pub signature: String,
+}
+
+#[derive(Deserialize)]
+struct CheckBody {
+    vehicle: String,
+    at_ms: i64,
+}
+
+/// The checkpoint lookup from an officer's enrolled phone (online): the vehicle's unpaid
+/// challans in every district, their total today and the enforcement stage. The request is
+/// signed by the device key and fresh (5 minutes); a revoked device or an inactive officer is
+/// refused. In the body, so the plate never lands in a URL or a log.
+#[utoipa::path(post, path = "/api/v1/devices/{device}/vehicle-check", tag = "devices",
+    params(("device" = String, Path, description = "e.g. TRF-PSH-007")),
+    request_body = VehicleCheckRequest,
+    responses(
+        (status = 200, body = crate::api::vehicles::VehicleStatusView),
+        (status = 401, description = "not signed by the device, stale, or the device revoked", body = ErrorBody),
+        (status = 404, description = "no such device", body = ErrorBody),
+        (status = 422, description = "not a vehicle number", body = ErrorBody),
+    ))]
+pub async fn check_vehicle_from_device(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: ApiJson<VehicleCheckRequest>,
+) -> ApiResult<Json<crate::api::vehicles::VehicleStatusView>> {
+    let req = body.value;
+    let (device, active) = state
+        .store
+        .read(move |tx| {
+            let Some(d) = devices::by_id(tx, &id)? else {
+                return Ok(None);
+            };
+            let active = devices::officer_active(tx, d.officer_id)?;
+            Ok(Some((d, active)))
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("device"))?;
+    let refused = |m: &str| ApiError::unauthorized(m);
+    let signature = URL_SAFE_NO_PAD
+        .decode(req.signature.trim())
+        .map_err(|_| refused("the request is not signed by this device"))?;
+    efine_core::device::verify_check(&device.verifying_key()?, req.body.as_bytes(), &signature)
+        .map_err(|_| refused("the request is not signed by this device"))?;
+    if device.revoked_at.is_some() || !active {
+        return Err(refused(
+            "this device is revoked, or its officer's account is not active",
+        ));
+    }
+    let check: CheckBody = serde_json::from_str(&req.body)
+        .map_err(|e| ApiError::invalid("body", format!("cannot be read: {e}")))?;
+    let now_ms = state.store.now().unix_timestamp() * 1000;
+    let fresh = efine_core::device::CHECK_FRESH.whole_milliseconds() as i64;
+    if (check.at_ms - now_ms).abs() > fresh {
+        return Err(refused("the request is stale: check the phone's clock"));
+    }
+    Ok(Json(
+        crate::api::vehicles::status_view(&state, &check.vehicle).await?,
+    ))
+}
+
 /// The department's schedule as the device caches it, with its version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceCatalogueView {
@@ -377,6 +444,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     OpenApiRouter::new()
         .routes(routes!(enrol_device))
         .routes(routes!(device_catalogue))
+        .routes(routes!(check_vehicle_from_device))
         .routes(routes!(get_photo))
         .merge(
             OpenApiRouter::new()

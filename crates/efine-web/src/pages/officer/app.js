@@ -28,7 +28,9 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function show(id) {
-  for (const s of document.querySelectorAll("main > section")) s.hidden = s.id !== id;
+  for (const s of document.querySelectorAll("main > section")) {
+    s.hidden = !(s.id === id || (id === "issue" && s.id === "check"));
+  }
 }
 
 function applyLang() {
@@ -88,7 +90,12 @@ async function renderList() {
       el("span", {}, " " + sign.rupees(r.amount_paisa) + " · " + (r.vehicle || "") + " "),
       el("strong", { class: "state" }, t(r.state)),
     );
-    if (r.state === "refused") li.append(el("p", { class: "reason" }, r.reason || ""));
+    if (r.state === "refused") {
+      // The server's reason, in the officer's language where the app knows the code.
+      const key = "refused_" + r.code;
+      const known = T.en[key] !== undefined;
+      li.append(el("p", { class: "reason" }, known ? t(key) : r.reason || ""));
+    }
     const again = el("button", { type: "button", class: "secondary small" }, t("reprint"));
     again.addEventListener("click", () => printRecord(r));
     li.append(again);
@@ -321,6 +328,33 @@ function saveSlip() {
   a.remove();
 }
 
+// --- vehicle check (online) ---------------------------------------------------------------
+
+async function checkVehicle(ev) {
+  ev.preventDefault();
+  const out = $("check-result");
+  out.textContent = t("wait");
+  try {
+    const body = JSON.stringify({ vehicle: $("check-plate").value.trim(), at_ms: Date.now() });
+    const r = await fetch(`/api/v1/devices/${encodeURIComponent(state.device.device)}/vehicle-check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ body, signature: await sign.signCheck(state.pair, body) }),
+    });
+    const v = await r.json();
+    if (!r.ok) {
+      out.textContent = (v.error && v.error.message) || r.statusText;
+      return;
+    }
+    out.textContent =
+      t("unpaid_total", { n: v.unpaid_count, total: v.total_due_display }) +
+      (v.stage ? " · " + t("stage", { stage: v.stage }) : "") +
+      " · " + v.recommended_action;
+  } catch (_) {
+    out.textContent = t("check_needs_network");
+  }
+}
+
 // --- sync -----------------------------------------------------------------------------------
 
 let syncing = null;
@@ -428,6 +462,7 @@ function init() {
   });
   $("enrol-form").addEventListener("submit", enrol);
   $("issue-form").addEventListener("submit", issue);
+  $("check-form").addEventListener("submit", checkVehicle);
   $("photo").addEventListener("change", takePhotos);
   $("gps-btn").addEventListener("click", locate);
   $("sync-btn").addEventListener("click", () => sync());

@@ -85,6 +85,11 @@ export async function signItem(pair, text) {
   return b64url(await sign(pair, concat(enc.encode("efine-device-item-v1\0"), enc.encode(text))));
 }
 
+// A vehicle check's signature: over "efine-device-check-v1\0" and the request's text.
+export async function signCheck(pair, text) {
+  return b64url(await sign(pair, concat(enc.encode("efine-device-check-v1\0"), enc.encode(text))));
+}
+
 // Challan numbers a device allocates: 9 SSS CCCCC after department, district and year.
 export function challanNumber(device, counter, issuedAtMs) {
   const seq = 900000000 + device.slot * 100000 + counter;
