@@ -60,6 +60,13 @@ pub fn how_to_pay(state: &AppState, lang: Lang, number: &str, psid: &str, button
     }
 }
 
+/// The "Pay now" button alone (pages that already say how much and why).
+pub fn how_to_pay_link(lang: Lang, number: &str) -> Markup {
+    html! {
+        p { a class="button" href={ "/c/" (number) "/pay" } { (tr(lang, "portal.pay_now")) } }
+    }
+}
+
 fn pay_question(state: &AppState, lang: Lang, d: &ChallanData, error: Option<&str>) -> Markup {
     let v = &d.view;
     let amount = money(lang, Money::from_paisa(v.amount_due).unwrap_or(Money::ZERO));
