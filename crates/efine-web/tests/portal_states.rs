@@ -18,6 +18,7 @@ use common::TestApp;
 use efine_core::clock::KARACHI;
 use efine_core::i18n::{date, money, tr, trf, Lang};
 use efine_core::Money;
+use efine_store::testing::RawSql;
 use serde_json::{json, Value};
 use time::macros::{date as day, datetime};
 
@@ -352,6 +353,44 @@ async fn walk(app: TestApp) {
         assert_eq!(text_of(&b, "#paid-by").await, rail, "{t}");
         assert!(!has(&b, "#pay").await && !has(&b, "#contest").await);
     }
+    // Each SMS in the language the citizen paid in on the portal, in fewer parts than both
+    // languages together; the bank payment below has no known language.
+    let sent = app.notify_round().await;
+    let sms = |number: &str| {
+        sent.iter()
+            .find(|m| m.reference.starts_with(&format!("{number}:paid")))
+            .unwrap_or_else(|| panic!("no paid SMS for {number}: {sent:?}"))
+            .text
+            .clone()
+    };
+    let en = sms(&by_jazzcash);
+    assert!(
+        en.starts_with("E-Fine: Rs 500 received") && !en.contains("ای فائن"),
+        "{en}"
+    );
+    assert_eq!(efine_core::notify::sms_size(&en).parts, 1, "{en}");
+    let urdu = sms(&by_easypaisa);
+    assert!(
+        urdu.starts_with("ای فائن") && !urdu.contains("E-Fine"),
+        "{urdu}"
+    );
+    assert_eq!(efine_core::notify::sms_size(&urdu).parts, 2, "{urdu}");
+    // Issued before anyone used the portal: both languages, the Urdu one with its Urdu date.
+    let issued = app
+        .store
+        .read(|tx| {
+            tx.query_one(
+                "SELECT body FROM notifications WHERE reason = 'issued' ORDER BY id LIMIT 1",
+                &[],
+            )?
+            .text(0)
+        })
+        .await
+        .unwrap();
+    assert!(issued.contains("Pay by 8 Dec 2026"), "{issued}");
+    assert!(issued.contains(&date(ur, day!(2026 - 12 - 08))), "{issued}");
+    assert_eq!(issued.matches("Dec").count(), 1, "{issued}");
+
     // Paid at a bank under 1Bill.
     let now = app.store.now().to_offset(KARACHI);
     let req = efine_pay::sandbox::bank_payment(
@@ -375,6 +414,16 @@ async fn walk(app: TestApp) {
     assert!(t.contains("Paid on: 24 Nov 2026"), "{t}");
     visit(&b, &app, &format!("/c/{by_bank}"), "ur", "paid-1bill").await;
     assert_eq!(text_of(&b, "#paid-by").await, tr(ur, "rail.onebill"));
+    let sent = app.notify_round().await;
+    let both = &sent
+        .iter()
+        .find(|m| m.reference.starts_with(&format!("{by_bank}:paid")))
+        .unwrap()
+        .text;
+    assert!(
+        both.contains("E-Fine") && both.contains("ای فائن"),
+        "{both}"
+    );
 
     // A failed payment: the reason and a button to try again; in Urdu.
     b.goto(&app.url("/?lang=ur")).await;
@@ -570,4 +619,83 @@ async fn search_and_errors(app: TestApp) {
     }
 }
 
-both_backends!(walk, search_and_errors);
+/// A phone photo of several MB (2400 x 1800, not very compressible): accepted on the appeal
+/// form, stored as a JPEG of at most 1 MiB and 1600 px, the confirmation saying when and how the
+/// citizen hears.
+async fn big_photo_is_shrunk(app: TestApp) {
+    let officer = app.officer().await;
+    let (number, _) = issue(&app, &officer, "PES-6001").await;
+    let mut seed = 12345u32;
+    let img = image::RgbImage::from_fn(2400, 1800, |x, y| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let n = (seed >> 24) as u8 / 32;
+        image::Rgb([
+            (x / 10) as u8 ^ n,
+            (y / 8) as u8 ^ n,
+            ((x + y) / 20) as u8 ^ n,
+        ])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    assert!(
+        png.len() > 2 * 1024 * 1024 && png.len() < 10 * 1024 * 1024,
+        "{}",
+        png.len()
+    );
+    let code = app.appeal_code(&number).await;
+    let boundary = "----efine-states-boundary";
+    let mut body = Vec::new();
+    for (k, v) in [
+        ("reason", "The plate in the photo is not mine"),
+        ("code", code.as_str()),
+    ] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"plate.png\"\r\n\
+             Content-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(&png);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = app
+        .http
+        .post(app.url(&format!("/c/{number}/appeal?lang=en")))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("plate.jpg"), "{page}");
+    assert!(
+        page.contains("we send an SMS to <bdi dir=\"ltr\" class=\"id\">0300-*****67</bdi>"),
+        "{page}"
+    );
+    let n = efine_core::ChallanNumber::parse(&number).unwrap();
+    let stored = app
+        .store
+        .read(move |tx| {
+            let a = efine_store::ops::appeals::for_challan(tx, &n)?.unwrap();
+            efine_store::ops::appeals::evidence(tx, a.id)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.content_type, "image/jpeg");
+    assert!(stored.bytes.len() <= 1024 * 1024, "{}", stored.bytes.len());
+    let back = image::load_from_memory(&stored.bytes).unwrap();
+    assert_eq!((back.width(), back.height()), (1600, 1200));
+}
+
+both_backends!(walk, search_and_errors, big_photo_is_shrunk);

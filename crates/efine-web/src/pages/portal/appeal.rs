@@ -22,7 +22,6 @@ use efine_core::penalty::AppealOutcome;
 use efine_core::ChallanNumber;
 use efine_store::ops::appeal_proof::Needed;
 use efine_store::ops::appeals::Appeal;
-use efine_store::ops::appeals::MAX_EVIDENCE_BYTES;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -347,6 +346,8 @@ pub async fn appeal_code_post(
             },
         );
     }
+    // The code's SMS goes in the language the citizen is reading.
+    super::common::remember_language(&state, &n, lang).await;
     match appeals_c::send_code(&state, n.clone()).await {
         Ok(Ok(sent)) => {
             let notice = i18n::trf(
@@ -387,10 +388,10 @@ pub async fn appeal_code_post(
 }
 
 /// The largest request `POST /c/{number}/appeal` reads (set on that route in the router).
-/// Far above the 1 MiB evidence limit so that a phone photo of a few MB is read and refused
-/// with a message on the form instead of the connection being cut. Only the first
-/// [`MAX_EVIDENCE_BYTES`] + 1 bytes of the file are kept in memory.
-pub const APPEAL_FORM_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Above the 10 MB upload limit so that a larger file is read and refused with a message on
+/// the form instead of the connection being cut. Only the first
+/// [`appeals_c::MAX_UPLOAD_BYTES`] + 1 bytes of the file are kept in memory.
+pub const APPEAL_FORM_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The reason is at most 500 characters, so at most 2,000 bytes of UTF-8.
 const REASON_MAX_BYTES: usize = 500 * 4;
@@ -419,7 +420,7 @@ struct AppealSubmission {
     code: String,
     cnic: String,
     /// File name and declared content type as the browser sent them, and the first
-    /// `MAX_EVIDENCE_BYTES + 1` bytes (enough to tell that a file is too large).
+    /// `MAX_UPLOAD_BYTES + 1` bytes (enough to tell that a file is too large).
     file: Option<(String, String, Vec<u8>)>,
 }
 
@@ -513,7 +514,7 @@ async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
                     .unwrap_or_default()
                     .to_string();
                 let ctype = field.content_type().unwrap_or_default().to_string();
-                let bytes = read_capped(&mut field, MAX_EVIDENCE_BYTES)
+                let bytes = read_capped(&mut field, appeals_c::MAX_UPLOAD_BYTES)
                     .await
                     .map_err(problem)?;
                 // A file input left empty is sent as a part with no name and no bytes.
@@ -617,7 +618,7 @@ pub async fn appeal_post(
     let evidence = match sub.file {
         None => None,
         // The declared type is not passed on: the content decides.
-        Some((name, _declared, bytes)) => match appeals_c::check_evidence(&name, bytes) {
+        Some((name, _declared, bytes)) => match appeals_c::prepare_evidence(&name, bytes).await {
             Ok(e) => Some(e),
             Err(p) => {
                 let msg = match p {
@@ -640,6 +641,7 @@ pub async fn appeal_post(
             return again(StatusCode::UNPROCESSABLE_ENTITY, tr(lang, key), typed);
         }
     };
+    super::common::remember_language(&state, &n, lang).await;
     match appeals_c::lodge_with_proof(&state, n.clone(), reason.clone(), evidence, proof).await {
         Ok(Err(refused)) => {
             let status = appeals_c::proof_error(refused.clone()).status;

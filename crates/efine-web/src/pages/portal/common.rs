@@ -110,6 +110,30 @@ pub(super) enum NextStep {
     Stage(Stage, Date),
 }
 
+/// Remembers the reader's language for the challan's messages: they used the portal in it for
+/// this challan (to pay, to ask for an appeal code, to appeal), so its SMS are then written in
+/// that language alone. A failure here is logged and does not stop what the citizen came to do.
+pub(super) async fn remember_language(state: &AppState, number: &ChallanNumber, lang: Lang) {
+    let n = number.clone();
+    let at = state.store.now();
+    let lang = lang.into();
+    let done = state
+        .store
+        .write(move |tx| {
+            efine_store::ops::notify::record_language(
+                tx,
+                &n,
+                lang,
+                efine_store::ops::notify::LanguageSource::Portal,
+                at,
+            )
+        })
+        .await;
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "could not record the language of a challan's messages");
+    }
+}
+
 /// A challan as the portal shows it, with its signed QR token and what is true of it today.
 pub(super) struct ChallanData {
     pub view: PublicChallanView,

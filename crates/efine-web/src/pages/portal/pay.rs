@@ -197,6 +197,7 @@ pub async fn pay_post(
     let Ok(n) = ChallanNumber::parse(&number) else {
         return see_other("/");
     };
+    super::common::remember_language(&state, &n, lang).await;
     let co = match checkout::start(&state, n, &f.method, Some(lang)).await {
         Ok(co) => co,
         Err(e) if e.status == StatusCode::CONFLICT => {
