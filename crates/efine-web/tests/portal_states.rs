@@ -450,6 +450,34 @@ async fn walk(app: TestApp) {
     assert!(!text_of(&b, "#payment-reference").await.is_empty());
     assert!(has(&b, &format!("#back[href='/c/{pending}']")).await);
 
+    // A scanned QR code of a genuine unpaid challan: in Urdu, amounts, dates and status in
+    // Urdu, and the way to pay.
+    let (s, v) = app
+        .issue(
+            &officer,
+            json!({"offence_code": "no-helmet", "vehicle_number": "PES-9011"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let token = v["qr_token"].as_str().unwrap();
+    let t = visit(&b, &app, &format!("/v/{token}"), "ur", "verify").await;
+    assert!(
+        t.contains(&money(ur, rs(500))) && t.contains(&money(ur, rs(1000))),
+        "{t}"
+    );
+    assert!(t.contains(&date(ur, day!(2026 - 12 - 08))), "{t}");
+    assert!(t.contains(tr(ur, "verify.status_unpaid")), "{t}");
+    assert!(
+        !t.contains("Rs ") && !t.contains("2026-12-08") && !t.contains("unpaid"),
+        "{t}"
+    );
+    assert!(has(&b, "#pay").await);
+    // The pay page says what is being paid.
+    b.find("#pay").await.click().await;
+    b.wait_url("/pay").await;
+    let t = look(&b, "pay-ur").await;
+    assert!(text_of(&b, "#paying-for").await.contains("PES-9011"), "{t}");
+
     // 10 Feb 2027: the unpaid challan is 64 days overdue, at the licence suspension stage.
     app.clock.set(datetime!(2027-02-10 05:00 UTC));
     let t = visit(&b, &app, &format!("/c/{unpaid}"), "en", "overdue").await;

@@ -72,6 +72,11 @@ fn pay_question(state: &AppState, lang: Lang, d: &ChallanData, error: Option<&st
     let amount = money(lang, Money::from_paisa(v.amount_due).unwrap_or(Money::ZERO));
     let methods = configured(state);
     html! {
+        p id="paying-for" {
+            (tr(lang, "portal.challan")) " " (ltr(&v.challan_number)) ": "
+            (lang.pick(&v.offence_name_en, &v.offence_name_ur))
+            @if let Some(veh) = &v.vehicle_number { " (" (ltr(veh)) ")" }
+        }
         p class="big" { (trf(lang, "portal.pay_amount", &[("amount", &amount)])) }
         @if let Some(e) = error {
             p class="bad" role="alert" { (e) }
