@@ -174,6 +174,22 @@ async fn walk(app: TestApp) {
             .contains("possible until 24 Dec 2026"),
         "{t}"
     );
+    // The QR code (one stroked path) scans back to the challan's verification link.
+    b.resize(360, 900).await;
+    b.script("document.querySelector('svg[role=img]').scrollIntoView()")
+        .await;
+    // (one file per server: both backends run at once)
+    let qr_shot = format!("states-qr-{}", app.base.rsplit(':').next().unwrap());
+    b.screenshot(&qr_shot).await;
+    let qr_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../target/browser-screenshots/{qr_shot}.png"));
+    let shot = image::open(&qr_file).unwrap().to_luma8();
+    std::fs::remove_file(&qr_file).unwrap();
+    let mut grid = rqrr::PreparedImage::prepare(shot);
+    let grids = grid.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    let (_, content) = grids[0].decode().unwrap();
+    assert!(content.contains("/v/"), "{content}");
     let t = visit(&b, &app, &format!("/c/{unpaid}"), "ur", "unpaid").await;
     assert!(t.contains(&money(ur, rs(500))), "{t}");
     assert!(t.contains(&date(ur, day!(2026 - 12 - 08))), "{t}");
