@@ -639,6 +639,26 @@ async fn search_and_errors(app: TestApp) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "not_found");
 
+    // The public transparency page in Urdu: figures in Urdu digits and rupees.
+    let page = app
+        .http
+        .get(app.url("/transparency?lang=ur"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = page
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
+    assert!(table.contains("روپے") && !table.contains("Rs "), "{table}");
+    assert!(table.contains("<td class=\"n\">۲</td>"), "{table}");
+
     // The challan page is light, and lighter still compressed.
     let page = app
         .http
