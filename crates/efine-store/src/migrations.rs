@@ -57,6 +57,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0012_devices",
         sql: include_str!("../migrations/sqlite/0012_devices.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_message_language",
+        sql: include_str!("../migrations/sqlite/0013_message_language.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -109,5 +114,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         name: "0012_devices",
         sql: include_str!("../migrations/postgres/0012_devices.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "0013_message_language",
+        sql: include_str!("../migrations/postgres/0013_message_language.sql"),
     },
 ];

@@ -1099,7 +1099,7 @@ async fn queues_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    // A file of the wrong type, and one over 1 MiB: the form again, the reason kept, nothing
+    // A file of the wrong type, and one over 10 MiB: the form again, the reason kept, nothing
     // lodged.
     let (ct, body) = multipart(
         &[("reason", reason)],
@@ -1116,14 +1116,14 @@ async fn queues_walkthrough(app: TestApp) {
         "aria-describedby=\"reason-hint\">{}</textarea>",
         "I was not riding; the plate was misread."
     )));
-    let big = vec![0x89u8; 1024 * 1024 + 1];
+    let big = vec![0x89u8; 10 * 1024 * 1024 + 1];
     let (ct, body) = multipart(
         &[("reason", reason)],
         &[("evidence", "helmet.png", "image/png", &big)],
     );
     let r = appeal(ct, body).await.unwrap();
-    assert_eq!(r.status(), 422, "a file over 1 MiB is refused on the form");
-    assert!(r.text().await.unwrap().contains("larger than 1 MB"));
+    assert_eq!(r.status(), 422, "a file over 10 MiB is refused on the form");
+    assert!(r.text().await.unwrap().contains("larger than 10 MB"));
     let (_, list) = app.get("/api/v1/appeals", Some(&sup_token)).await;
     assert_eq!(list["appeals"], json!([]), "nothing lodged: {list}");
     // Now with a real PNG, and first a wrong code: the form again, saying how many tries are
@@ -1169,14 +1169,19 @@ async fn queues_walkthrough(app: TestApp) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), png, "the stored file");
-    // The form without a file (the empty part a browser sends) reaches the store: one appeal
-    // per challan (the code was used; no new one is sent for an appealed challan).
+    // One appeal per challan: a second is refused before the form is read, saying why (and no
+    // new code is sent for an appealed challan).
     let (ct, body) = multipart(
         &[("reason", "again"), ("code", &code)],
         &[("evidence", "", "application/octet-stream", b"")],
     );
     let r = appeal(ct, body).await.unwrap();
-    assert_eq!(r.status(), 422, "the code was used");
+    assert_eq!(r.status(), 409, "one appeal per challan");
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("An appeal against this challan was already lodged"));
     let r = http
         .post(app.url(&format!("/c/{contested}/appeal/code")))
         .send()
