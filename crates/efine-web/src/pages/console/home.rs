@@ -22,6 +22,9 @@ async fn home(s: ConsoleSession, uri: Uri) -> Response {
         links.push(("/staff/challans/new", "staff.issue"));
     }
     links.push(("/staff/challans", "staff.search"));
+    if s.may(Action::CheckVehicle) {
+        links.push(("/staff/checkpoint", "checkpoint.nav"));
+    }
     if s.may(Action::ReadQueues) {
         links.push(("/staff/queues", "queues.title"));
     }
