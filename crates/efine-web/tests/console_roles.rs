@@ -17,6 +17,9 @@ both_backends!(
     supervisor_decides_from_cards_after_confirming,
     challan_record_reads_as_sentences_in_pakistan_time,
     dashboard_filters_change_the_figures_and_csv_downloads_with_the_session,
+    finance_uploads_a_settlement_file_and_takes_cash,
+    auditor_browses_the_log_checks_the_record_and_downloads_the_bundle,
+    schedule_change_waits_for_a_second_person_and_accounts_use_pickers,
 );
 
 fn backend(app: &TestApp) -> &'static str {
@@ -505,4 +508,497 @@ async fn dashboard_filters_change_the_figures_and_csv_downloads_with_the_session
         "{axis}"
     );
     shots(&b, &format!("{be}-dashboard-ur")).await;
+}
+
+/// Completes a JazzCash checkout in the sandbox; returns (rail transaction id, our reference,
+/// amount in paisa).
+async fn pay_jazzcash(app: &TestApp, number: &str) -> (String, String, i64) {
+    let (s, co) = app
+        .post(
+            &format!("/api/v1/public/challans/{number}/checkout"),
+            json!({"method": "jazzcash"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{co}");
+    let mut form: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(co["fields"].clone()).unwrap();
+    form.insert("sandbox_choice".into(), "success".into());
+    form.insert("sandbox_format".into(), "json".into());
+    let ans: std::collections::BTreeMap<String, String> = app
+        .http
+        .post(app.url("/sandbox/jazzcash/complete"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .post(app.url("/payments/jazzcash/return"))
+        .form(&ans)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    (
+        ans["pp_RetreivalReferenceNo"].clone(),
+        co["reference"].as_str().unwrap().to_string(),
+        co["amount"].as_i64().unwrap(),
+    )
+}
+
+/// A `multipart/form-data` body with text fields and one file, as a browser sends it.
+fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----efine-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (name, file_name, bytes) = file;
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Finance uploads the rail's settlement file as a file (in the browser, and a multi-MB one):
+/// the outcomes read as sentences with the challan linked, the import joins the history with
+/// its counts; cash taken at the counter gives a receipt and shows in the day's cash-up; the
+/// tables fit a phone.
+async fn finance_uploads_a_settlement_file_and_takes_cash(app: TestApp) {
+    let be = backend(&app);
+    let token = app.officer().await;
+    app.user("finance.one", Role::Finance, None, None).await;
+    let paid = issue(&app, &token, "no-helmet", "PES-601").await;
+    let cash = issue(&app, &token, "no-helmet", "PES-602").await;
+    let paid_n = paid["challan_number"].as_str().unwrap().to_string();
+    let cash_n = cash["challan_number"].as_str().unwrap().to_string();
+    let (rrn, reference, amount) = pay_jazzcash(&app, &paid_n).await;
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    // The rail says it settled Rs 1 more than we took, and knows one transaction we do not.
+    let file = format!(
+        "rail_txn_id,reference,amount_paisa,settled_on\r\n{rrn},{reference},{},{day}\r\nRRN-NOT-OURS-1,,5000,{day}\r\n",
+        amount + 100
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jazzcash-settlement.csv");
+    std::fs::write(&path, &file).unwrap();
+
+    let b = Browser::start().await;
+    sign_in(&b, &app, "finance.one", "/staff/finance").await;
+    b.script("document.getElementById('rail').value = 'jazzcash'; return 1")
+        .await;
+    b.find("#upload")
+        .await
+        .type_text(path.to_str().unwrap())
+        .await;
+    b.find("form[action='/staff/finance/recon'] button[type=submit]")
+        .await
+        .click()
+        .await;
+    b.wait_text("the report", |t| {
+        t.contains("2 lines: 0 matched, 2 need attention.")
+    })
+    .await;
+    let table = text_of(&b, "#exceptions").await;
+    assert!(table.contains("The amount differs from ours"), "{table}");
+    assert!(
+        table.contains("Not known here: no payment of ours has this transaction"),
+        "{table}"
+    );
+    assert!(table.contains("RRN-NOT-OURS-1"), "{table}");
+    let link = b
+        .script("return document.querySelector('#exceptions a').getAttribute('href')")
+        .await;
+    assert_eq!(link, json!(format!("/staff/challans/{paid_n}")));
+    shots(&b, &format!("{be}-recon-en")).await;
+
+    // The history lists it with its counts; its page reads the same in Urdu.
+    b.goto(&app.url("/staff/finance")).await;
+    let history = text_of(&b, "#import-history").await;
+    assert!(
+        history.contains("jazzcash-settlement.csv")
+            && history.contains("2 lines: 0 matched, 2 need attention."),
+        "{history}"
+    );
+    shots(&b, &format!("{be}-finance-en")).await;
+    b.find("#import-history a").await.click().await;
+    b.wait_url("/staff/finance/recon/").await;
+    b.goto(&format!("{}?lang=ur", b.url().await)).await;
+    let table = text_of(&b, "#exceptions").await;
+    assert!(table.contains("رقم ہمارے ریکارڈ سے مختلف ہے"), "{table}");
+    shots(&b, &format!("{be}-recon-ur")).await;
+    b.goto(&app.url("/staff/finance?lang=en")).await;
+
+    // Counter cash in rupees, then the day's cash-up.
+    b.goto(&app.url("/staff/finance/cash")).await;
+    b.find("#challan").await.type_text(&cash_n).await;
+    b.find("#rupees").await.type_text("500").await;
+    b.find("form[action='/staff/finance/cash'] button")
+        .await
+        .click()
+        .await;
+    b.wait_text("the receipt", |t| plain(t).contains("Done: receipt"))
+        .await;
+    assert!(plain(&text_of(&b, "#result").await).contains(&cash_n));
+    let total = text_of(&b, "#cash-total").await;
+    assert_eq!(total, "24 Nov 2026: 1 receipt(s), Rs 500 in all.");
+    assert!(text_of(&b, "#receipts").await.contains(&cash_n));
+    shots(&b, &format!("{be}-cash-en")).await;
+    b.goto(&app.url("/staff/finance/cash?lang=ur")).await;
+    assert!(text_of(&b, "#cash-total").await.contains("۵۰۰ روپے"));
+    shots(&b, &format!("{be}-cash-ur")).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{cash_n}"), None)
+        .await;
+    assert_eq!(v["status"], "paid");
+
+    // A settlement file of a few MB, far over the 64 KiB every other form takes, is read whole.
+    let cookie = app.console_session("finance.one").await;
+    let http = TestApp::browser_client();
+    let page = http
+        .get(app.url("/staff/finance"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = common::hidden(&page, "csrf");
+    let mut big = String::from("rail_txn_id,reference,amount_paisa,settled_on\r\n");
+    let pad = "X".repeat(60);
+    let mut n = 0;
+    while big.len() < 2_500_000 {
+        n += 1;
+        big.push_str(&format!("RRN-{pad}-{n:07},,5000,{day}\r\n"));
+    }
+    let (ctype, body) = multipart(
+        &[("csrf", &csrf), ("rail", "1bill")],
+        ("upload", "1bill-big.csv", big.as_bytes()),
+    );
+    let r = http
+        .post(app.url("/staff/finance/recon"))
+        .header("cookie", &cookie)
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "{} lines: 0 matched, {} need attention.",
+            common_number(n),
+            common_number(n)
+        )),
+        "{}",
+        &page[..page.len().min(3000)]
+    );
+    assert!(
+        page.contains("The first 500 of"),
+        "only a page of lines is shown"
+    );
+    // A file over 16 MB is refused with a message, not cut off.
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let (ctype, body) = multipart(
+        &[("csrf", &csrf), ("rail", "1bill")],
+        ("upload", "huge.csv", huge.as_bytes()),
+    );
+    let r = http
+        .post(app.url("/staff/finance/recon"))
+        .header("cookie", &cookie)
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}
+
+/// `35000` as `35,000`.
+fn common_number(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The auditor filters the event log, runs the read-only check beside the published heads, and
+/// downloads the verification bundle with the console session; an edited row is named.
+async fn auditor_browses_the_log_checks_the_record_and_downloads_the_bundle(app: TestApp) {
+    use efine_store::testing::RawSql;
+    let be = backend(&app);
+    let token = app.officer().await;
+    let auditor = app.user("auditor.one", Role::Auditor, None, None).await;
+    let c = issue(&app, &token, "no-helmet", "PES-707").await;
+    issue(&app, &token, "no-helmet", "PES-708").await;
+    let n = c["challan_number"].as_str().unwrap().to_string();
+    let r = app
+        .http
+        .post(app.url("/api/v1/log-heads"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let b = Browser::start().await;
+    sign_in(&b, &app, "auditor.one", "/staff/audit").await;
+    let log = text_of(&b, "#event-log").await;
+    assert!(log.contains("Issued by officer officer.psh."), "{log}");
+    b.find("#subject").await.type_text(&n).await;
+    b.find("#event-filters button").await.click().await;
+    b.wait_url("subject=").await;
+    b.wait_text("one challan's events", |t| {
+        t.contains("Showing") || t.contains(&n)
+    })
+    .await;
+    assert_eq!(
+        b.script("return document.querySelectorAll('#event-log > li').length")
+            .await,
+        json!(1)
+    );
+    assert!(text_of(&b, "#event-log").await.contains(&n));
+    shots(&b, &format!("{be}-audit-log-en")).await;
+    b.goto(&app.url("/staff/audit?kind=console&lang=ur")).await;
+    let log = text_of(&b, "#event-log").await;
+    assert!(log.contains("console.login"), "{log}");
+    shots(&b, &format!("{be}-audit-log-ur")).await;
+
+    b.goto(&app.url("/staff/audit/check?lang=en")).await;
+    let verdict = text_of(&b, "#verdict").await;
+    assert!(verdict.starts_with("Intact"), "{verdict}");
+    assert!(
+        verdict.contains("2 challans and 0 cancellation requests and appeals match"),
+        "{verdict}"
+    );
+    assert_eq!(
+        text_of(&b, "#heads-verdict").await,
+        "All 1 published heads are signed by this system's keys and the log still holds each of them."
+    );
+    shots(&b, &format!("{be}-audit-check-en")).await;
+    b.goto(&app.url("/staff/audit/check?lang=ur")).await;
+    shots(&b, &format!("{be}-audit-check-ur")).await;
+
+    // The bundle, fetched in the page with the session.
+    let got = b
+        .script(
+            "var x = new XMLHttpRequest(); x.open('GET', '/staff/audit/bundle.json', false); x.send(); \
+             return x.status + '|' + x.responseText",
+        )
+        .await;
+    let (status, text) = got.as_str().unwrap().split_once('|').unwrap();
+    assert_eq!(status, "200");
+    let bundle: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(bundle["verdict"]["intact"], true, "{bundle}");
+    assert_eq!(bundle["heads"].as_array().unwrap().len(), 1);
+    assert!(
+        !bundle["keys"]["keys"].as_array().unwrap().is_empty(),
+        "{bundle}"
+    );
+
+    // An edited row is named; nothing is written by the check.
+    let edited = n.clone();
+    app.store
+        .write(move |tx| {
+            tx.exec(
+                "UPDATE challans SET reduced_amount_paisa = 100 WHERE number = $1",
+                efine_store::params![edited.as_str()],
+            )
+        })
+        .await
+        .unwrap();
+    b.goto(&app.url("/staff/audit/check?lang=en")).await;
+    let verdict = text_of(&b, "#verdict").await;
+    assert!(verdict.starts_with("Tampered"), "{verdict}");
+    assert!(verdict.contains(&n), "{verdict}");
+    // Officers do not see the log.
+    let http = TestApp::browser_client();
+    let officer = app.console_session("officer.psh").await;
+    let r = http
+        .get(app.url("/staff/audit"))
+        .header("cookie", &officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+async fn no_helmet(app: &TestApp) -> Value {
+    let (_, offences) = app
+        .get("/api/v1/catalogue/offences?department=traffic-police", None)
+        .await;
+    offences
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "no-helmet")
+        .unwrap()
+        .clone()
+}
+
+/// A department admin finds an offence by search, proposes new penalty terms; nothing changes
+/// until a second department admin approves, and then the schedule has a new version with
+/// those terms. The admin adds an account with the department and district pickers and is told
+/// it is done; a misspelt code is refused with a message.
+async fn schedule_change_waits_for_a_second_person_and_accounts_use_pickers(app: TestApp) {
+    let be = backend(&app);
+    for name in ["depadmin.one", "depadmin.two"] {
+        app.user(name, Role::DepartmentAdmin, Some("traffic-police"), None)
+            .await;
+    }
+    app.user("admin.one", Role::Admin, None, None).await;
+    let before = no_helmet(&app).await;
+
+    let b = Browser::start().await;
+    sign_in(&b, &app, "depadmin.one", "/staff/schedule").await;
+    let all = text_of(&b, "#schedule-count").await;
+    b.find("#q").await.type_text("helmet").await;
+    b.find("#schedule-filters button").await.click().await;
+    b.wait_url("q=helmet").await;
+    let some = text_of(&b, "#schedule-count").await;
+    assert_ne!(all, some);
+    assert!(some.starts_with("1 of "), "{some}");
+    shots(&b, &format!("{be}-schedule-en")).await;
+    b.find("#schedule a[href='/staff/schedule/traffic-police/no-helmet']")
+        .await
+        .click()
+        .await;
+    b.wait_url("/staff/schedule/traffic-police/no-helmet").await;
+    b.find("#s-percent").await.click().await;
+    let set = |id: &'static str, v: &'static str| {
+        let b = &b;
+        async move {
+            b.script(&format!(
+                "document.getElementById('{id}').value = '{v}'; return 1"
+            ))
+            .await;
+        }
+    };
+    set("surcharge_value", "25").await;
+    set("discount_percent", "10").await;
+    set("discount_days", "7").await;
+    set("stage_impound", "30").await;
+    set("stage_licence", "60").await;
+    set("stage_transfer", "90").await;
+    shots(&b, &format!("{be}-schedule-edit-en")).await;
+    b.find("#propose button").await.click().await;
+    b.wait_text("the proposal", |t| {
+        t.contains("Done: the change is proposed and waits for a second person's approval.")
+    })
+    .await;
+    let card = text_of(&b, "[id^=proposal-]").await;
+    assert!(card.contains("After the due date 25% is added."), "{card}");
+    assert!(
+        card.contains("10% off if paid within 7 days of issue."),
+        "{card}"
+    );
+    assert!(
+        card.contains("Transfer blocked: 90 days after the due date."),
+        "{card}"
+    );
+    assert!(card.contains("You proposed this change"), "{card}");
+    // Not in force yet.
+    assert_eq!(no_helmet(&app).await, before);
+    b.goto(&app.url("/staff/schedule?lang=ur")).await;
+    shots(&b, &format!("{be}-schedule-ur")).await;
+
+    // The second person approves.
+    let b2 = Browser::start().await;
+    sign_in(&b2, &app, "depadmin.two", "/staff/schedule").await;
+    b2.find("[id^=proposal-] button[value=approve]")
+        .await
+        .click()
+        .await;
+    b2.wait_text("the approval", |t| {
+        t.contains("Done: the change is approved and in force as a new version.")
+    })
+    .await;
+    let after = no_helmet(&app).await;
+    assert_eq!(after["version"], before["version"].as_i64().unwrap() + 1);
+    assert_eq!(
+        after["penalty"],
+        json!({
+            "surcharge": {"kind": "percent", "basis_points": 2500},
+            "discount": {"within_days": 7, "basis_points": 1000},
+            "escalation": [
+                {"stage": "impound_eligible", "days_after_due": 30},
+                {"stage": "licence_suspended", "days_after_due": 60},
+                {"stage": "transfer_blocked", "days_after_due": 90}
+            ]
+        }),
+        "{after}"
+    );
+
+    // Accounts: pickers for department and district, and a message once added.
+    drop(b2);
+    let b2 = Browser::start().await;
+    sign_in(&b2, &app, "admin.one", "/staff/users").await;
+    b2.find("#username").await.type_text("officer.bannu").await;
+    b2.script(
+        "document.getElementById('role').value = 'officer'; \
+         document.getElementById('department').value = 'traffic-police'; \
+         document.getElementById('district').value = 'bannu'; return 1",
+    )
+    .await;
+    b2.find("#password").await.type_text(common::PASSWORD).await;
+    b2.find("form[action='/staff/users'] button")
+        .await
+        .click()
+        .await;
+    b2.wait_text("the account added", |t| {
+        plain(t).contains("Done: account officer.bannu added.")
+    })
+    .await;
+    shots(&b2, &format!("{be}-users-en")).await;
+    b2.goto(&app.url("/staff/users?lang=ur")).await;
+    shots(&b2, &format!("{be}-users-ur")).await;
+    let http = TestApp::browser_client();
+    let cookie = app.console_session("admin.one").await;
+    let page = http
+        .get(app.url("/staff/users"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = http
+        .post(app.url("/staff/users"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", common::hidden(&page, "csrf").as_str()),
+            ("username", "officer.typo"),
+            ("role", "officer"),
+            ("department", "traffic-police"),
+            ("district", "peshwar"),
+            ("password", common::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("district: not a district in the catalogue."));
 }

@@ -31,6 +31,12 @@ async fn home(s: ConsoleSession, uri: Uri) -> Response {
     if s.may(Action::ReadRefunds) {
         links.push(("/staff/finance", "finance.title"));
     }
+    if s.may(Action::VerifyRecord) {
+        links.push(("/staff/audit", "audit.title"));
+    }
+    if s.may(Action::ReadCashUp) {
+        links.push(("/staff/finance/cash", "cash.title"));
+    }
     if s.may(Action::ChangeSchedule) {
         links.push(("/staff/schedule", "console.schedule"));
     }

@@ -6,6 +6,7 @@
 //! [`router`] merges them. Staff see records in full (they are within scope); pages are
 //! `no-store`.
 
+pub mod audit;
 pub mod checkpoint;
 pub mod detail;
 pub mod finance;
@@ -40,7 +41,7 @@ pub const STYLE: &str = "\
 details pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.8rem;background:#f4f4f4;padding:.5rem}\
 .history li{margin:.4rem 0}.thumb{max-width:8rem;max-height:8rem;border:1px solid #bbb}\
 .num{font-variant-numeric:tabular-nums}\
-@media(max-width:40rem){table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}\
+@media(max-width:40rem){table.stack thead{display:none}\
 table.stack tr{display:block;border:1px solid #bbb;border-radius:.4rem;margin:.5rem 0;padding:.25rem .5rem}\
 table.stack td{display:block;border:0;padding:.15rem 0}\
 table.stack td[data-label]::before{content:attr(data-label) ': ';font-weight:bold}}";
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(issue::router())
         .merge(detail::router())
         .merge(checkpoint::router())
+        .merge(audit::router())
         .merge(queues::router())
         .merge(finance::router())
         .merge(users::router())
