@@ -920,7 +920,42 @@ async fn schedule_change_waits_for_a_second_person_and_accounts_use_pickers(app:
     b.goto(&app.url("/staff/schedule?lang=ur")).await;
     shots(&b, &format!("{be}-schedule-ur")).await;
 
-    // The second person approves.
+    // The proposer cannot approve it, even by posting the form.
+    let http = TestApp::browser_client();
+    let own = app.console_session("depadmin.one").await;
+    let page = http
+        .get(app.url("/staff/schedule"))
+        .header("cookie", &own)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pid = b
+        .script("return document.querySelector('[id^=proposal-]').id.slice(9)")
+        .await;
+    let pid = pid.as_str().unwrap().to_string();
+    let r = http
+        .post(app.url(&format!("/staff/schedule/proposals/{pid}")))
+        .header("cookie", &own)
+        .form(&[
+            ("csrf", common::hidden(&page, "csrf").as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("must be approved by someone other than who proposed it"));
+    assert_eq!(no_helmet(&app).await, before);
+
+    // The second person approves (one browser at a time).
+    drop(b);
     let b2 = Browser::start().await;
     sign_in(&b2, &app, "depadmin.two", "/staff/schedule").await;
     b2.find("[id^=proposal-] button[value=approve]")
@@ -970,7 +1005,6 @@ async fn schedule_change_waits_for_a_second_person_and_accounts_use_pickers(app:
     shots(&b2, &format!("{be}-users-en")).await;
     b2.goto(&app.url("/staff/users?lang=ur")).await;
     shots(&b2, &format!("{be}-users-ur")).await;
-    let http = TestApp::browser_client();
     let cookie = app.console_session("admin.one").await;
     let page = http
         .get(app.url("/staff/users"))
