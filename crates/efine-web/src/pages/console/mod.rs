@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod checkpoint;
 pub mod detail;
+pub mod devices;
 pub mod finance;
 mod history;
 pub mod home;
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .merge(queues::router())
         .merge(finance::router())
         .merge(users::router())
+        .merge(devices::router())
         .merge(security::router())
         .merge(schedule::router())
 }

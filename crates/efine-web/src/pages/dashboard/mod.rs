@@ -133,6 +133,16 @@ async fn dashboard_data(
         filters: f,
         district_names,
         department_names,
+        device_flags: {
+            let reach = who.reach();
+            let (dep, dis) = (reach.department.cloned(), reach.district.cloned());
+            state
+                .store
+                .read(move |tx| {
+                    efine_store::ops::devices::anomalies(tx, dep.as_ref(), dis.as_ref())
+                })
+                .await?
+        },
     })
 }
 
