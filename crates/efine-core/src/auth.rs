@@ -123,10 +123,12 @@ pub enum Action {
     ChangeSchedule,
     /// Sign and publish the event log's head now (it is also published daily).
     PublishLogHead,
+    /// Browse the whole event log and run the read-only chain and record check.
+    VerifyRecord,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::IssueChallan,
         Action::ReadChallan,
         Action::RequestCancellation,
@@ -143,6 +145,7 @@ impl Action {
         Action::ManageUsers,
         Action::ChangeSchedule,
         Action::PublishLogHead,
+        Action::VerifyRecord,
     ];
 
     /// Whether `role` does this at all, before any department or district is considered.
@@ -166,6 +169,8 @@ impl Action {
             Action::ChangeSchedule => matches!(role, DepartmentAdmin | Admin),
             // Publishing changes no record: it signs what is there, so the auditor may.
             Action::PublishLogHead => matches!(role, Admin | Auditor),
+            // Reading every event changes nothing; it is the auditor's work.
+            Action::VerifyRecord => matches!(role, Admin | Auditor),
         }
     }
 
@@ -192,6 +197,7 @@ impl Action {
             Action::ManageUsers => "staff accounts are managed by admins",
             Action::ChangeSchedule => "the schedule is changed by department admins and admins",
             Action::PublishLogHead => "the log head is published by admins and auditors",
+            Action::VerifyRecord => "the event log and its check are for auditors and admins",
         }
     }
 }
@@ -325,7 +331,8 @@ impl Principal {
             | Action::ReadRefunds
             | Action::Reconcile
             | Action::ManageUsers
-            | Action::PublishLogHead => true,
+            | Action::PublishLogHead
+            | Action::VerifyRecord => true,
         };
         if in_scope {
             Ok(())

@@ -62,6 +62,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0013_message_language",
         sql: include_str!("../migrations/sqlite/0013_message_language.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_console",
+        sql: include_str!("../migrations/sqlite/0014_console.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -119,5 +124,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 13,
         name: "0013_message_language",
         sql: include_str!("../migrations/postgres/0013_message_language.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "0014_console",
+        sql: include_str!("../migrations/postgres/0014_console.sql"),
     },
 ];

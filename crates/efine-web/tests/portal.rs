@@ -577,6 +577,49 @@ async fn console_pages_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    // The change waits for a second person: the schedule is unchanged until then.
+    let (_, offences) = app
+        .get("/api/v1/catalogue/offences?department=traffic-police", None)
+        .await;
+    let fee = offences
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "no-helmet")
+        .unwrap()["amount"]
+        .clone();
+    assert_eq!(fee, 50000);
+    app.user(
+        "depadmin.two",
+        Role::DepartmentAdmin,
+        Some("traffic-police"),
+        None,
+    )
+    .await;
+    let second = console_login(&app, "depadmin.two").await;
+    let page = get("/staff/schedule", &second)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pid = page
+        .split("action=\"/staff/schedule/proposals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the proposal waits in the schedule page")
+        .to_string();
+    let r = http
+        .post(app.url(&format!("/staff/schedule/proposals/{pid}")))
+        .header("cookie", &second)
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
     let (_, offences) = app
         .get("/api/v1/catalogue/offences?department=traffic-police", None)
         .await;
@@ -788,7 +831,7 @@ async fn finance_pages_walkthrough(app: TestApp) {
     .unwrap();
     assert_eq!(r.status(), 303);
     let p = page(two.clone()).await;
-    assert!(p.contains("<td>approved</td>"), "{p}");
+    assert!(p.contains(">approved</td>"), "{p}");
 
     // A settlement file pasted in: one line matches, one is unknown here.
     let day = efine_core::clock::karachi_date(app.store.now()).to_string();
@@ -1240,6 +1283,23 @@ async fn queues_walkthrough(app: TestApp) {
         .send()
         .await
         .unwrap();
+    // Cancelling is final: the first post only asks for confirmation.
+    assert_eq!(r.status(), 200);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{wrong}"), None)
+        .await;
+    assert_eq!(v["status"], "unpaid");
+    let r = http
+        .post(app.url(&format!("/staff/cancellations/{cid}")))
+        .header("cookie", &sup)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("decision", "approve"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let (_, v) = app
         .get(&format!("/api/v1/public/challans/{wrong}"), None)
@@ -1268,6 +1328,7 @@ async fn queues_walkthrough(app: TestApp) {
         ("csrf", csrf.clone()),
         ("outcome", "reduce".into()),
         ("rupees", "200".into()),
+        ("confirm", "yes".into()),
     ])
     .await
     .unwrap();
