@@ -205,7 +205,12 @@ async fn sync_direct(app: &TestApp, device: &str, records: &[Value]) -> Value {
 
 both_backends!(officer_issues_twenty_offline_and_syncs);
 
+/// One walk at a time: the two backends' walks each drive a Chromium through network cuts and
+/// timed waits, and on a busy machine two at once starve each other's page loads.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn officer_issues_twenty_offline_and_syncs(app: TestApp) {
+    let _turn = ONE_BROWSER.lock().await;
     real_time(&app);
     let (code, cookie) = enrolment_code(&app).await;
     let dir = tempfile::tempdir().unwrap();
