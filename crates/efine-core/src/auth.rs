@@ -123,10 +123,12 @@ pub enum Action {
     ChangeSchedule,
     /// Sign and publish the event log's head now (it is also published daily).
     PublishLogHead,
+    /// Verify a citizen's paid fee voucher at a department's counter and mark it used.
+    ConsumeVoucher,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::IssueChallan,
         Action::ReadChallan,
         Action::RequestCancellation,
@@ -143,6 +145,7 @@ impl Action {
         Action::ManageUsers,
         Action::ChangeSchedule,
         Action::PublishLogHead,
+        Action::ConsumeVoucher,
     ];
 
     /// Whether `role` does this at all, before any department or district is considered.
@@ -166,6 +169,9 @@ impl Action {
             Action::ChangeSchedule => matches!(role, DepartmentAdmin | Admin),
             // Publishing changes no record: it signs what is there, so the auditor may.
             Action::PublishLogHead => matches!(role, Admin | Auditor),
+            Action::ConsumeVoucher => {
+                matches!(role, Officer | Supervisor | DepartmentAdmin | Admin)
+            }
         }
     }
 
@@ -192,6 +198,9 @@ impl Action {
             Action::ManageUsers => "staff accounts are managed by admins",
             Action::ChangeSchedule => "the schedule is changed by department admins and admins",
             Action::PublishLogHead => "the log head is published by admins and auditors",
+            Action::ConsumeVoucher => {
+                "fee vouchers are used up at the counter by the department's staff"
+            }
         }
     }
 }
@@ -316,6 +325,11 @@ impl Principal {
             Action::ReadChallan | Action::ReadStatistics | Action::RequestCancellation => {
                 self.reach().covers(scope)
             }
+            // A voucher is used up at its own department, in any district.
+            Action::ConsumeVoucher => match (self.department.as_ref(), scope.department) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => true,
+            },
             // Province-wide work: no record scope.
             Action::ReadQueues
             | Action::CheckVehicle

@@ -52,6 +52,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_fee_services",
+        sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -99,5 +104,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/postgres/0011_writer_indexes.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "0015_fee_services",
+        sql: include_str!("../migrations/postgres/0015_fee_services.sql"),
     },
 ];

@@ -10,6 +10,7 @@ pub mod challans;
 pub mod console;
 pub mod enforcement;
 pub mod events;
+pub mod fees;
 mod guard;
 pub mod idempotency;
 pub mod ledger;

@@ -7,6 +7,7 @@
 //! `no-store`.
 
 pub mod detail;
+pub mod fees;
 pub mod finance;
 pub mod home;
 pub mod issue;
@@ -34,4 +35,5 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(security::router())
         .merge(schedule::router())
+        .merge(fees::router())
 }
