@@ -458,7 +458,7 @@ pub async fn voucher(
             html! { (l.pick(&view.service_name_en, &view.service_name_ur)) },
         ),
         (
-            tr(l, "portal.offence"),
+            tr(l, "fees.fee"),
             html! { (l.pick(&names.offence_en, &names.offence_ur)) },
         ),
         (
