@@ -22,6 +22,7 @@ both_backends!(
     voucher_paid_by_1bill_easypaisa_card_and_raast_then_used_once,
     unpaid_voucher_expires_and_1bill_refuses_it,
     a_service_change_is_a_new_version,
+    raast_qr_on_the_voucher_pdf_and_slip,
 );
 
 fn body(service: &str, choice: Option<&str>, cnic: &str, mobile: &str) -> Value {
@@ -1005,4 +1006,114 @@ async fn citizen_gets_a_voucher_in_urdu_pays_it_and_the_clerk_uses_it_once() {
         )
         .await;
     assert_eq!(r["response_Code"], "02");
+}
+
+/// Rasterises page 1 of a PDF with pdftoppm and returns the QR codes found on it.
+fn qr_codes_in_pdf(pdf: &[u8], dpi: u32) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let ok = std::process::Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-png", "-singlefile"])
+        .arg(&path)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm (Debian poppler-utils)")
+        .success();
+    assert!(ok);
+    let img = image::open(dir.path().join("page.png")).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
+}
+
+async fn raast_qr_on_the_voucher_pdf_and_slip(app: TestApp) {
+    use efine_pay::raast;
+    let v = voucher(
+        &app,
+        body(
+            "traffic-police/driving-licence",
+            Some("ltv"),
+            "17301-6666666-6",
+            "0300 6666666",
+        ),
+    )
+    .await;
+    let number = v["voucher_number"].as_str().unwrap();
+    let psid = v["psid"].as_str().unwrap();
+    for (query, dpi) in [("", 150), ("?paper=58mm", 200)] {
+        let r = app
+            .http
+            .get(app.url(&format!("/challans/{number}/receipt.pdf{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let pdf = r.bytes().await.unwrap();
+        let codes = qr_codes_in_pdf(&pdf, dpi);
+        let payload = codes
+            .iter()
+            .find(|c| c.starts_with("000201"))
+            .unwrap_or_else(|| panic!("{query}: no Raast QR among {codes:?}"));
+        // Every field of the QR, and its CRC.
+        let d = raast::decode(payload).expect("a valid Raast QR with a good CRC");
+        assert_eq!(d.fields["00"], "01");
+        assert_eq!(d.fields["01"], "12", "dynamic: one fixed amount");
+        assert_eq!(d.account["00"], raast::RAAST_AID);
+        assert_eq!(d.account["01"], "PK36SCBL0000001123456702");
+        assert_eq!(d.fields["52"], "9399");
+        assert_eq!(d.fields["53"], "586");
+        assert_eq!(d.fields["54"], "2500.00");
+        assert_eq!(d.fields["58"], "PK");
+        assert_eq!(d.fields["59"], "KP E-FINE SANDBOX");
+        assert_eq!(d.fields["60"], "PESHAWAR");
+        assert_eq!(d.extra["01"], psid);
+        assert_eq!(d.extra["05"], number);
+        assert_eq!(
+            d.extra["50"], "01122026",
+            "the last day of the voucher's validity"
+        );
+        assert_eq!(d.extra["51"], "2500.00", "a voucher's amount never grows");
+        let crc = format!(
+            "{:04X}",
+            raast::crc16(&payload.as_bytes()[..payload.len() - 4])
+        );
+        assert_eq!(d.fields["63"], crc);
+        assert!(codes.iter().any(|c| c.contains("/v/")), "{codes:?}");
+    }
+    // The 58 mm ESC/POS slip carries the same payload in a second QR code.
+    let slip = app
+        .http
+        .get(app.url(&format!("/challans/{number}/receipt.escpos")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let payload = v["raast_qr"].as_str().unwrap().as_bytes().to_vec();
+    assert!(slip.windows(payload.len()).any(|w| w == payload.as_slice()));
+    // Paid: nothing more to pay, so no Raast QR.
+    let (_, r) = app
+        .post(
+            "/api/v1/1bill/bill-payment",
+            bank_payment(&app, psid, 250_000, 500001),
+        )
+        .await;
+    assert_eq!(r["response_Code"], "00");
+    let pdf = app
+        .http
+        .get(app.url(&format!("/challans/{number}/receipt.pdf")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let codes = qr_codes_in_pdf(&pdf, 150);
+    assert_eq!(codes.len(), 1, "{codes:?}");
 }

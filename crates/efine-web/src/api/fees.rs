@@ -234,8 +234,17 @@ pub(crate) fn voucher_view(state: &AppState, v: &Voucher, full: bool) -> Voucher
     let c = &v.challan;
     let token = state.keys.current().signer.sign_challan(c);
     let number = c.number.to_string();
+    // The same QR as the pay page and the printed voucher.
     let raast_qr = (c.status == ChallanStatus::Unpaid)
-        .then(|| efine_service::raast::qr_payload(&state.ctx, &c.psid, &number, c.amount, None))
+        .then(|| {
+            efine_service::raast::qr_payload(
+                &state.ctx,
+                &c.psid,
+                &number,
+                c.amount_due(crate::views::today(state.store.now())),
+                Some((c.terms().effective_due_date(), c.amount_after_due_date())),
+            )
+        })
         .flatten();
     let person = |s: Option<String>, masked: Option<String>| if full { s } else { masked };
     VoucherView {

@@ -173,15 +173,15 @@ fn form_page(
     let input = |id: &str,
                  key: &'static str,
                  value: &str,
-                 hint: Option<&'static str>,
+                 hint: Option<(&'static str, &'static str)>,
                  mode: &str,
                  max: u32,
                  ltr_dir: bool| {
         let e = err_for(id);
         html! {
             label for=(id) { (tr(l, key)) }
-            @if let Some(h) = hint {
-                p class="hint" id={ (id) "-hint" } { (tr(l, h)) }
+            @if let Some((h, example)) = hint {
+                p class="hint" id={ (id) "-hint" } { (tr(l, h)) " " (ltr(example)) }
             }
             @if let Some(m) = &e {
                 p class="bad" role="alert" id={ (id) "-error" } { (m) }
@@ -237,11 +237,11 @@ fn form_page(
                     }
                 }
             }
-            (input("cnic", "fees.cnic", &f.cnic, Some("fees.cnic_hint"), "numeric", 15, true))
-            (input("mobile", "fees.mobile", &f.mobile, Some("fees.mobile_hint"), "tel", 16, true))
+            (input("cnic", "fees.cnic", &f.cnic, Some(("fees.cnic_hint", "17301-1234567-1")), "numeric", 15, true))
+            (input("mobile", "fees.mobile", &f.mobile, Some(("fees.mobile_hint", "0300 1234567")), "tel", 16, true))
             (input("name", "fees.name", &f.name, None, "text", 80, false))
             @if s.asks(ApplicantField::Vehicle) {
-                (input("vehicle_number", "fees.vehicle", f.vehicle_number.as_deref().unwrap_or(""), Some("fees.vehicle_hint"), "text", 16, true))
+                (input("vehicle_number", "fees.vehicle", f.vehicle_number.as_deref().unwrap_or(""), Some(("fees.vehicle_hint", "PES-1234")), "text", 16, true))
             }
             @if s.asks(ApplicantField::Business) {
                 (input("business_name", "fees.business", f.business_name.as_deref().unwrap_or(""), None, "text", 120, false))
