@@ -548,10 +548,7 @@ pub async fn fee_counts(
         &efine_core::auth::Scope::ANY,
     )
     .map_err(|e| ApiError::forbidden(e.to_string()))?;
-    let dep = match who.reach().department {
-        Some(d) => Some(d.clone()),
-        None => None,
-    };
+    let dep = who.reach().department.cloned();
     let rows = state
         .store
         .read(move |tx| fees::counts_by_service(tx, dep.as_ref()))
