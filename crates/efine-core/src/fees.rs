@@ -20,7 +20,8 @@ use std::collections::HashSet;
 /// nobody fills the PSID space or a department's lists by asking again and again.
 pub const MAX_OPEN_VOUCHERS: i64 = 3;
 
-/// The username vouchers are issued under (an inactive account made by the migration).
+/// The username vouchers are issued under (an inactive account without a password, made with
+/// the first voucher).
 pub const PORTAL_ACCOUNT: &str = "citizen-portal";
 
 /// The longest validity a service may give its vouchers.

@@ -12,7 +12,7 @@ use common::TestApp;
 use efine_core::auth::Role;
 use efine_core::clock::KARACHI;
 use efine_core::Money;
-use efine_store::ops::{fees, ledger};
+use efine_store::ops::ledger;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -726,46 +726,61 @@ async fn a_service_change_is_a_new_version(app: TestApp) {
     )
     .await;
     assert_eq!(v["service_version"], 1);
-    let admin = efine_core::auth::Principal {
-        user_id: 1,
-        username: "dept.admin".into(),
-        role: Role::DepartmentAdmin,
-        department: Some(efine_core::DepartmentCode::parse("traffic-police").unwrap()),
-        district: None,
+    let admin = app
+        .user(
+            "dept.admin",
+            Role::DepartmentAdmin,
+            Some("traffic-police"),
+            None,
+        )
+        .await;
+    let outsider = app
+        .user("forest.admin", Role::DepartmentAdmin, Some("forest"), None)
+        .await;
+    let clerk = app
+        .user(
+            "clerk.trf",
+            Role::Officer,
+            Some("traffic-police"),
+            Some("peshawar"),
+        )
+        .await;
+    let change = json!({
+        "name_en": "Learner driving permit (six months)",
+        "name_ur": "لرنر ڈرائیونگ پرمٹ (چھ ماہ)",
+        "validity_days": 3,
+        "legal_reference": "Provincial Motor Vehicles Ordinance 1965, s. 4",
+        "indicative": true,
+        "choices": [{"choice": "standard", "fee_code": "learner-permit-fee",
+                     "label_en": "Learner permit", "label_ur": "لرنر پرمٹ"}],
+    });
+    let path = "/api/v1/fees/services/traffic-police/learner-permit";
+    let put = |token: &str, b: Value| {
+        app.http
+            .put(app.url(path))
+            .bearer_auth(token.to_string())
+            .json(&b)
+            .send()
     };
-    let now = app.store.now();
-    let (version, offered) = app
-        .store
-        .write(move |tx| {
-            let mut s = fees::service(
-                tx,
-                &efine_core::DepartmentCode::parse("traffic-police").unwrap(),
-                &efine_core::ServiceCode::parse("learner-permit").unwrap(),
-            )?
-            .unwrap()
-            .service;
-            s.validity_days = 3;
-            s.name_en = "Learner driving permit (six months)".into();
-            let version = fees::change_service(tx, &admin, &s, true, now)?;
-            // Another department's admin may not change it.
-            let outsider = efine_core::auth::Principal {
-                department: Some(efine_core::DepartmentCode::parse("forest").unwrap()),
-                ..admin.clone()
-            };
-            assert!(matches!(
-                fees::change_service(tx, &outsider, &s, true, now),
-                Err(efine_store::StoreError::Forbidden(_))
-            ));
-            Ok((version, fees::offered(tx)?))
-        })
-        .await
-        .unwrap();
-    assert_eq!(version, 2);
-    let lp = offered
-        .iter()
-        .find(|o| o.service.code.as_str() == "learner-permit")
-        .unwrap();
-    assert_eq!(lp.version, 2);
+    // Another department's admin, or an officer, may not change it.
+    assert_eq!(put(&outsider, change.clone()).await.unwrap().status(), 403);
+    assert_eq!(put(&clerk, change.clone()).await.unwrap().status(), 403);
+    // A fee that is not in the department's schedule, or a validity out of range, is refused.
+    let mut bad = change.clone();
+    bad["choices"][0]["fee_code"] = json!("transit-pass-fee");
+    let r = put(&admin, bad).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let mut bad = change.clone();
+    bad["validity_days"] = json!(45);
+    assert_eq!(put(&admin, bad).await.unwrap().status(), 422);
+    let r = put(&admin, change.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let changed: Value = r.json().await.unwrap();
+    assert_eq!(changed["version"], 2);
+
+    let (_, list) = app.get("/api/v1/public/fees?q=learner", None).await;
+    assert_eq!(list["services"][0]["version"], 2);
+    assert_eq!(list["services"][0]["validity_days"], 3);
     let w = voucher(
         &app,
         body(
@@ -792,6 +807,29 @@ async fn a_service_change_is_a_new_version(app: TestApp) {
     assert_eq!(old["service_version"], 1);
     assert_eq!(old["service_name_en"], "Learner driving permit");
     assert_eq!(old["valid_until"], "2026-12-01");
+    // Withdrawn: no longer offered; its vouchers stay.
+    let mut off = change.clone();
+    off["active"] = json!(false);
+    let r = put(&admin, off).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, list) = app.get("/api/v1/public/fees?q=learner", None).await;
+    assert_eq!(list["services"].as_array().unwrap().len(), 0, "{list}");
+    let (s, e) = app
+        .post(
+            "/api/v1/public/fees",
+            body(
+                "traffic-police/learner-permit",
+                None,
+                "17301-8888888-8",
+                "0300 8888888",
+            ),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(
+        status_of(&app, w["voucher_number"].as_str().unwrap()).await,
+        "unpaid"
+    );
 }
 
 /// Both widths, one screenshot each; nothing wider than a phone.

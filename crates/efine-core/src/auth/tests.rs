@@ -101,6 +101,8 @@ fn other_departments() {
                 A::IssueChallan | A::DecideCancellation | A::DecideAppeal => true,
                 // Admins have no department: every department's schedule is theirs.
                 A::ChangeSchedule => role != Role::Admin,
+                // A voucher is used at its own department's counter; admins use any.
+                A::ConsumeVoucher => role != Role::Admin,
                 _ => false,
             };
             let want = match (allowed[i], scoped) {

@@ -37,8 +37,3 @@ CREATE TRIGGER fee_vouchers_no_delete BEFORE DELETE ON fee_vouchers
 
 -- Open vouchers are counted per CNIC and per mobile on every request for a new one.
 CREATE INDEX challans_mobile ON challans (mobile) WHERE mobile IS NOT NULL;
-
--- The account vouchers are issued under: it cannot sign in (inactive, no password).
-INSERT INTO users (username, password_hash, role, department, district, active, created_at)
-VALUES ('citizen-portal', '!', 'officer', NULL, NULL, 0, 0)
-ON CONFLICT (username) DO NOTHING;

@@ -275,7 +275,7 @@ pub fn request(
             ),
         ));
     }
-    let portal = portal_account(tx)?;
+    let portal = portal_account(tx, at)?;
     let new = challans::NewChallan {
         department: req.department.clone(),
         offence: choice.fee.clone(),
@@ -343,14 +343,34 @@ pub fn request(
     })
 }
 
-/// The portal's account, under which vouchers are issued (made by the migration).
-fn portal_account(tx: &mut dyn Tx) -> Result<Principal, StoreError> {
+/// The portal's account, under which vouchers are issued: made with the first voucher,
+/// inactive and without a password, so it can never sign in.
+fn portal_account(tx: &mut dyn Tx, at: OffsetDateTime) -> Result<Principal, StoreError> {
+    let made = tx.query_opt(
+        "INSERT INTO users (username, password_hash, role, active, created_at)
+         VALUES ($1, '!', 'officer', 0, $2)
+         ON CONFLICT (username) DO NOTHING RETURNING id",
+        params![fees::PORTAL_ACCOUNT, to_micros(at)],
+    )?;
+    if made.is_some() {
+        events::append(
+            tx,
+            at,
+            "auth.system_account_added",
+            &format!("user:{}", fees::PORTAL_ACCOUNT),
+            "system",
+            &serde_json::json!({
+                "role": "officer",
+                "active": false,
+                "purpose": "issues the fee vouchers citizens ask for",
+            }),
+        )?;
+    }
     let id = tx
-        .query_opt(
+        .query_one(
             "SELECT id FROM users WHERE username = $1",
             params![fees::PORTAL_ACCOUNT],
         )?
-        .ok_or_else(|| StoreError::Corrupt("the portal's account is missing".into()))?
         .i64(0)?;
     Ok(Principal {
         user_id: id,

@@ -558,6 +558,128 @@ pub async fn fee_counts(
     }))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceBody {
+    /// A slug naming the choice, e.g. `motorcar`.
+    pub choice: String,
+    /// A fee of the department's schedule (its amount is what the voucher charges).
+    pub fee_code: String,
+    pub label_en: String,
+    pub label_ur: String,
+}
+
+/// A service as a department admin writes it: the whole service, which becomes its next
+/// version.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceChangeBody {
+    pub name_en: String,
+    pub name_ur: String,
+    /// Besides cnic, mobile and name: `vehicle`, `business`.
+    #[serde(default)]
+    pub applicant_fields: Vec<String>,
+    /// 1 to 30.
+    pub validity_days: u16,
+    pub legal_reference: String,
+    #[serde(default)]
+    pub indicative: bool,
+    pub choice_en: Option<String>,
+    pub choice_ur: Option<String>,
+    pub choices: Vec<ChoiceBody>,
+    /// `false` withdraws the service from the portal (its vouchers stay valid).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceChangedView {
+    pub department: String,
+    pub service: String,
+    pub version: i64,
+    pub active: bool,
+}
+
+/// Adds or changes a service: the next version, in force from now (department admins of the
+/// department, admins). Vouchers already made keep their version.
+#[utoipa::path(put, path = "/api/v1/fees/services/{department}/{service}", tag = "fees",
+    params(("department" = String, Path), ("service" = String, Path)),
+    request_body = ServiceChangeBody,
+    responses(
+        (status = 200, body = ServiceChangedView),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "a fee that is not in the department's schedule, a bad validity...", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn change_service(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path((department, service)): Path<(String, String)>,
+    body: ApiJson<ServiceChangeBody>,
+) -> ApiResult<Json<ServiceChangedView>> {
+    use efine_core::fees::{ApplicantField, FeeChoice, Service};
+    let b = body.value;
+    let department =
+        DepartmentCode::parse(&department).map_err(|e| ApiError::invalid("department", e.0))?;
+    let code = ServiceCode::parse(&service).map_err(|e| ApiError::invalid("service", e.0))?;
+    let applicant = b
+        .applicant_fields
+        .iter()
+        .map(|f| match f.as_str() {
+            "vehicle" => Ok(ApplicantField::Vehicle),
+            "business" => Ok(ApplicantField::Business),
+            other => Err(ApiError::invalid(
+                "applicant_fields",
+                format!("'{other}' is not vehicle or business"),
+            )),
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let fees = b
+        .choices
+        .into_iter()
+        .map(|c| {
+            Ok(FeeChoice {
+                choice: ServiceCode::parse(&c.choice)
+                    .map_err(|e| ApiError::invalid("choices", e.0))?,
+                fee: efine_core::OffenceCode::parse(&c.fee_code)
+                    .map_err(|e| ApiError::invalid("choices", e.0))?,
+                label_en: c.label_en,
+                label_ur: c.label_ur,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let s = Service {
+        department,
+        code,
+        name_en: b.name_en,
+        name_ur: b.name_ur,
+        applicant,
+        validity_days: b.validity_days,
+        legal_reference: b.legal_reference,
+        indicative: b.indicative,
+        choice_en: b.choice_en,
+        choice_ur: b.choice_ur,
+        fees,
+    };
+    let active = b.active;
+    let now = state.store.now();
+    let view_of = (s.department.to_string(), s.code.to_string());
+    let version = state
+        .store
+        .write(move |tx| fees::change_service(tx, &who, &s, active, now))
+        .await?;
+    Ok(Json(ServiceChangedView {
+        department: view_of.0,
+        service: view_of.1,
+        version,
+        active,
+    }))
+}
+
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use utoipa_axum::router::OpenApiRouter;
     use utoipa_axum::routes;
@@ -568,4 +690,5 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(verify_vouchers))
         .routes(routes!(consume_voucher))
         .routes(routes!(fee_counts))
+        .routes(routes!(change_service))
 }
