@@ -625,6 +625,25 @@ async fn voucher_paid_by_1bill_easypaisa_card_and_raast_then_used_once(app: Test
         (Some(4), Some(4), Some(1))
     );
 
+    // And on the public transparency page, beside the fines.
+    let page = app
+        .http
+        .get(app.url("/transparency?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = page
+        .find("id=\"fees-by-service\"")
+        .expect("fees by service");
+    let section = &page[at..];
+    assert!(
+        section.contains("<td>Driving licence (new)</td><td>4</td><td>4</td><td>1</td>"),
+        "{section}"
+    );
+
     // The event log still verifies.
     let report = app
         .store

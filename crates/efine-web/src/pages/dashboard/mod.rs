@@ -31,13 +31,22 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /dashboard`: the staff dashboard, behind the console login.
 pub async fn dashboard_page(State(state): State<AppState>, session: ConsoleSession) -> Response {
-    match dashboard_data(&state, &session.principal).await {
-        Ok(d) => session.page(
+    let dep = session.principal.reach().department.cloned();
+    let fees = state
+        .store
+        .read(move |tx| efine_store::ops::fees::counts_by_service(tx, dep.as_ref()))
+        .await;
+    match (dashboard_data(&state, &session.principal).await, fees) {
+        (Ok(d), Ok(fees)) => session.page(
             "/dashboard",
             figures::dashboard_title(session.lang),
-            figures::dashboard(&d, session.lang),
+            maud::html! {
+                (figures::dashboard(&d, session.lang))
+                (crate::pages::portal::fees::by_service(session.lang, &fees))
+            },
         ),
-        Err(e) => e.into_response(),
+        (Err(e), _) => e.into_response(),
+        (_, Err(e)) => crate::error::ApiError::from(e).into_response(),
     }
 }
 
@@ -84,12 +93,19 @@ pub async fn transparency_page(
         .store
         .read(efine_store::ops::log_heads::latest)
         .await?;
+    let fees = state
+        .store
+        .read(|tx| efine_store::ops::fees::counts_by_service(tx, None))
+        .await?;
     Ok(Html(
         crate::pages::shell::page(
             lang,
             "/transparency",
             transparency::transparency_title(lang),
-            transparency::transparency(&t, seq, head.as_ref(), lang),
+            maud::html! {
+                (transparency::transparency(&t, seq, head.as_ref(), lang))
+                (crate::pages::portal::fees::by_service(lang, &fees))
+            },
         )
         .into_string(),
     ))

@@ -553,3 +553,39 @@ fn voucher_status(l: Lang, status: &str, v: &fees::Voucher) -> String {
         _ => status_label(l, status).to_string(),
     }
 }
+
+/// Citizens' fee vouchers by service (made, paid, used): a section of the dashboard and the
+/// public transparency page, beside the fines. Counts only, no personal data.
+pub(crate) fn by_service(l: Lang, counts: &[fees::ServiceCount]) -> Markup {
+    html! {
+        section id="fees-by-service" {
+            h2 { (tr(l, "fees.by_service")) }
+            @if counts.is_empty() {
+                p { (tr(l, "fees.none_made")) }
+            } @else {
+                div class="scroll" {
+                    table {
+                        thead {
+                            tr {
+                                th scope="col" { (tr(l, "fees.service")) }
+                                th scope="col" { (tr(l, "fees.made")) }
+                                th scope="col" { (tr(l, "fees.paid_count")) }
+                                th scope="col" { (tr(l, "fees.used_count")) }
+                            }
+                        }
+                        tbody {
+                            @for (_, _, en, ur, made, paid, used) in counts {
+                                tr {
+                                    td { (l.pick(en, ur)) }
+                                    td { (i18n::digits(l, &made.to_string())) }
+                                    td { (i18n::digits(l, &paid.to_string())) }
+                                    td { (i18n::digits(l, &used.to_string())) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
