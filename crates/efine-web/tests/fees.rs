@@ -1063,6 +1063,20 @@ async fn citizen_gets_a_voucher_in_urdu_pays_it_and_the_clerk_uses_it_once() {
         )
         .await;
     assert_eq!(r["response_Code"], "02");
+
+    // The same pages in English, at both widths.
+    b.goto(&app.url("/fees?lang=en")).await;
+    b.wait_script("return document.documentElement.dir", "ltr")
+        .await;
+    shots(&b, "list-en").await;
+    b.goto(&app.url("/fees/excise-taxation/vehicle-transfer"))
+        .await;
+    b.find("#vehicle_number").await;
+    shots(&b, "form-en").await;
+    b.goto(&app.url(&format!("/fees/v/{second}"))).await;
+    b.wait_text("the paid voucher", |t| t.contains("This voucher is paid"))
+        .await;
+    shots(&b, "paid-en").await;
 }
 
 /// Rasterises page 1 of a PDF with pdftoppm and returns the QR codes found on it.
