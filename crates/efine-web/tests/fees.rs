@@ -23,6 +23,7 @@ both_backends!(
     unpaid_voucher_expires_and_1bill_refuses_it,
     a_service_change_is_a_new_version,
     raast_qr_on_the_voucher_pdf_and_slip,
+    a_raast_payment_whose_notification_was_lost_is_found_by_the_poller,
 );
 
 fn body(service: &str, choice: Option<&str>, cnic: &str, mobile: &str) -> Value {
@@ -1187,4 +1188,62 @@ async fn raast_qr_on_the_voucher_pdf_and_slip(app: TestApp) {
         .unwrap();
     let codes = qr_codes_in_pdf(&pdf, 150);
     assert_eq!(codes.len(), 1, "{codes:?}");
+}
+
+async fn a_raast_payment_whose_notification_was_lost_is_found_by_the_poller(app: TestApp) {
+    let v = voucher(
+        &app,
+        body(
+            "traffic-police/learner-permit",
+            None,
+            "17301-3333333-3",
+            "0300 3333333",
+        ),
+    )
+    .await;
+    let number = v["voucher_number"].as_str().unwrap();
+    let other = voucher(
+        &app,
+        body(
+            "traffic-police/learner-permit",
+            None,
+            "17301-4444444-4",
+            "0300 4444444",
+        ),
+    )
+    .await;
+    // The payer's bank takes the money; the biller's bank's notification never arrives.
+    let paid: Value = app
+        .http
+        .post(app.url("/sandbox/raast/app"))
+        .form(&[
+            ("payload", v["raast_qr"].as_str().unwrap()),
+            ("notify", "no"),
+            ("sandbox_format", "json"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(paid["notified"].is_null(), "{paid}");
+    assert_eq!(status_of(&app, number).await, "unpaid");
+    // The daily round asks about both unpaid vouchers and credits the one that was paid.
+    let (asked, credited) = efine_service::poller::raast_vouchers(&app.state.ctx)
+        .await
+        .unwrap();
+    assert_eq!((asked, credited), (2, 1));
+    assert_eq!(status_of(&app, number).await, "paid");
+    assert_eq!(
+        status_of(&app, other["voucher_number"].as_str().unwrap()).await,
+        "unpaid"
+    );
+    // Asked again: nothing new, one receipt.
+    let (asked, credited) = efine_service::poller::raast_vouchers(&app.state.ctx)
+        .await
+        .unwrap();
+    assert_eq!((asked, credited), (1, 0));
+    let rows = trial(&app).await;
+    assert_eq!(account(&rows, "clearing:raast"), 20_000);
 }

@@ -665,3 +665,16 @@ pub fn is_voucher(tx: &mut dyn Tx, number: &ChallanNumber) -> Result<bool, Store
         )?
         .is_some())
 }
+
+/// The PSIDs of unpaid vouchers, oldest first (at most `limit`): every voucher's Raast QR was
+/// shown when it was made, so the poller asks the biller's bank about each while it is payable.
+pub fn open_psids(tx: &mut dyn Tx, limit: i64) -> Result<Vec<Psid>, StoreError> {
+    tx.query(
+        "SELECT c.psid FROM fee_vouchers v JOIN challans c ON c.number = v.challan_number
+         WHERE c.status = 'unpaid' ORDER BY v.created_at LIMIT $1",
+        params![limit],
+    )?
+    .iter()
+    .map(|r| Ok(Psid::parse(&r.text(0)?)?))
+    .collect()
+}
