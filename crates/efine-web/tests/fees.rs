@@ -24,6 +24,7 @@ both_backends!(
     a_service_change_is_a_new_version,
     raast_qr_on_the_voucher_pdf_and_slip,
     a_raast_payment_whose_notification_was_lost_is_found_by_the_poller,
+    raast_lines_in_a_settlement_file_reconcile,
 );
 
 fn body(service: &str, choice: Option<&str>, cnic: &str, mobile: &str) -> Value {
@@ -1246,4 +1247,62 @@ async fn a_raast_payment_whose_notification_was_lost_is_found_by_the_poller(app:
     assert_eq!((asked, credited), (1, 0));
     let rows = trial(&app).await;
     assert_eq!(account(&rows, "clearing:raast"), 20_000);
+}
+
+async fn raast_lines_in_a_settlement_file_reconcile(app: TestApp) {
+    let finance = app.user("finance.raast", Role::Finance, None, None).await;
+    let day = efine_core::clock::karachi_date(app.store.now()).to_string();
+    let mut txns = Vec::new();
+    for i in 0..2 {
+        let v = voucher(
+            &app,
+            body(
+                "traffic-police/learner-permit",
+                None,
+                &format!("17301-121212{i}-1"),
+                &format!("0300 121212{i}"),
+            ),
+        )
+        .await;
+        let paid: Value = app
+            .http
+            .post(app.url("/sandbox/raast/app"))
+            .form(&[
+                ("payload", v["raast_qr"].as_str().unwrap()),
+                ("notify", "yes"),
+                ("sandbox_format", "json"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(paid["notified"]["answer"]["verdict"], "paid", "{paid}");
+        txns.push(paid["raast_txn_id"].as_str().unwrap().to_string());
+    }
+    let mut file = String::from("rail_txn_id,reference,amount_paisa,settled_on\n");
+    file.push_str(&format!("{},,20000,{day}\n", txns[0]));
+    file.push_str(&format!("{},,20001,{day}\n", txns[1]));
+    file.push_str(&format!("RSTUNKNOWN1,,5000,{day}\n"));
+    let r = app
+        .http
+        .post(app.url("/api/v1/recon/raast?name=raast-settlement.csv"))
+        .bearer_auth(&finance)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["matched"], 1, "{report}");
+    assert_eq!(report["amount_differs"], 1, "{report}");
+    assert_eq!(report["missing_here"], 1, "{report}");
+    let rows = trial(&app).await;
+    assert_eq!(
+        account(&rows, "clearing:raast"),
+        20_000,
+        "one settled to the bank"
+    );
 }
