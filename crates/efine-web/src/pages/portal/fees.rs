@@ -156,7 +156,6 @@ fn label_key(field: &str) -> &'static str {
 
 fn form_page(
     l: Lang,
-    here: &str,
     o: &Offered,
     districts: &[District],
     f: &VoucherForm,
@@ -192,7 +191,6 @@ fn form_page(
                 aria-describedby=[hint.map(|_| format!("{id}-hint"))];
         }
     };
-    let _ = here;
     html! {
         p { (l.pick(&o.department_en, &o.department_ur)) }
         @if let Some((field, m)) = &error {
@@ -300,7 +298,7 @@ pub async fn form(
             let title = lang
                 .pick(&o.service.name_en, &o.service.name_ur)
                 .to_string();
-            let body = form_page(lang, &here, &o, &districts, &VoucherForm::default(), None);
+            let body = form_page(lang, &o, &districts, &VoucherForm::default(), None);
             respond(StatusCode::OK, shell::page(lang, &here, &title, body))
         }
         Ok(None) => not_offered(lang, &here),
@@ -331,7 +329,7 @@ pub async fn submit(
                 l,
                 &here,
                 &title,
-                form_page(l, &here, &o, &districts, &f, Some((field, msg))),
+                form_page(l, &o, &districts, &f, Some((field, msg))),
             ),
         )
     };
