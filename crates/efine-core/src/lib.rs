@@ -20,6 +20,7 @@ pub mod catalogue;
 pub mod challan;
 pub mod clock;
 pub mod code;
+pub mod device;
 pub mod fees;
 pub mod i18n;
 pub mod ids;

@@ -173,6 +173,8 @@ pub enum TokenError {
     UnknownKey(KeyId),
     #[error("the signature does not match: the code has been altered or forged")]
     BadSignature,
+    #[error("signed by a device key (key id {0}) after the device was revoked")]
+    Revoked(KeyId),
 }
 
 impl TokenError {
@@ -182,6 +184,7 @@ impl TokenError {
             TokenError::Malformed(_) => "malformed",
             TokenError::UnknownKey(_) => "unknown_key",
             TokenError::BadSignature => "bad_signature",
+            TokenError::Revoked(_) => "revoked_key",
         }
     }
 }
@@ -378,6 +381,9 @@ impl TokenSigner {
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     keys: BTreeMap<KeyId, VerifyingKey>,
+    /// Keys that sign only what was made before an instant: an officer's device key from its
+    /// revocation on (`crate::device`).
+    revoked: BTreeMap<KeyId, OffsetDateTime>,
 }
 
 impl KeyRing {
@@ -390,6 +396,19 @@ impl KeyRing {
         let kid = KeyId::of(&key);
         self.keys.insert(kid, key);
         kid
+    }
+
+    /// Adds a key that vouches only for tokens whose time is before `revoked_at` (a revoked
+    /// device's key: what it signed before still verifies, nothing later).
+    pub fn add_revoked(&mut self, key: VerifyingKey, revoked_at: OffsetDateTime) -> KeyId {
+        let kid = self.add(key);
+        self.revoked.insert(kid, revoked_at);
+        kid
+    }
+
+    /// When a key stopped vouching, if it did.
+    pub fn revoked_at(&self, kid: KeyId) -> Option<OffsetDateTime> {
+        self.revoked.get(&kid).copied()
     }
 
     /// Adds a key from its 32 public bytes.
@@ -449,6 +468,11 @@ impl KeyRing {
         let sig = Signature::from_bytes(sig.try_into().expect("64 bytes"));
         key.verify_strict(&signed_message(body), &sig)
             .map_err(|_| TokenError::BadSignature)?;
+        if let Some(r) = self.revoked.get(&kid) {
+            if payload.at >= *r {
+                return Err(TokenError::Revoked(kid));
+            }
+        }
         Ok((kid, payload))
     }
 }
@@ -660,6 +684,21 @@ mod tests {
         let mut other = c;
         other.issued_at += time::Duration::seconds(1);
         assert_eq!(p.check_challan(&other), Err("issued time"));
+    }
+
+    #[test]
+    fn a_revoked_key_vouches_only_for_what_it_signed_before() {
+        let s = signer(4);
+        let mut r = KeyRing::new();
+        let at = payload().at;
+        r.add_revoked(s.verifying_key(), at + time::Duration::seconds(1));
+        assert!(r.verify(&s.sign(&payload()).unwrap()).is_ok());
+        let mut later = payload();
+        later.at = at + time::Duration::seconds(1);
+        assert_eq!(
+            r.verify(&s.sign(&later).unwrap()),
+            Err(TokenError::Revoked(s.key_id()))
+        );
     }
 
     #[test]

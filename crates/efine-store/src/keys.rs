@@ -229,6 +229,44 @@ pub struct PublishedKey {
     pub created_at: OffsetDateTime,
     /// Whether this key signs new tokens (the others still verify).
     pub active: bool,
+    /// An officer's device key (`TRF-PSH-007`): it signs the challans that device issues
+    /// offline. Absent for the server's keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The device's officer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+    /// When the device was enrolled.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub valid_from: Option<OffsetDateTime>,
+    /// When the device was revoked: tokens it signed for a later time are refused.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl PublishedKey {
+    /// The published entry of an officer's device key.
+    pub fn of_device(d: &crate::ops::devices::Device) -> PublishedKey {
+        PublishedKey {
+            kid: d.kid.clone(),
+            alg: "Ed25519".into(),
+            public_key: d.public_key.clone(),
+            created_at: d.valid_from,
+            active: false,
+            device: Some(d.id.clone()),
+            officer: Some(d.officer.clone()),
+            valid_from: Some(d.valid_from),
+            revoked_at: d.revoked_at,
+        }
+    }
 }
 
 /// The public half of a key set: what verifiers need, and nothing secret.
@@ -251,9 +289,12 @@ impl PublishedKeys {
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| format!("key {}: public_key is not 32 bytes of base64url", k.kid))?;
-            let kid = ring
-                .add_bytes(&bytes)
-                .map_err(|e| format!("key {}: {e}", k.kid))?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| format!("key {}: not an Ed25519 public key", k.kid))?;
+            let kid = match k.revoked_at {
+                Some(at) => ring.add_revoked(key, at),
+                None => ring.add(key),
+            };
             if kid.to_string() != k.kid {
                 return Err(format!("key {}: its id should be {kid}", k.kid));
             }
@@ -283,6 +324,10 @@ pub fn published(rows: &[KeyRow]) -> Result<PublishedKeys, KeyError> {
             public_key: r.public_key.clone(),
             created_at: r.created_at,
             active: i + 1 == rows.len(),
+            device: None,
+            officer: None,
+            valid_from: None,
+            revoked_at: None,
         })
         .collect();
     let set = PublishedKeys { keys };

@@ -53,6 +53,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0011_writer_indexes.sql"),
     },
     Migration {
+        version: 12,
+        name: "0012_devices",
+        sql: include_str!("../migrations/sqlite/0012_devices.sql"),
+    },
+    Migration {
         version: 15,
         name: "0015_fee_services",
         sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
@@ -104,6 +109,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "0011_writer_indexes",
         sql: include_str!("../migrations/postgres/0011_writer_indexes.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "0012_devices",
+        sql: include_str!("../migrations/postgres/0012_devices.sql"),
     },
     Migration {
         version: 15,

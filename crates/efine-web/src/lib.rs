@@ -227,6 +227,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::portal::router())
         .merge(pages::verify::router())
         .merge(pages::assets::router())
+        .merge(pages::officer::router())
         .with_state(state);
     app.merge(sandbox.unwrap_or_default())
         .fallback(not_found)

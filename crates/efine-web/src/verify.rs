@@ -21,6 +21,8 @@ pub enum Verdict {
         challan: Box<Challan>,
         names: Names,
         paid: Option<Receipt>,
+        /// Issued offline on an officer's device: which, and when it was synced.
+        device: Option<efine_store::ops::devices::Provenance>,
     },
     /// A receipt signed by a known key, on record and matching.
     GenuineReceipt {
@@ -50,6 +52,19 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<Verdict> {
         })?;
         if reloaded {
             verified = state.keys.current().ring.verify(token);
+        }
+    }
+    let mut device_key = None;
+    if let Err(efine_core::qr::TokenError::UnknownKey(kid)) = verified {
+        // Not a server key: an officer's device key, checked with its revocation.
+        let kid_text = kid.to_string();
+        let found = state
+            .store
+            .read(move |tx| efine_store::ops::devices::by_kid(tx, &kid_text))
+            .await?;
+        if let Some(d) = found {
+            verified = d.ring().map_err(ApiError::from)?.verify(token);
+            device_key = Some(d);
         }
     }
     let (key_id, payload) = match verified {
@@ -129,12 +144,24 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<Verdict> {
                     Some(c) => {
                         let names = catalogue::names_for(tx, &c)?;
                         let paid = payments::receipt_for_challan(tx, &c.number.to_string())?;
-                        Ok(Some((c, names, paid)))
+                        let device = efine_store::ops::devices::provenance(tx, &c.number)?;
+                        Ok(Some((c, names, paid, device)))
                     }
                     None => Ok(None),
                 })
                 .await?;
-            let Some((challan, names, paid)) = found else {
+            let Some((challan, names, paid, device)) = found else {
+                if let Some(d) = device_key {
+                    return Ok(not_genuine(
+                        "not_yet_synced",
+                        format!(
+                            "issued offline by device {}, officer {}, not yet synced: genuinely \
+                             signed by the device, but the challan is not on record yet",
+                            d.id, d.officer
+                        ),
+                        payload,
+                    ));
+                }
                 return Ok(not_genuine(
                     "no_such_record",
                     format!("no challan {} is on record", payload.number),
@@ -151,12 +178,26 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<Verdict> {
                     payload,
                 ));
             }
+            // A device's key vouches only for that device's challans.
+            if let Some(d) = &device_key {
+                if device.as_ref().map(|p| &p.device) != Some(&d.id) {
+                    return Ok(not_genuine(
+                        "record_mismatch",
+                        format!(
+                            "the code was signed by device {} but challan {} was not issued on it",
+                            d.id, payload.number
+                        ),
+                        payload,
+                    ));
+                }
+            }
             Ok(Verdict::GenuineChallan {
                 key_id,
                 payload,
                 challan: Box::new(challan),
                 names,
                 paid,
+                device,
             })
         }
     }

@@ -39,6 +39,30 @@ pub fn issue(
     issue_with(tx, officer, new, at, None)
 }
 
+/// A number a device allocated itself, and what the event records of the device
+/// (`efine_core::device`).
+#[derive(Debug, Clone)]
+pub struct FromDevice {
+    /// The sequence part of the number (`efine_core::device::device_seq`).
+    pub seq: u64,
+    /// When the device issued it: due dates and penalties count from here.
+    pub issued_at: OffsetDateTime,
+    /// Recorded in the `challan.issued` event under `device`.
+    pub device: serde_json::Value,
+}
+
+/// [`issue`], or with `from_device` the issue of a challan a device made offline: its number and
+/// issue time are the device's, the event is recorded at `at` (when the server received it).
+pub fn issue_with(
+    tx: &mut dyn Tx,
+    officer: &Principal,
+    new: &NewChallan,
+    at: OffsetDateTime,
+    from_device: Option<&FromDevice>,
+) -> Result<Challan, StoreError> {
+    issue_full(tx, officer, new, at, from_device, None)
+}
+
 /// A fee voucher's own terms, which replace the schedule's: its penalty terms and the days it
 /// stays payable.
 pub(crate) struct VoucherTerms {
@@ -46,14 +70,24 @@ pub(crate) struct VoucherTerms {
     pub validity_days: u16,
 }
 
-/// Issues a challan; with `voucher`, a fee voucher a citizen asked for, issued under the
-/// portal's account for any district (so the officer's scope is not asked) with the voucher's
-/// terms instead of the schedule's.
-pub(crate) fn issue_with(
+/// A fee voucher a citizen asked for, issued under the portal's account for any district (so
+/// the officer's scope is not asked) with the voucher's terms instead of the schedule's.
+pub(crate) fn issue_voucher(
+    tx: &mut dyn Tx,
+    portal: &Principal,
+    new: &NewChallan,
+    at: OffsetDateTime,
+    terms: VoucherTerms,
+) -> Result<Challan, StoreError> {
+    issue_full(tx, portal, new, at, None, Some(terms))
+}
+
+fn issue_full(
     tx: &mut dyn Tx,
     officer: &Principal,
     new: &NewChallan,
     at: OffsetDateTime,
+    from_device: Option<&FromDevice>,
     voucher: Option<VoucherTerms>,
 ) -> Result<Challan, StoreError> {
     let found = catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
@@ -87,21 +121,30 @@ pub(crate) fn issue_with(
         None => (offence.days_to_pay, offence.penalty.clone()),
     };
 
-    let issued_on = karachi_date(at);
+    let issued_at = from_device.map_or(at, |d| d.issued_at);
+    let issued_on = karachi_date(issued_at);
     let year = issued_on.year();
-    let counter = format!("challan:{}-{}-{year}", department.abbr, district.abbr);
-    let seq = tx
-        .query_one(
-            "INSERT INTO counters (name, value) VALUES ($1, 1)
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
-             RETURNING value",
-            params![counter.as_str()],
-        )?
-        .i64(0)?;
-    let seq = u64::try_from(seq)
-        .ok()
-        .filter(|s| *s < 1_000_000_000)
-        .ok_or_else(|| StoreError::conflict("sequence_exhausted", "challan numbers exhausted"))?;
+    let seq = match from_device {
+        Some(d) => d.seq,
+        None => {
+            let counter = format!("challan:{}-{}-{year}", department.abbr, district.abbr);
+            let seq = tx
+                .query_one(
+                    "INSERT INTO counters (name, value) VALUES ($1, 1)
+                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
+                     RETURNING value",
+                    params![counter.as_str()],
+                )?
+                .i64(0)?;
+            // The numbers from DEVICE_SEQ_BASE up belong to officers' devices.
+            u64::try_from(seq)
+                .ok()
+                .filter(|s| *s < efine_core::device::DEVICE_SEQ_BASE)
+                .ok_or_else(|| {
+                    StoreError::conflict("sequence_exhausted", "challan numbers exhausted")
+                })?
+        }
+    };
     let number = ChallanNumber::new(department.abbr.clone(), district.abbr.clone(), year, seq);
     let psid = Psid::for_challan(year, department.number, district.number, seq);
     let c = Challan {
@@ -113,7 +156,7 @@ pub(crate) fn issue_with(
         offence_version: offence.version,
         kind: offence.kind,
         amount: offence.amount,
-        issued_at: efine_core::clock::from_micros(to_micros(at)),
+        issued_at: efine_core::clock::from_micros(to_micros(issued_at)),
         due_date: challan::due_date(issued_on, days_to_pay),
         officer: officer.username.clone(),
         vehicle: new.vehicle.clone(),
@@ -172,7 +215,10 @@ pub(crate) fn issue_with(
         ChallanEvent::Issued.kind(),
         &c.number.to_string(),
         &officer.username,
-        &serde_json::json!({ "challan": snapshot(&c) }),
+        &match from_device {
+            Some(d) => serde_json::json!({ "challan": snapshot(&c), "device": d.device }),
+            None => serde_json::json!({ "challan": snapshot(&c) }),
+        },
     )?;
     Ok(c)
 }

@@ -288,15 +288,15 @@ pub fn request(
         location: Location::default(),
         notes: None,
     };
-    let c = challans::issue_with(
+    let c = challans::issue_voucher(
         tx,
         &portal,
         &new,
         at,
-        Some(VoucherTerms {
+        VoucherTerms {
             penalty: fees::voucher_terms(),
             validity_days: offered.service.validity_days,
-        }),
+        },
     )?;
     let number = c.number.to_string();
     tx.exec(

@@ -10,6 +10,7 @@ pub mod cash;
 pub mod catalogue;
 pub mod challans;
 pub mod checkout;
+pub mod devices;
 pub mod documents;
 pub mod fees;
 pub mod health;
@@ -52,6 +53,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
         (name = "documents", description = "Printable challans and receipts (PDF, ESC/POS)"),
         (name = "enforcement", description = "Checkpoint status and clearance of a vehicle (staff)"),
+        (name = "devices", description = "Officers' phones: enrolment, and the sync of challans issued offline"),
         (name = "statistics", description = "Summaries, trends, anomalies and forecast (staff, scoped by role); CSV with format=csv"),
     )
 )]
@@ -79,6 +81,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalogue::routes())
         .merge(challans::routes())
         .merge(checkout::routes())
+        .merge(devices::routes())
         .merge(documents::routes())
         .merge(fees::routes())
         .merge(health::routes())

@@ -105,8 +105,13 @@ pub async fn get_vehicle_status(
 ) -> ApiResult<Json<VehicleStatusView>> {
     who.may(Action::CheckVehicle, &Scope::ANY)
         .map_err(|d| ApiError::forbidden(d.to_string()))?;
-    let s = status(&state, &vehicle).await?;
-    Ok(Json(VehicleStatusView {
+    Ok(Json(status_view(&state, &vehicle).await?))
+}
+
+/// The checkpoint view of a vehicle (also what an officer's enrolled phone asks for).
+pub(crate) async fn status_view(state: &AppState, vehicle: &str) -> ApiResult<VehicleStatusView> {
+    let s = status(state, vehicle).await?;
+    Ok(VehicleStatusView {
         vehicle_number: s.vehicle.to_string(),
         on: s.on.to_string(),
         unpaid_count: s.unpaid.len(),
@@ -116,7 +121,7 @@ pub async fn get_vehicle_status(
         stage: s.stage.map(|st| st.as_str().to_string()),
         recommended_action: s.recommended_action().to_string(),
         challans: s.unpaid.iter().map(|c| challan_view(c, s.on)).collect(),
-    }))
+    })
 }
 
 /// Clearance (any staff, e.g. Excise before a transfer): whether the vehicle is blocked by

@@ -31,13 +31,21 @@ pub async fn verify_token(
 /// rotation so the tokens they signed still verify.
 #[utoipa::path(get, path = "/.well-known/efine-keys.json", tag = "verification",
     responses((status = 200, body = KeySetView)))]
-pub async fn get_keys(State(state): State<AppState>) -> Response {
-    let mut resp = Json(KeySetView::from(&state.keys.current().published)).into_response();
+pub async fn get_keys(State(state): State<AppState>) -> ApiResult<Response> {
+    let mut set = state.keys.current().published.clone();
+    // Officers' device keys follow the server's, with their officer and validity.
+    let devices = state.store.read(efine_store::ops::devices::all).await?;
+    set.keys.extend(
+        devices
+            .iter()
+            .map(efine_store::keys::PublishedKey::of_device),
+    );
+    let mut resp = Json(KeySetView::from(&set)).into_response();
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    resp
+    Ok(resp)
 }
 
 /// This resource's routes, with their OpenAPI description.

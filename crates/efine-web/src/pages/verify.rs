@@ -54,6 +54,8 @@ fn reason(lang: Lang, v: &VerificationView) -> String {
         "bad_signature" => "verify.reason_bad_signature",
         "no_such_record" => "verify.reason_no_such_record",
         "record_mismatch" => "verify.reason_record_mismatch",
+        "not_yet_synced" => "verify.reason_not_yet_synced",
+        "revoked_key" => "verify.reason_revoked_key",
         _ => "verify.reason_other",
     };
     tr(lang, key).to_string()
@@ -125,6 +127,20 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang, pay: Option<M
         rows.push((
             tr(lang, "verify.vehicle"),
             num(c.vehicle_number.as_deref().unwrap_or("-")),
+        ));
+    }
+    if let Some(d) = &v.device {
+        rows.push((
+            tr(lang, "verify.origin"),
+            html! {
+                span id="device-origin" {
+                    (crate::i18n::trf(lang, "verify.issued_offline", &[
+                        ("device", &d.device),
+                        ("officer", &d.officer),
+                        ("synced", &d.synced_at),
+                    ]))
+                }
+            },
         ));
     }
     let body = html! {

@@ -15,7 +15,8 @@ pub struct VerificationView {
     /// One sentence for people, e.g. "Genuine challan TRF-PSH-2026-004219: unpaid, Rs 500 due by
     /// 2026-12-09."
     pub summary: String,
-    /// Why not genuine: `malformed`, `unknown_key`, `bad_signature`, `no_such_record` or
+    /// Why not genuine: `malformed`, `unknown_key`, `bad_signature`, `revoked_key`,
+    /// `no_such_record`, `not_yet_synced` (signed by an officer's device, not synced yet) or
     /// `record_mismatch`.
     pub reason_code: Option<String>,
     pub reason: Option<String>,
@@ -31,6 +32,34 @@ pub struct VerificationView {
     pub signed_at: Option<String>,
     /// The record's current state, personal data masked.
     pub challan: Option<PublicChallanView>,
+    /// Issued offline on an officer's device: the device, its officer and when it was synced.
+    pub device: Option<DeviceOriginView>,
+}
+
+/// Where a challan issued offline came from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceOriginView {
+    /// `TRF-PSH-007`
+    pub device: String,
+    pub officer: String,
+    /// The device's counter for this challan.
+    pub counter: u32,
+    /// When the device issued it (RFC 3339).
+    pub issued_at: String,
+    /// When the server received it (RFC 3339).
+    pub synced_at: String,
+}
+
+impl From<&efine_store::ops::devices::Provenance> for DeviceOriginView {
+    fn from(p: &efine_store::ops::devices::Provenance) -> Self {
+        DeviceOriginView {
+            device: p.device.clone(),
+            officer: p.officer.clone(),
+            counter: p.counter,
+            issued_at: rfc3339(p.issued_at),
+            synced_at: rfc3339(p.received_at),
+        }
+    }
 }
 
 impl VerificationView {
@@ -68,6 +97,7 @@ impl VerificationView {
                         Some(receipt),
                         today,
                     )),
+                    device: None,
                 }
             }
             Verdict::GenuineChallan {
@@ -76,8 +106,17 @@ impl VerificationView {
                 challan,
                 names,
                 paid,
+                device,
             } => {
-                let summary = genuine_summary(&challan, paid.as_ref(), today);
+                let mut summary = genuine_summary(&challan, paid.as_ref(), today);
+                if let Some(d) = &device {
+                    summary.push_str(&format!(
+                        " Issued offline by device {}, officer {}, synced at {}.",
+                        d.device,
+                        d.officer,
+                        rfc3339(d.received_at)
+                    ));
+                }
                 VerificationView {
                     genuine: true,
                     summary,
@@ -89,6 +128,7 @@ impl VerificationView {
                     signed_amount: Some(payload.amount.paisa()),
                     signed_at: Some(rfc3339(payload.at)),
                     challan: Some(PublicChallanView::new(*challan, names, paid, today)),
+                    device: device.as_ref().map(Into::into),
                 }
             }
             Verdict::NotGenuine {
@@ -106,6 +146,7 @@ impl VerificationView {
                 signed_amount: payload.as_ref().map(|(_, p)| p.amount.paisa()),
                 signed_at: payload.as_ref().map(|(_, p)| rfc3339(p.at)),
                 challan: None,
+                device: None,
             },
         }
     }
@@ -169,6 +210,18 @@ pub struct PublicKeyView {
     pub created_at: String,
     /// Signs new tokens; the others still verify the tokens they signed.
     pub active: bool,
+    /// An officer's device key (`TRF-PSH-007`); absent for the server's keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The device's officer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+    /// When the device was enrolled (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    /// When the device was revoked: what it signed for a later time is not genuine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
 }
 
 /// `/.well-known/efine-keys.json`: every key that verifies E-Fine QR tokens. Save it and run
@@ -190,6 +243,10 @@ impl From<&efine_store::keys::PublishedKeys> for KeySetView {
                     public_key: k.public_key.clone(),
                     created_at: rfc3339(k.created_at),
                     active: k.active,
+                    device: k.device.clone(),
+                    officer: k.officer.clone(),
+                    valid_from: k.valid_from.map(rfc3339),
+                    revoked_at: k.revoked_at.map(rfc3339),
                 })
                 .collect(),
         }

@@ -242,6 +242,18 @@ impl Browser {
         .await
     }
 
+    /// Runs a DevTools protocol command in the page (network conditions, geolocation,
+    /// permissions) through chromedriver.
+    #[allow(dead_code)]
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+        .await
+    }
+
     pub async fn resize(&self, width: u32, height: u32) {
         self.cmd(
             reqwest::Method::POST,

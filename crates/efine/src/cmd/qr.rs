@@ -52,6 +52,11 @@ fn verify(token: &str, keys: &std::path::Path) -> Result<ExitCode> {
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default(),
             );
+            if let Some(k) = set.keys.iter().find(|k| k.kid == kid.to_string()) {
+                if let (Some(d), Some(o)) = (&k.device, &k.officer) {
+                    println!("issued offline by device {d}, officer {o}");
+                }
+            }
             println!("(the record's current status needs the server: open the QR code's URL)");
             Ok(ExitCode::SUCCESS)
         }

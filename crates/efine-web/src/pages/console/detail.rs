@@ -120,6 +120,7 @@ pub async fn detail(
         (tr(l, "console.location"), opt_text(&v.location.text)),
         (tr(l, "console.notes"), opt_text(&v.notes)),
     ];
+    let photos = crate::pages::portal::challan::photos_of(&state, &v.challan_number).await;
     let body = html! {
         table {
             @for (k, val) in &rows {
@@ -133,6 +134,7 @@ pub async fn detail(
             }
         }
         p { a href={ "/challans/" (v.challan_number) "/receipt.pdf" } { (tr(l, "portal.download")) } }
+        (crate::pages::portal::challan::photo_strip(l, &photos))
         h2 { (tr(l, "console.history")) }
         div.scroll {
             table id="events" {

@@ -34,6 +34,9 @@ async fn home(s: ConsoleSession, uri: Uri) -> Response {
     if s.may(Action::ManageUsers) {
         links.push(("/staff/users", "admin.title"));
     }
+    if super::devices::may_manage(&s) {
+        links.push(("/staff/devices", "devices.title"));
+    }
     let body = html! {
         ul {
             @for (href, key) in links {

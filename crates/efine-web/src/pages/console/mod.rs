@@ -7,6 +7,7 @@
 //! `no-store`.
 
 pub mod detail;
+pub mod devices;
 pub mod fees;
 pub mod finance;
 pub mod home;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(queues::router())
         .merge(finance::router())
         .merge(users::router())
+        .merge(devices::router())
         .merge(security::router())
         .merge(schedule::router())
         .merge(fees::router())

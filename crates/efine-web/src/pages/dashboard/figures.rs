@@ -20,6 +20,8 @@ pub struct Dashboard {
     pub hotspots: Vec<HotspotView>,
     pub anomalies: Vec<AnomalyView>,
     pub forecast: Option<ForecastView>,
+    /// Officers' devices: counters that never arrived, challans synced long after issue.
+    pub device_flags: Vec<efine_store::ops::devices::Anomaly>,
 }
 
 fn rupees(paisa: i64) -> i64 {
@@ -238,6 +240,12 @@ pub fn dashboard(d: &Dashboard, lang: Lang) -> Markup {
             }
         }
         p { a href="/api/v1/stats/anomalies?format=csv" { "CSV" } }
+        @if !d.device_flags.is_empty() {
+            h3 { (tr(lang, "devices.anomalies")) }
+            @for a in &d.device_flags {
+                div.flag data-metric="device" { (device_flag(lang, a)) }
+            }
+        }
 
         h2 { (tr(lang, "dashboard.by_offence")) }
         (summary_table(lang, tr(lang, "dashboard.offence"), &d.offences, tot))
@@ -296,4 +304,41 @@ fn explain(lang: Lang, a: &AnomalyView) -> String {
             ("z", &num(format!("{:.1}", a.z))),
         ],
     )
+}
+
+/// One device anomaly, in the reader's language.
+fn device_flag(lang: Lang, a: &efine_store::ops::devices::Anomaly) -> String {
+    use efine_store::ops::devices::Anomaly;
+    match a {
+        Anomaly::Gap {
+            device,
+            officer,
+            first,
+            last,
+        } => crate::i18n::trf(
+            lang,
+            "devices.gap",
+            &[
+                ("device", device),
+                ("officer", officer),
+                ("first", &first.to_string()),
+                ("last", &last.to_string()),
+            ],
+        ),
+        Anomaly::LongDelay {
+            device,
+            officer,
+            number,
+            hours,
+        } => crate::i18n::trf(
+            lang,
+            "devices.delay",
+            &[
+                ("device", device),
+                ("officer", officer),
+                ("number", number),
+                ("hours", &hours.to_string()),
+            ],
+        ),
+    }
 }

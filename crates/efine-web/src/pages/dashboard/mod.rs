@@ -79,6 +79,16 @@ async fn dashboard_data(state: &AppState, who: &Principal) -> ApiResult<Dashboar
             .map(Into::into)
             .collect(),
         forecast: stats::forecast(state, scope).await?,
+        device_flags: {
+            let reach = who.reach();
+            let (dep, dis) = (reach.department.cloned(), reach.district.cloned());
+            state
+                .store
+                .read(move |tx| {
+                    efine_store::ops::devices::anomalies(tx, dep.as_ref(), dis.as_ref())
+                })
+                .await?
+        },
     })
 }
 

@@ -79,6 +79,7 @@ pub async fn challan(
         rows.push((tr(l, "portal.name"), ltr(name)));
     }
     let url = crate::verify::verify_url(&state, &d.token);
+    let photos = photos_of(&state, n).await;
     let body = html! {
         @match (&v.paid, v.status.as_str()) {
             (Some(p), _) => {
@@ -119,6 +120,7 @@ pub async fn challan(
                 tr { th scope="row" { (k) } td { (val) } }
             }
         }
+        (photo_strip(l, &photos))
         div class="row" {
             div { (qr_svg(&url, tr(l, "portal.qr_alt"))) }
             div {
@@ -133,4 +135,34 @@ pub async fn challan(
     };
     let title = format!("{} {}", tr(l, "portal.challan"), ltr_text(n));
     respond(StatusCode::OK, shell::page(l, &here, &title, body))
+}
+
+/// The photos taken with a challan on the officer's phone: (id, content type). Empty when the
+/// challan has none or they cannot be read just now (the page still shows the challan).
+pub(crate) async fn photos_of(state: &AppState, number: &str) -> Vec<(String, String)> {
+    let Ok(n) = efine_core::ChallanNumber::parse(number) else {
+        return Vec::new();
+    };
+    state
+        .store
+        .read(move |tx| efine_store::ops::devices::photos_of(tx, &n))
+        .await
+        .unwrap_or_default()
+}
+
+/// The photos as images, each behind its unguessable id.
+pub(crate) fn photo_strip(l: Lang, photos: &[(String, String)]) -> Markup {
+    html! {
+        @if !photos.is_empty() {
+            h2 { (tr(l, "verify.photos")) }
+            div class="row" id="photos" {
+                @for (id, _) in photos {
+                    a href={ "/api/v1/public/photos/" (id) } {
+                        img src={ "/api/v1/public/photos/" (id) } alt=(tr(l, "verify.photos"))
+                            width="160" loading="lazy";
+                    }
+                }
+            }
+        }
+    }
 }
