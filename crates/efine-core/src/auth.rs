@@ -123,12 +123,14 @@ pub enum Action {
     ChangeSchedule,
     /// Sign and publish the event log's head now (it is also published daily).
     PublishLogHead,
+    /// Browse the whole event log and run the read-only chain and record check.
+    VerifyRecord,
     /// Verify a citizen's paid fee voucher at a department's counter and mark it used.
     ConsumeVoucher,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::IssueChallan,
         Action::ReadChallan,
         Action::RequestCancellation,
@@ -145,6 +147,7 @@ impl Action {
         Action::ManageUsers,
         Action::ChangeSchedule,
         Action::PublishLogHead,
+        Action::VerifyRecord,
         Action::ConsumeVoucher,
     ];
 
@@ -169,6 +172,8 @@ impl Action {
             Action::ChangeSchedule => matches!(role, DepartmentAdmin | Admin),
             // Publishing changes no record: it signs what is there, so the auditor may.
             Action::PublishLogHead => matches!(role, Admin | Auditor),
+            // Reading every event changes nothing; it is the auditor's work.
+            Action::VerifyRecord => matches!(role, Admin | Auditor),
             Action::ConsumeVoucher => {
                 matches!(role, Officer | Supervisor | DepartmentAdmin | Admin)
             }
@@ -198,6 +203,7 @@ impl Action {
             Action::ManageUsers => "staff accounts are managed by admins",
             Action::ChangeSchedule => "the schedule is changed by department admins and admins",
             Action::PublishLogHead => "the log head is published by admins and auditors",
+            Action::VerifyRecord => "the event log and its check are for auditors and admins",
             Action::ConsumeVoucher => {
                 "fee vouchers are used up at the counter by the department's staff"
             }
@@ -339,7 +345,8 @@ impl Principal {
             | Action::ReadRefunds
             | Action::Reconcile
             | Action::ManageUsers
-            | Action::PublishLogHead => true,
+            | Action::PublishLogHead
+            | Action::VerifyRecord => true,
         };
         if in_scope {
             Ok(())

@@ -147,6 +147,32 @@ pub fn digits(lang: Lang, s: &str) -> String {
     }
 }
 
+/// A whole number with thousands separators in the reader's digits: `1,500,000` or
+/// `۱٬۵۰۰٬۰۰۰`.
+pub fn number(lang: Lang, n: i64) -> String {
+    let raw = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(raw.len() + raw.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in raw.chars().enumerate() {
+        if i > 0 && (raw.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    digits(lang, &out)
+}
+
+/// A percentage with one decimal in the reader's digits: `99.6%` or `۹۹٫۶٪`.
+pub fn percent(lang: Lang, v: f64) -> String {
+    let s = digits(lang, &format!("{v:.1}"));
+    match lang {
+        Lang::En => format!("{s}%"),
+        Lang::Ur => format!("{s}\u{066A}"),
+    }
+}
+
 /// An amount for the reader: `Rs 1,200` or `۱٬۲۰۰ روپے`.
 pub fn money(lang: Lang, m: Money) -> String {
     let s = m.to_string();
@@ -167,6 +193,16 @@ pub fn date(lang: Lang, d: time::Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_in_the_readers_digits() {
+        assert_eq!(number(Lang::En, 1_500_000), "1,500,000");
+        assert_eq!(number(Lang::En, 999), "999");
+        assert_eq!(number(Lang::En, -1234), "-1,234");
+        assert_eq!(number(Lang::Ur, 4201), "۴٬۲۰۱");
+        assert_eq!(percent(Lang::En, 99.57), "99.6%");
+        assert_eq!(percent(Lang::Ur, 60.0), "۶۰٫۰٪");
+    }
 
     #[test]
     fn both_languages_have_the_same_keys() {

@@ -1,6 +1,7 @@
 //! Notifications: why a message is sent, its texts (from a file translators edit), when the
 //! reminder falls due, and how long to wait before trying a failed delivery again.
 
+use crate::i18n::Lang;
 use crate::ParseError;
 use std::collections::BTreeMap;
 use time::{Date, Duration};
@@ -17,6 +18,57 @@ pub const MAX_ATTEMPTS: u32 = 8;
 /// An event older than this when it is read gives no message: news weeks late confuses more than
 /// it tells (and a database loaded with history does not message it all at once).
 pub const STALE_AFTER: Duration = Duration::days(3);
+
+/// How an SMS travels: GSM 03.38 7-bit when every character is in its alphabet, UCS-2 (UTF-16)
+/// otherwise (any Urdu letter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsEncoding {
+    Gsm7,
+    Ucs2,
+}
+
+/// What an SMS costs: its encoding, its length in that encoding's units (septets, or UTF-16
+/// code units), and the parts (segments) it is sent and billed as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsSize {
+    pub encoding: SmsEncoding,
+    pub units: usize,
+    pub parts: usize,
+}
+
+/// The GSM 03.38 default alphabet (one septet each).
+const GSM7: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡\
+ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// Its extension table (an escape and the character: two septets each).
+const GSM7_EXT: &str = "^{}\\[~]|€\x0C";
+
+/// The size of `text` as an SMS: 160 septets or 70 UTF-16 units in one part; longer messages
+/// are split into parts of 153 or 67 (the rest carries the concatenation header).
+pub fn sms_size(text: &str) -> SmsSize {
+    let septets = text.chars().try_fold(0usize, |n, c| {
+        if GSM7.contains(c) {
+            Some(n + 1)
+        } else if GSM7_EXT.contains(c) {
+            Some(n + 2)
+        } else {
+            None
+        }
+    });
+    let (encoding, units, single, part) = match septets {
+        Some(n) => (SmsEncoding::Gsm7, n, 160, 153),
+        None => (SmsEncoding::Ucs2, text.encode_utf16().count(), 70, 67),
+    };
+    let parts = if units <= single {
+        1
+    } else {
+        units.div_ceil(part)
+    };
+    SmsSize {
+        encoding,
+        units,
+        parts,
+    }
+}
 
 /// Why a message is sent. Together with the challan and the channel it is the message's unique
 /// key: one message per challan, reason and channel, ever.
@@ -223,11 +275,31 @@ impl Texts {
 
     /// The message for `reason`, English then Urdu, with `vars` filled in.
     pub fn render(&self, reason: &Reason, vars: &[(&str, String)]) -> Result<String, ParseError> {
+        self.render_in(reason, vars, None)
+    }
+
+    /// The message for `reason` in the recipient's language, or English then Urdu when it is
+    /// not known. A value written differently in Urdu (a date) is given as `name@ur` beside
+    /// `name`; the Urdu text uses it for `{name}`.
+    pub fn render_in(
+        &self,
+        reason: &Reason,
+        vars: &[(&str, String)],
+        lang: Option<Lang>,
+    ) -> Result<String, ParseError> {
         let t = self
             .texts
             .get(reason.template())
             .ok_or_else(|| ParseError::new(format!("no [{}] message", reason.template())))?;
-        Ok(format!("{}\n{}", fill(&t.en, vars)?, fill(&t.ur, vars)?))
+        Ok(match lang {
+            Some(Lang::En) => fill(&t.en, vars, Lang::En)?,
+            Some(Lang::Ur) => fill(&t.ur, vars, Lang::Ur)?,
+            None => format!(
+                "{}\n{}",
+                fill(&t.en, vars, Lang::En)?,
+                fill(&t.ur, vars, Lang::Ur)?
+            ),
+        })
     }
 }
 
@@ -245,7 +317,7 @@ fn placeholders(s: &str) -> Result<Vec<String>, ParseError> {
     Ok(out)
 }
 
-fn fill(s: &str, vars: &[(&str, String)]) -> Result<String, ParseError> {
+fn fill(s: &str, vars: &[(&str, String)], lang: Lang) -> Result<String, ParseError> {
     let mut out = String::with_capacity(s.len() + 32);
     let mut rest = s;
     while let Some(i) = rest.find('{') {
@@ -255,9 +327,11 @@ fn fill(s: &str, vars: &[(&str, String)]) -> Result<String, ParseError> {
             .find('}')
             .ok_or_else(|| ParseError::new(format!("unclosed {{ in {s:?}")))?;
         let name = &after[..j];
+        let own = format!("{name}@{}", lang.code());
         let v = vars
             .iter()
-            .find(|(k, _)| *k == name)
+            .find(|(k, _)| *k == own)
+            .or_else(|| vars.iter().find(|(k, _)| *k == name))
             .ok_or_else(|| ParseError::new(format!("no value for {{{name}}}")))?;
         out.push_str(&v.1);
         rest = &after[j + 1..];
@@ -335,12 +409,104 @@ mod tests {
         assert_eq!(
             fill(
                 "Pay {amount} by {d}",
-                &[("amount", "1,000".into()), ("d", "x".into())]
+                &[("amount", "1,000".into()), ("d", "x".into())],
+                Lang::En
             )
             .unwrap(),
             "Pay 1,000 by x"
         );
-        assert!(fill("{nope}", &[]).is_err());
+        assert_eq!(
+            fill(
+                "{d}",
+                &[("d", "9 Dec".into()), ("d@ur", "۹ دسمبر".into())],
+                Lang::Ur
+            )
+            .unwrap(),
+            "۹ دسمبر"
+        );
+        assert!(fill("{nope}", &[], Lang::En).is_err());
         assert_eq!(placeholders("a {b} c {d}").unwrap(), vec!["b", "d"]);
+    }
+
+    #[test]
+    fn sms_sizes_by_encoding() {
+        let s = sms_size(&"a".repeat(160));
+        assert_eq!((s.encoding, s.units, s.parts), (SmsEncoding::Gsm7, 160, 1));
+        assert_eq!(sms_size(&"a".repeat(161)).parts, 2);
+        assert_eq!(sms_size(&"a".repeat(306)).parts, 2);
+        assert_eq!(sms_size(&"a".repeat(307)).parts, 3);
+        // An extension character takes two septets.
+        assert_eq!(sms_size("{}").units, 4);
+        let u = sms_size(&"ی".repeat(70));
+        assert_eq!((u.encoding, u.units, u.parts), (SmsEncoding::Ucs2, 70, 1));
+        assert_eq!(sms_size(&"ی".repeat(71)).parts, 2);
+        assert_eq!(sms_size(&"ی".repeat(134)).parts, 2);
+        assert_eq!(sms_size(&"ی".repeat(135)).parts, 3);
+        // One Urdu letter makes the whole message UCS-2.
+        assert_eq!(sms_size(&format!("{}ی", "a".repeat(100))).parts, 2);
+    }
+
+    /// The shipped messages with typical values: parts when both languages go together and
+    /// when one does (`cargo test -p efine-core sms_parts -- --nocapture` prints the table).
+    #[test]
+    fn sms_parts_of_the_shipped_messages() {
+        let file: TextsFile = toml::from_str(DEFAULT_TEXTS).unwrap();
+        let t = Texts::check(file).unwrap();
+        let vars: Vec<(&str, String)> = vec![
+            ("challan", "TRF-PSH-2026-000081".into()),
+            ("psid", "2601380000000813".into()),
+            ("amount", "1,000".into()),
+            ("paid_amount", "1,000".into()),
+            ("late_amount", "2,000".into()),
+            ("due_date", "16 Sep 2026".into()),
+            (
+                "due_date@ur",
+                crate::i18n::date(Lang::Ur, date!(2026 - 09 - 16)),
+            ),
+            ("offence", "Riding a motorcycle without a helmet".into()),
+            ("offence_ur", "ہیلمٹ کے بغیر موٹر سائیکل چلانا".into()),
+            ("stage", "licence suspension".into()),
+            ("stage_ur", t.word_ur("licence_suspended")),
+            ("outcome", "reduced".into()),
+            ("outcome_ur", t.word_ur("reduce")),
+            ("receipt", "RCT-2026-0000123".into()),
+            ("code", "123456".into()),
+            ("minutes", "10".into()),
+        ];
+        let reasons = [
+            Reason::Issued,
+            Reason::Reminder,
+            Reason::Surcharged,
+            Reason::Escalated { stage: "x".into() },
+            Reason::Paid,
+            Reason::AppealDecided { appeal: "1".into() },
+            Reason::AppealCode { n: 1 },
+        ];
+        for r in &reasons {
+            let both = sms_size(&t.render_in(r, &vars, None).unwrap());
+            let en = sms_size(&t.render_in(r, &vars, Some(Lang::En)).unwrap());
+            let ur = t.render_in(r, &vars, Some(Lang::Ur)).unwrap();
+            // The Urdu text carries the Urdu date, never the English one.
+            assert!(!ur.contains("Sep"), "{ur}");
+            let ur = sms_size(&ur);
+            println!(
+                "{:<16} both: {:>3} units {} parts | en: {:>3} septets {} parts | ur: {:>3} units {} parts",
+                r.template(),
+                both.units,
+                both.parts,
+                en.units,
+                en.parts,
+                ur.units,
+                ur.parts
+            );
+            assert_eq!(en.encoding, SmsEncoding::Gsm7, "{}", r.template());
+            assert!(
+                en.parts <= 1,
+                "{}: English in {} parts",
+                r.template(),
+                en.parts
+            );
+            assert!(ur.parts < both.parts, "{}", r.template());
+        }
     }
 }

@@ -58,6 +58,16 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0012_devices.sql"),
     },
     Migration {
+        version: 13,
+        name: "0013_message_language",
+        sql: include_str!("../migrations/sqlite/0013_message_language.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "0014_console",
+        sql: include_str!("../migrations/sqlite/0014_console.sql"),
+    },
+    Migration {
         version: 15,
         name: "0015_fee_services",
         sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
@@ -114,6 +124,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         name: "0012_devices",
         sql: include_str!("../migrations/postgres/0012_devices.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "0013_message_language",
+        sql: include_str!("../migrations/postgres/0013_message_language.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "0014_console",
+        sql: include_str!("../migrations/postgres/0014_console.sql"),
     },
     Migration {
         version: 15,

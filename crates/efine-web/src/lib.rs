@@ -191,8 +191,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api::router().split_for_parts().1
 }
 
-async fn not_found() -> error::ApiError {
-    error::ApiError::not_found("page")
+/// No route: a page in the reader's language for a browser, the JSON error for anything else
+/// (and always under `/api/`).
+async fn not_found(lang: i18n::Lang, req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if pages::error_page::wants_html(&req) {
+        return pages::error_page::not_found_page(lang);
+    }
+    error::ApiError::not_found("page").into_response()
 }
 
 /// The whole application.
@@ -245,6 +251,9 @@ pub fn router(state: AppState) -> Router {
                 headers::security_headers(https, req, next)
             },
         ))
+        // gzip or Brotli when the client accepts it (pages shrink to a quarter on a slow
+        // phone link); images, event streams and tiny bodies are left as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         // Outermost, so that it sees the status the client gets; `Router::layer` runs it per
         // route, where the matched route template is known.
         .layer(axum::middleware::from_fn_with_state(

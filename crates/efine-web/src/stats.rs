@@ -58,10 +58,21 @@ fn guarded(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// A CSV download: a header line and one line per row, CRLF line ends, quoted where needed.
 pub fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
+    csv_with(name, header, rows, false)
+}
+
+/// [`csv`], or with `for_excel` the same text after a UTF-8 byte order mark: spreadsheet
+/// programs that guess a legacy code page otherwise show Urdu names as mojibake.
+pub fn csv_with(name: &str, header: &[&str], rows: Vec<Vec<String>>, for_excel: bool) -> Response {
+    let start: Vec<u8> = if for_excel {
+        b"\xEF\xBB\xBF".to_vec()
+    } else {
+        Vec::new()
+    };
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
-        .from_writer(Vec::new());
+        .from_writer(start);
     // Writing to memory with rows of any length has nothing left to fail on.
     let written = w.write_record(header).and_then(|()| {
         rows.iter()
@@ -541,4 +552,119 @@ pub async fn transparency(state: &AppState) -> ApiResult<TransparencyView> {
             .collect(),
         total,
     })
+}
+
+/// The CSV tables of the statistics, shared by the JSON API (`?format=csv`) and the
+/// dashboard's downloads (console session): a header and one line per row, amounts in paisa.
+pub mod tables {
+    use super::{AnomalyView, ForecastView, HotspotView, RailView, SummaryRowView, TrendPoint};
+
+    pub type Table = (&'static [&'static str], Vec<Vec<String>>);
+
+    /// Rows then the total line.
+    pub fn summary(rows: &[SummaryRowView], total: &SummaryRowView) -> Table {
+        let mut lines: Vec<Vec<String>> = rows.iter().map(SummaryRowView::csv_row).collect();
+        lines.push(total.csv_row());
+        (SummaryRowView::csv_header(), lines)
+    }
+
+    pub fn trends(points: &[TrendPoint]) -> Table {
+        (
+            &["start", "issued", "paid", "payments", "collected_paisa"],
+            points
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.start.clone(),
+                        p.issued.to_string(),
+                        p.paid.to_string(),
+                        p.payments.to_string(),
+                        p.collected.to_string(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn rails(rails: &[RailView]) -> Table {
+        (
+            &["rail", "payments", "amount_paisa"],
+            rails
+                .iter()
+                .map(|r| vec![r.rail.clone(), r.payments.to_string(), r.amount.to_string()])
+                .collect(),
+        )
+    }
+
+    pub fn hotspots(cells: &[HotspotView]) -> Table {
+        (
+            &["district_code", "lat_micro", "lon_micro", "issued"],
+            cells
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.district_code.clone(),
+                        c.lat_micro.to_string(),
+                        c.lon_micro.to_string(),
+                        c.issued.to_string(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn anomalies(flags: &[AnomalyView]) -> Table {
+        (
+            &[
+                "metric",
+                "subject_kind",
+                "subject",
+                "district_code",
+                "numerator",
+                "denominator",
+                "value",
+                "median",
+                "mad",
+                "z",
+                "peers",
+                "explanation",
+            ],
+            flags
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.metric.clone(),
+                        a.subject_kind.clone(),
+                        a.subject.clone(),
+                        a.district_code.clone(),
+                        a.numerator.to_string(),
+                        a.denominator.to_string(),
+                        a.value.to_string(),
+                        a.median.to_string(),
+                        a.mad.to_string(),
+                        a.z.to_string(),
+                        a.peers.to_string(),
+                        a.explanation.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn forecast(f: &ForecastView) -> Table {
+        (
+            &["date", "estimate_paisa", "low_paisa", "high_paisa"],
+            f.points
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.date.clone(),
+                        p.estimate.to_string(),
+                        p.low.to_string(),
+                        p.high.to_string(),
+                    ]
+                })
+                .collect(),
+        )
+    }
 }

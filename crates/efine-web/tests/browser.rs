@@ -210,6 +210,8 @@ async fn supervisor_approves_a_cancellation_in_the_console() {
         .await
         .click()
         .await;
+    // Cancelling is final, so the console asks once more.
+    b.find("#confirm-button").await.click().await;
     b.wait_text("the request to leave the queue", |t| {
         !t.contains("duplicate of a paper challan") && t.contains("Nothing is waiting.")
     })

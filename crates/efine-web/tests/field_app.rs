@@ -229,6 +229,11 @@ async fn officer_issues_twenty_offline_and_syncs(app: TestApp) {
 
     // Enrol (online), and wait for the service worker to hold the app.
     b.goto(&format!("{origin}/officer")).await;
+    b.wait_script(
+        "return document.getElementById('enrol').hidden ? 'no' : 'yes'",
+        "yes",
+    )
+    .await;
     b.find("#code").await.type_text(&code).await;
     b.screenshot("officer-enrol-phone").await;
     b.find("#enrol-btn").await.click().await;
@@ -496,6 +501,11 @@ async fn officer_issues_twenty_offline_and_syncs(app: TestApp) {
 
     // Online, the phone looks a vehicle up in every district.
     b.goto(&format!("{origin}/officer")).await;
+    b.wait_script(
+        "return document.getElementById('check').hidden ? 'no' : 'yes'",
+        "yes",
+    )
+    .await;
     b.find("#check-plate").await.type_text("pes 5").await;
     b.find("#check-btn").await.click().await;
     let due = Money::from_paisa(sorted[4]["amount_paisa"].as_i64().unwrap()).unwrap();

@@ -934,7 +934,10 @@ async fn easypaisa_credits_only_from_the_inquiry(app: TestApp) {
     forged.insert("status".to_string(), "0000".to_string());
     forged.insert("desc".to_string(), "success".to_string());
     let (_, page) = postback(&app, &forged).await;
-    assert!(page.contains("not complete yet"), "{page}");
+    assert!(
+        page.contains("has not confirmed this payment yet"),
+        "{page}"
+    );
     assert_eq!(receipts_for(&app, number).await, 0);
 
     // A tampered amount is refused by the hosted page (the hashed request no longer holds).
@@ -972,7 +975,10 @@ async fn easypaisa_pending_is_resolved_by_the_poller(app: TestApp) {
     let co = checkout_with(&app, number, "easypaisa").await;
     let back = easypaisa_choose(&app, &co, "pending").await;
     let (_, page) = postback(&app, &back).await;
-    assert!(page.contains("not complete yet"), "{page}");
+    assert!(
+        page.contains("has not confirmed this payment yet"),
+        "{page}"
+    );
 
     // The payer completes the voucher later; no postback comes.
     easypaisa_choose(&app, &co, "success").await;

@@ -577,6 +577,49 @@ async fn console_pages_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    // The change waits for a second person: the schedule is unchanged until then.
+    let (_, offences) = app
+        .get("/api/v1/catalogue/offences?department=traffic-police", None)
+        .await;
+    let fee = offences
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "no-helmet")
+        .unwrap()["amount"]
+        .clone();
+    assert_eq!(fee, 50000);
+    app.user(
+        "depadmin.two",
+        Role::DepartmentAdmin,
+        Some("traffic-police"),
+        None,
+    )
+    .await;
+    let second = console_login(&app, "depadmin.two").await;
+    let page = get("/staff/schedule", &second)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pid = page
+        .split("action=\"/staff/schedule/proposals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the proposal waits in the schedule page")
+        .to_string();
+    let r = http
+        .post(app.url(&format!("/staff/schedule/proposals/{pid}")))
+        .header("cookie", &second)
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
     let (_, offences) = app
         .get("/api/v1/catalogue/offences?department=traffic-police", None)
         .await;
@@ -788,7 +831,7 @@ async fn finance_pages_walkthrough(app: TestApp) {
     .unwrap();
     assert_eq!(r.status(), 303);
     let p = page(two.clone()).await;
-    assert!(p.contains("<td>approved</td>"), "{p}");
+    assert!(p.contains(">approved</td>"), "{p}");
 
     // A settlement file pasted in: one line matches, one is unknown here.
     let day = efine_core::clock::karachi_date(app.store.now()).to_string();
@@ -1099,7 +1142,7 @@ async fn queues_walkthrough(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    // A file of the wrong type, and one over 1 MiB: the form again, the reason kept, nothing
+    // A file of the wrong type, and one over 10 MiB: the form again, the reason kept, nothing
     // lodged.
     let (ct, body) = multipart(
         &[("reason", reason)],
@@ -1116,14 +1159,14 @@ async fn queues_walkthrough(app: TestApp) {
         "aria-describedby=\"reason-hint\">{}</textarea>",
         "I was not riding; the plate was misread."
     )));
-    let big = vec![0x89u8; 1024 * 1024 + 1];
+    let big = vec![0x89u8; 10 * 1024 * 1024 + 1];
     let (ct, body) = multipart(
         &[("reason", reason)],
         &[("evidence", "helmet.png", "image/png", &big)],
     );
     let r = appeal(ct, body).await.unwrap();
-    assert_eq!(r.status(), 422, "a file over 1 MiB is refused on the form");
-    assert!(r.text().await.unwrap().contains("larger than 1 MB"));
+    assert_eq!(r.status(), 422, "a file over 10 MiB is refused on the form");
+    assert!(r.text().await.unwrap().contains("larger than 10 MB"));
     let (_, list) = app.get("/api/v1/appeals", Some(&sup_token)).await;
     assert_eq!(list["appeals"], json!([]), "nothing lodged: {list}");
     // Now with a real PNG, and first a wrong code: the form again, saying how many tries are
@@ -1169,14 +1212,19 @@ async fn queues_walkthrough(app: TestApp) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), png, "the stored file");
-    // The form without a file (the empty part a browser sends) reaches the store: one appeal
-    // per challan (the code was used; no new one is sent for an appealed challan).
+    // One appeal per challan: a second is refused before the form is read, saying why (and no
+    // new code is sent for an appealed challan).
     let (ct, body) = multipart(
         &[("reason", "again"), ("code", &code)],
         &[("evidence", "", "application/octet-stream", b"")],
     );
     let r = appeal(ct, body).await.unwrap();
-    assert_eq!(r.status(), 422, "the code was used");
+    assert_eq!(r.status(), 409, "one appeal per challan");
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("An appeal against this challan was already lodged"));
     let r = http
         .post(app.url(&format!("/c/{contested}/appeal/code")))
         .send()
@@ -1235,6 +1283,23 @@ async fn queues_walkthrough(app: TestApp) {
         .send()
         .await
         .unwrap();
+    // Cancelling is final: the first post only asks for confirmation.
+    assert_eq!(r.status(), 200);
+    let (_, v) = app
+        .get(&format!("/api/v1/public/challans/{wrong}"), None)
+        .await;
+    assert_eq!(v["status"], "unpaid");
+    let r = http
+        .post(app.url(&format!("/staff/cancellations/{cid}")))
+        .header("cookie", &sup)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("decision", "approve"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let (_, v) = app
         .get(&format!("/api/v1/public/challans/{wrong}"), None)
@@ -1263,6 +1328,7 @@ async fn queues_walkthrough(app: TestApp) {
         ("csrf", csrf.clone()),
         ("outcome", "reduce".into()),
         ("rupees", "200".into()),
+        ("confirm", "yes".into()),
     ])
     .await
     .unwrap();

@@ -52,6 +52,7 @@ const TABLE: &[(Action, [bool; 6])] = &[
     (A::ManageUsers, [false, false, false, false, false, true]),
     (A::ChangeSchedule, [false, false, true, false, false, true]),
     (A::PublishLogHead, [false, false, false, false, true, true]),
+    (A::VerifyRecord, [false, false, false, false, true, true]),
     (A::ConsumeVoucher, [true, true, true, false, false, true]),
 ];
 

@@ -63,3 +63,9 @@ CREATE TABLE challan_photos (
     created_at     BIGINT NOT NULL,
     UNIQUE (challan_number, n)
 );
+
+-- What a device synced is never changed or removed.
+CREATE TRIGGER device_challans_append_only BEFORE UPDATE OR DELETE ON device_challans
+    FOR EACH ROW EXECUTE FUNCTION efine_refuse_change();
+CREATE TRIGGER challan_photos_append_only BEFORE UPDATE OR DELETE ON challan_photos
+    FOR EACH ROW EXECUTE FUNCTION efine_refuse_change();

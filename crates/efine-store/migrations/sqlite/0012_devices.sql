@@ -63,3 +63,13 @@ CREATE TABLE challan_photos (
     created_at     BIGINT NOT NULL,
     UNIQUE (challan_number, n)
 );
+
+-- What a device synced is never changed or removed.
+CREATE TRIGGER device_challans_append_only_u BEFORE UPDATE ON device_challans
+BEGIN SELECT RAISE(ABORT, 'device challans are append-only'); END;
+CREATE TRIGGER device_challans_append_only_d BEFORE DELETE ON device_challans
+BEGIN SELECT RAISE(ABORT, 'device challans are append-only'); END;
+CREATE TRIGGER challan_photos_append_only_u BEFORE UPDATE ON challan_photos
+BEGIN SELECT RAISE(ABORT, 'challan photos are append-only'); END;
+CREATE TRIGGER challan_photos_append_only_d BEFORE DELETE ON challan_photos
+BEGIN SELECT RAISE(ABORT, 'challan photos are append-only'); END;

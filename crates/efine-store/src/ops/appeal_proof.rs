@@ -127,8 +127,9 @@ pub fn send_code(
         ],
     )?;
     let reason = Reason::AppealCode { n };
+    let lang = crate::ops::notify::language(tx, &num)?;
     let body = texts
-        .render(
+        .render_in(
             &reason,
             &[
                 ("challan", num.clone()),
@@ -138,6 +139,7 @@ pub fn send_code(
                     appeal_proof::CODE_TTL.whole_minutes().to_string(),
                 ),
             ],
+            lang,
         )
         .map_err(|e| StoreError::Corrupt(format!("message texts: {e}")))?;
     tx.exec(

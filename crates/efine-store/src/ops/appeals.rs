@@ -86,6 +86,17 @@ pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Appeal>, StoreError> {
     .transpose()
 }
 
+/// The challan's appeal, if one was lodged (one per challan; the newest if older data holds
+/// more): what the citizen's pages show as its status and history.
+pub fn for_challan(tx: &mut dyn Tx, number: &ChallanNumber) -> Result<Option<Appeal>, StoreError> {
+    tx.query_opt(
+        &format!("SELECT {COLS} FROM appeals WHERE challan_number = $1 ORDER BY id DESC LIMIT 1"),
+        params![number.to_string()],
+    )?
+    .map(|r| row(&r))
+    .transpose()
+}
+
 /// The evidence file of an appeal: (name, content type, bytes).
 pub fn evidence(tx: &mut dyn Tx, id: i64) -> Result<Option<Evidence>, StoreError> {
     let Some(r) = tx.query_opt(

@@ -60,6 +60,23 @@ pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Cancellation>, StoreErro
     .transpose()
 }
 
+/// The approved cancellation of a challan, if it was cancelled on request (a challan cancelled
+/// because its appeal was quashed has none): what the citizen's page says about why.
+pub fn approved_for_challan(
+    tx: &mut dyn Tx,
+    number: &ChallanNumber,
+) -> Result<Option<Cancellation>, StoreError> {
+    tx.query_opt(
+        &format!(
+            "SELECT {COLS} FROM cancellations WHERE challan_number = $1 AND status = $2
+             ORDER BY id DESC LIMIT 1"
+        ),
+        params![number.to_string(), CancellationStatus::Approved.as_str()],
+    )?
+    .map(|r| row(&r))
+    .transpose()
+}
+
 /// Requests and decisions the user may see (their department and district), newest first;
 /// `status` filters (`pending` for a supervisor's queue).
 pub fn list(

@@ -20,7 +20,7 @@ pub(crate) const VERSION_COUNTER: &str = "catalogue";
 /// Moves the catalogue version, in the transaction that changes the catalogue. Every process's
 /// writer compares it at the start of each batch and reloads when it moved; within this batch,
 /// the operations after this one read the database instead of the batch's copy.
-fn bump_version(tx: &mut dyn Tx) -> Result<(), StoreError> {
+pub(crate) fn bump_version(tx: &mut dyn Tx) -> Result<(), StoreError> {
     tx.exec(
         "INSERT INTO counters (name, value) VALUES ($1, 1)
          ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
@@ -161,7 +161,11 @@ pub fn load_if_empty(
     Ok(true)
 }
 
-fn insert_offence(tx: &mut dyn Tx, o: &Offence, at: OffsetDateTime) -> Result<(), StoreError> {
+pub(crate) fn insert_offence(
+    tx: &mut dyn Tx,
+    o: &Offence,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     tx.exec(
         "INSERT INTO offences (department, code, version, kind, name_en, name_ur, amount_paisa,
                                days_to_pay, legal_reference, active, effective_from, penalty)

@@ -131,3 +131,44 @@ pub fn head(tx: &mut dyn Tx) -> Result<(i64, String), StoreError> {
     let r = tx.query_one("SELECT seq, hash FROM chain_head WHERE id = 1", &[])?;
     Ok((r.i64(0)?, r.text(1)?))
 }
+
+/// What the auditor's event browser filters on; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// An exact kind (`challan.paid`) or a family (`challan`: every `challan.*`).
+    pub kind: Option<String>,
+    pub subject: Option<String>,
+    pub actor: Option<String>,
+    /// Only events before this sequence (the next page of a newest-first list).
+    pub before_seq: Option<i64>,
+}
+
+/// Up to `limit` events matching `f`, newest first (the primary key is walked backwards from
+/// `before_seq`, so a page costs what it shows plus what the filter skips).
+pub fn browse(
+    tx: &mut dyn Tx,
+    f: &EventFilter,
+    limit: i64,
+) -> Result<Vec<EventRecord>, StoreError> {
+    let kind = f.kind.clone().unwrap_or_default();
+    let family = format!("{kind}.%");
+    tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM events
+             WHERE ($1 = '' OR kind = $1 OR kind LIKE $2)
+               AND ($3 = '' OR subject = $3) AND ($4 = '' OR actor = $4) AND seq < $5
+             ORDER BY seq DESC LIMIT $6"
+        ),
+        params![
+            kind.as_str(),
+            family.as_str(),
+            f.subject.clone().unwrap_or_default(),
+            f.actor.clone().unwrap_or_default(),
+            f.before_seq.unwrap_or(i64::MAX),
+            limit
+        ],
+    )?
+    .iter()
+    .map(record)
+    .collect()
+}

@@ -20,6 +20,7 @@ pub mod notify;
 pub mod payments;
 pub mod recon;
 pub mod refunds;
+pub mod schedule;
 pub mod signing_keys;
 pub mod stats;
 pub mod throttle;

@@ -6,12 +6,13 @@
 //! nothing. Each message has a unique key (challan, reason, channel) and is inserted with
 //! `ON CONFLICT DO NOTHING`, so whatever races, a message is queued once.
 
-use crate::ops::{catalogue, challans};
+use crate::ops::{catalogue, challans, events};
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::audit::EventRecord;
 use efine_core::challan::{Challan, ChallanStatus};
 use efine_core::clock::{from_micros, karachi_date, to_micros};
+use efine_core::i18n::Lang;
 use efine_core::notify::{self, message_key, Channel, Reason, Texts};
 use efine_core::{ChallanNumber, Money};
 use serde::Serialize;
@@ -56,6 +57,69 @@ pub fn recipient(tx: &mut dyn Tx, challan: &str) -> Result<Option<Recipient>, St
         })
     })
     .transpose()
+}
+
+/// The language a challan's messages are written in, when known.
+pub fn language(tx: &mut dyn Tx, challan: &str) -> Result<Option<Lang>, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT lang FROM challan_languages WHERE challan_number = $1",
+            params![challan],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?
+        .map(|l| Lang::parse(Some(&l))))
+}
+
+/// Who told us the language of a challan's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LanguageSource {
+    /// The officer asked at issue.
+    Officer,
+    /// The citizen used the portal in it for this challan.
+    Portal,
+}
+
+/// Records the language of a challan's messages (the latest answer wins), with its event; a
+/// language already recorded writes nothing. Unknown challan: `NotFound`.
+pub fn record_language(
+    tx: &mut dyn Tx,
+    number: &ChallanNumber,
+    lang: Lang,
+    source: LanguageSource,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = number.to_string();
+    if challans::by_number(tx, number)?.is_none() {
+        return Err(StoreError::NotFound("challan".into()));
+    }
+    if language(tx, &n)? == Some(lang) {
+        return Ok(false);
+    }
+    let source = match source {
+        LanguageSource::Officer => "officer",
+        LanguageSource::Portal => "portal",
+    };
+    tx.exec(
+        "INSERT INTO challan_languages (challan_number, lang, source, recorded_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (challan_number) DO UPDATE
+             SET lang = excluded.lang, source = excluded.source, recorded_at = excluded.recorded_at",
+        params![n.as_str(), lang.code(), source, to_micros(at)],
+    )?;
+    events::append(
+        tx,
+        at,
+        "challan.language",
+        &n,
+        if source == "officer" {
+            "officer"
+        } else {
+            "citizen"
+        },
+        &serde_json::json!({"challan_number": n, "lang": lang.code(), "source": source}),
+    )?;
+    Ok(true)
 }
 
 /// Records whom a challan's messages go to (once: a later answer is ignored).
@@ -144,6 +208,7 @@ fn render(
     reason: &Reason,
     payload: &serde_json::Value,
     today: Date,
+    lang: Option<Lang>,
 ) -> Result<String, StoreError> {
     let number = c.number.to_string();
     let psid = c.psid.as_str().to_string();
@@ -163,6 +228,11 @@ fn render(
                 ("psid", psid),
                 ("amount", rupees(c.amount)),
                 ("due_date", day(c.due_date)),
+                // The Urdu text writes the date in Urdu (month name and digits).
+                (
+                    "due_date@ur",
+                    efine_core::i18n::date(efine_core::i18n::Lang::Ur, c.due_date),
+                ),
                 ("late_amount", rupees(late)),
                 ("offence", names.offence_en),
                 ("offence_ur", names.offence_ur),
@@ -212,7 +282,7 @@ fn render(
         }
     };
     texts
-        .render(reason, &vars)
+        .render_in(reason, &vars, lang)
         .map_err(|e| StoreError::Corrupt(format!("message texts: {e}")))
 }
 
@@ -241,7 +311,8 @@ fn enqueue(
     if targets.is_empty() {
         return Ok(0);
     }
-    let body = render(tx, texts, c, reason, payload, karachi_date(now))?;
+    let lang = language(tx, &number)?;
+    let body = render(tx, texts, c, reason, payload, karachi_date(now), lang)?;
     let mut added = 0;
     for (channel, address) in targets {
         added += tx.exec(

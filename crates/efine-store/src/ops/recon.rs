@@ -437,3 +437,115 @@ mod tests {
         assert!(err("\u{feff}\r\n# only a comment\r\n").contains("the file is empty"));
     }
 }
+
+/// A settlement file as imported, with what its import found (from its `settlement.imported`
+/// event, which also counts the payments missing from the file).
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub id: i64,
+    pub rail: String,
+    pub name: String,
+    pub imported_by: String,
+    pub imported_at: OffsetDateTime,
+    pub lines: i64,
+    pub matched: i64,
+    pub corrected: i64,
+    pub missing_here: i64,
+    pub missing_there: i64,
+    pub amount_differs: i64,
+    /// Paisa settled to the bank by the matched lines.
+    pub settled: Money,
+}
+
+const IMPORTED_COLS: &str = "id, rail, name, imported_by, imported_at, lines";
+
+fn imported(tx: &mut dyn Tx, r: &crate::sql::Row) -> Result<Imported, StoreError> {
+    let id = r.i64(0)?;
+    let counts = events::for_subject(tx, &format!("settlement:{id}"))?
+        .into_iter()
+        .find(|e| e.kind == "settlement.imported")
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.payload).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let n = |k: &str| {
+        counts
+            .get(k)
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+    };
+    Ok(Imported {
+        id,
+        rail: r.text(1)?,
+        name: r.text(2)?,
+        imported_by: r.text(3)?,
+        imported_at: efine_core::clock::from_micros(r.i64(4)?),
+        lines: r.i64(5)?,
+        matched: n("matched"),
+        corrected: n("corrected"),
+        missing_here: n("missing_here"),
+        missing_there: n("missing_there"),
+        amount_differs: n("amount_differs"),
+        settled: Money::from_paisa(n("settled"))?,
+    })
+}
+
+/// The most recent imports, newest first.
+pub fn history(tx: &mut dyn Tx, limit: i64) -> Result<Vec<Imported>, StoreError> {
+    let files = tx.query(
+        &format!("SELECT {IMPORTED_COLS} FROM settlement_files ORDER BY id DESC LIMIT $1"),
+        params![limit],
+    )?;
+    files.iter().map(|r| imported(tx, r)).collect()
+}
+
+/// A line of a settlement file and the challan it concerns, where known.
+pub type LinkedItem = (Item, Option<String>);
+
+/// One imported file's lines that were not simply matched, in file order, each with the
+/// challan it concerns where one of our payment attempts is known by its reference or the
+/// rail's transaction id.
+pub fn exceptions(
+    tx: &mut dyn Tx,
+    file_id: i64,
+) -> Result<Option<(Imported, Vec<LinkedItem>)>, StoreError> {
+    let Some(file) = tx.query_opt(
+        "SELECT rail FROM settlement_files WHERE id = $1",
+        params![file_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let rail = file.text(0)?;
+    let head = history_one(tx, file_id)?;
+    let rows = tx.query(
+        "SELECT i.line, i.rail_txn_id, i.reference, i.amount_paisa, i.outcome, i.detail,
+                (SELECT a.challan_number FROM payment_attempts a
+                  WHERE a.reference = i.reference OR (a.rail = $2 AND a.rail_txn_id = i.rail_txn_id)
+                  LIMIT 1)
+         FROM settlement_items i WHERE i.file_id = $1 AND i.outcome <> 'matched'
+         ORDER BY i.line LIMIT 5000",
+        params![file_id, rail.as_str()],
+    )?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        items.push((
+            Item {
+                line: Some(r.i64(0)?),
+                rail_txn_id: r.text(1)?,
+                reference: r.opt_text(2)?,
+                amount: Money::from_paisa(r.i64(3)?)?,
+                outcome: r.text(4)?,
+                detail: r.text(5)?,
+            },
+            r.opt_text(6)?,
+        ));
+    }
+    Ok(head.map(|h| (h, items)))
+}
+
+fn history_one(tx: &mut dyn Tx, file_id: i64) -> Result<Option<Imported>, StoreError> {
+    let r = tx.query_opt(
+        &format!("SELECT {IMPORTED_COLS} FROM settlement_files WHERE id = $1"),
+        params![file_id],
+    )?;
+    r.map(|r| imported(tx, &r)).transpose()
+}

@@ -355,6 +355,110 @@ pub fn check_evidence(file_name: &str, bytes: Vec<u8>) -> Result<Evidence, Evide
     })
 }
 
+/// The largest file the portal's appeal form takes: a phone photo of a few MB is shrunk on the
+/// server before it is stored (the stored file stays within [`MAX_EVIDENCE_BYTES`]).
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The longest side, in pixels, of a photo as stored: enough to read a plate or a sign.
+const PHOTO_MAX_SIDE: u32 = 1600;
+
+/// An evidence file from the portal's form (up to [`MAX_UPLOAD_BYTES`]), ready to store: a
+/// photo larger than [`MAX_EVIDENCE_BYTES`] or than [`PHOTO_MAX_SIDE`] pixels on a side is
+/// turned upright, scaled down and stored as a JPEG (which also drops its metadata, such as
+/// where it was taken); a smaller photo or a PDF is checked as it is by [`check_evidence`].
+/// The decoding runs off the async workers.
+pub async fn prepare_evidence(
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<Evidence, EvidenceProblem> {
+    let name = evidence_name(file_name)?;
+    if bytes.is_empty() || bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(EvidenceProblem::Size);
+    }
+    let kind = sniff_evidence_type(&bytes).ok_or(EvidenceProblem::ContentType)?;
+    if kind == "application/pdf" {
+        return check_evidence(&name, bytes);
+    }
+    let small = bytes.len() <= MAX_EVIDENCE_BYTES;
+    let (bytes, shrunk) = tokio::task::spawn_blocking(move || {
+        let shrunk = shrink_photo(&bytes, small);
+        (bytes, shrunk)
+    })
+    .await
+    .map_err(|_| EvidenceProblem::Size)?;
+    match shrunk {
+        Shrunk::AsIs => check_evidence(&name, bytes),
+        Shrunk::Jpeg(jpeg) => {
+            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+            check_evidence(&format!("{stem}.jpg"), jpeg)
+        }
+        // A small file that is not a decodable photo is kept as sent (as it always was); a
+        // large one cannot be made small.
+        Shrunk::Unreadable if small => check_evidence(&name, bytes),
+        Shrunk::Unreadable => Err(EvidenceProblem::ContentType),
+        Shrunk::TooLarge => Err(EvidenceProblem::Size),
+    }
+}
+
+enum Shrunk {
+    /// Small enough in bytes and in pixels: stored as sent.
+    AsIs,
+    Jpeg(Vec<u8>),
+    Unreadable,
+    /// Still over the limit at the lowest size and quality tried.
+    TooLarge,
+}
+
+fn shrink_photo(bytes: &[u8], small: bool) -> Shrunk {
+    use image::ImageDecoder;
+    let Ok(reader) = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()
+    else {
+        return Shrunk::Unreadable;
+    };
+    let mut reader = reader;
+    // A file of a few MB can claim a huge canvas: refuse what would need over 256 MB.
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let Ok(mut decoder) = reader.into_decoder() else {
+        return Shrunk::Unreadable;
+    };
+    let (w, h) = decoder.dimensions();
+    if small && w <= PHOTO_MAX_SIDE && h <= PHOTO_MAX_SIDE {
+        return Shrunk::AsIs;
+    }
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let Ok(mut img) = image::DynamicImage::from_decoder(decoder) else {
+        return Shrunk::Unreadable;
+    };
+    img.apply_orientation(orientation);
+    for (side, quality) in [
+        (PHOTO_MAX_SIDE, 80),
+        (PHOTO_MAX_SIDE, 60),
+        (1200, 60),
+        (1024, 50),
+    ] {
+        let scaled = if img.width() > side || img.height() > side {
+            img.resize(side, side, image::imageops::FilterType::Triangle)
+        } else {
+            img.clone()
+        };
+        let mut out = Vec::new();
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+        if scaled.to_rgb8().write_with_encoder(encoder).is_err() {
+            return Shrunk::Unreadable;
+        }
+        if out.len() <= MAX_EVIDENCE_BYTES {
+            return Shrunk::Jpeg(out);
+        }
+    }
+    Shrunk::TooLarge
+}
+
 fn evidence(e: EvidenceUpload) -> ApiResult<Evidence> {
     use base64::Engine;
     // The name first, so a bad name is reported before the data is decoded. The declared

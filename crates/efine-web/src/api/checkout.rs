@@ -125,7 +125,14 @@ pub async fn jazzcash_return(
                 raw,
                 actor: "jazzcash",
             };
-            applied_page(lang, outcome::apply(&state.ctx, msg).await)
+            let reference = Some(msg.reference.clone());
+            applied_page(
+                &state,
+                lang,
+                reference,
+                outcome::apply(&state.ctx, msg).await,
+            )
+            .await
         }
         Err(e) => {
             let reference = fields.get("pp_TxnRefNo").cloned();

@@ -19,26 +19,98 @@ use maud::html;
 use std::collections::BTreeMap;
 
 /// The page the payer's browser lands on after a rail: what happened, in the reader's language.
-/// Every rail's return ends here, so a payer sees the same words whichever way they paid.
-pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
-    let p = |key| html! { p { (tr(lang, key)) } };
+/// Every rail's return ends here, so a payer sees the same page whichever way they paid: what
+/// was paid for which challan with the receipt (PDF and QR); or why it failed with a button to
+/// try again; or that it is pending and nothing more is to be paid; always the payment
+/// reference and the way back to the challan. `reference` is the payment attempt's, when the
+/// rail's message named one.
+pub async fn applied_page(
+    state: &AppState,
+    lang: Lang,
+    reference: Option<String>,
+    a: Result<Applied, StoreError>,
+) -> Response {
+    // The attempt, for what was being paid (not needed once a receipt says it).
+    let attempt = match (&a, reference) {
+        (Ok(Applied::Paid(_)), _) | (_, None) => None,
+        (_, Some(r)) => state
+            .store
+            .read(move |tx| efine_store::ops::payments::attempt_by_reference(tx, &r))
+            .await
+            .ok()
+            .flatten(),
+    };
+    let what = |a: &efine_store::ops::payments::Attempt| {
+        html! {
+            p id="payment-what" {
+                (crate::pages::shell::trf_html(lang, "pay.attempt_for", &[
+                    ("amount", html! { (crate::i18n::money(lang, a.amount)) }),
+                    ("challan", crate::pages::shell::ltr(&a.challan_number)),
+                ]))
+            }
+            p class="hint" {
+                (tr(lang, "pay.reference")) ": " span id="payment-reference" { (crate::pages::shell::ltr(&a.reference)) }
+            }
+        }
+    };
+    let back = |a: Option<&efine_store::ops::payments::Attempt>| {
+        html! {
+            @if let Some(a) = a {
+                p { a id="back" href={ "/c/" (a.challan_number) } { (tr(lang, "pay.back_to_challan")) } }
+            } @else {
+                p { a id="back" href="/" { (tr(lang, "site.home")) } }
+            }
+        }
+    };
     let (status, title, body) = match a {
-        Ok(Applied::Paid(r)) => (
-            StatusCode::OK,
-            "pay.received",
-            crate::pages::receipt::paid_body(lang, &r.number, Some((r.amount, &r.challan_number))),
-        ),
+        Ok(Applied::Paid(r)) => {
+            let qr = receipt_qr(state, lang, &r).await;
+            (
+                StatusCode::OK,
+                "pay.received",
+                html! {
+                    (crate::pages::receipt::paid_body(lang, &r, qr))
+                },
+            )
+        }
         Ok(Applied::RefundOwed) => (
             StatusCode::OK,
             "pay.already_paid",
-            p("pay.already_paid_body"),
+            html! {
+                div class="ok" id="payment-result" { p { (tr(lang, "pay.already_paid_body")) } }
+                @if let Some(a) = &attempt { (what(a)) }
+                (back(attempt.as_ref()))
+            },
         ),
-        Ok(Applied::Pending) => (StatusCode::OK, "pay.pending", p("pay.pending_body")),
-        Ok(Applied::Failed) => (StatusCode::OK, "pay.failed", p("pay.failed_body")),
+        Ok(Applied::Pending) => (
+            StatusCode::OK,
+            "pay.pending",
+            html! {
+                div class="box" id="payment-result" { p { (tr(lang, "pay.pending_body")) } }
+                @if let Some(a) = &attempt { (what(a)) }
+                (back(attempt.as_ref()))
+            },
+        ),
+        Ok(Applied::Failed) => (
+            StatusCode::OK,
+            "pay.failed",
+            html! {
+                div class="bad" id="payment-result" { p { (tr(lang, "pay.failed_body")) } }
+                @if let Some(a) = &attempt {
+                    (what(a))
+                    p { a class="button" id="retry" href={ "/c/" (a.challan_number) "/pay" } { (tr(lang, "pay.retry")) } }
+                }
+                (back(attempt.as_ref()))
+            },
+        ),
         Ok(Applied::Refused(why)) => (
             StatusCode::BAD_REQUEST,
             "pay.not_credited",
-            html! { p { (why) } },
+            html! {
+                div class="bad" id="payment-result" { p { (refused_text(lang, why)) } }
+                @if let Some(a) = &attempt { (what(a)) }
+                (back(attempt.as_ref()))
+            },
         ),
         Err(e) => {
             tracing::error!(error = %e, "applying a rail outcome failed");
@@ -48,7 +120,15 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
             };
-            (status, "pay.try_again", p("pay.our_error"))
+            (
+                status,
+                "pay.try_again",
+                html! {
+                    div class="bad" id="payment-result" { p { (tr(lang, "pay.our_error")) } }
+                    @if let Some(a) = &attempt { (what(a)) }
+                    (back(attempt.as_ref()))
+                },
+            )
         }
     };
     let mut r = page(lang, status, title, body);
@@ -59,6 +139,46 @@ pub fn applied_page(lang: Lang, a: Result<Applied, StoreError>) -> Response {
         );
     }
     r
+}
+
+/// Why a rail's message was not credited, in the reader's language.
+fn refused_text(lang: Lang, why: &str) -> &'static str {
+    match why {
+        outcome::NO_SUCH_PAYMENT => tr(lang, "pay.unknown_reference"),
+        NO_REFERENCE | NOT_A_PAYMENT => tr(lang, "pay.no_reference"),
+        w if w.contains("does not match") => tr(lang, "pay.refused_mismatch"),
+        w if w.contains("conflicts") => tr(lang, "pay.refused_conflict"),
+        _ => tr(lang, "pay.refused_other"),
+    }
+}
+
+const NO_REFERENCE: &str = "No payment reference.";
+const NOT_A_PAYMENT: &str = "This message does not name a payment.";
+
+/// The receipt's signed QR code (the same token as on its PDF), when it can be made.
+async fn receipt_qr(
+    state: &AppState,
+    lang: Lang,
+    r: &efine_store::ops::payments::Receipt,
+) -> Option<maud::Markup> {
+    let n = efine_core::ChallanNumber::parse(&r.challan_number).ok()?;
+    let c = state
+        .store
+        .read(move |tx| efine_store::ops::challans::by_number(tx, &n))
+        .await
+        .ok()
+        .flatten()?;
+    let token = state
+        .keys
+        .current()
+        .signer
+        .sign_receipt(&r.number, r.amount, &c.department, &c.district, r.paid_at)
+        .ok()?;
+    let url = crate::verify::verify_url(state, &token);
+    Some(crate::pages::portal::challan::qr_svg(
+        &url,
+        tr(lang, "pay.receipt_qr"),
+    ))
 }
 
 /// A result page in the shared shell.
@@ -88,10 +208,7 @@ pub async fn easypaisa_postback(
     let postback = match easypaisa::parse_postback(&fields) {
         Ok(p) => p,
         Err(_) => {
-            return applied_page(
-                lang,
-                Ok(Applied::Refused("This message does not name a payment.")),
-            )
+            return applied_page(&state, lang, None, Ok(Applied::Refused(NOT_A_PAYMENT))).await
         }
     };
     match inquiry::easypaisa(&state.ctx.http, &cfg, &postback.order_ref).await {
@@ -105,11 +222,18 @@ pub async fn easypaisa_postback(
                 raw,
                 actor: "easypaisa",
             };
-            applied_page(lang, outcome::apply(&state.ctx, msg).await)
+            let reference = Some(msg.reference.clone());
+            applied_page(
+                &state,
+                lang,
+                reference,
+                outcome::apply(&state.ctx, msg).await,
+            )
+            .await
         }
         Err(e) => {
             tracing::warn!(error = %e, "Easypaisa inquiry failed; the poller will retry");
-            applied_page(lang, Ok(Applied::Pending))
+            applied_page(&state, lang, Some(postback.order_ref), Ok(Applied::Pending)).await
         }
     }
 }
@@ -257,9 +381,10 @@ pub async fn card_return(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let Some(reference) = q.get("order_ref").cloned() else {
-        return applied_page(lang, Ok(Applied::Refused("No payment reference.")));
+        return applied_page(&state, lang, None, Ok(Applied::Refused(NO_REFERENCE))).await;
     };
-    applied_page(lang, outcome::as_recorded(&state.ctx, reference).await)
+    let recorded = outcome::as_recorded(&state.ctx, reference.clone()).await;
+    applied_page(&state, lang, Some(reference), recorded).await
 }
 
 /// This resource's routes, with their OpenAPI description.

@@ -75,11 +75,10 @@ pub async fn get_summary(
         .map(|r| SummaryRowView::new(Some(dim), r))
         .collect();
     if csv {
-        let mut lines: Vec<Vec<String>> = rows.iter().map(SummaryRowView::csv_row).collect();
-        lines.push(total.csv_row());
+        let (header, lines) = stats::tables::summary(&rows, &total);
         return Ok(stats::csv(
             &format!("summary-by-{}", dim.as_str()),
-            SummaryRowView::csv_header(),
+            header,
             lines,
         ));
     }
@@ -128,25 +127,15 @@ pub async fn get_trends(
     let csv = stats::wants_csv(q.format.as_deref())?;
     let points = stats::trends(&state, Scope::for_principal(&who), range, weekly).await?;
     if csv {
+        let (header, lines) = stats::tables::trends(&points);
         return Ok(stats::csv(
             if weekly {
                 "trends-weekly"
             } else {
                 "trends-daily"
             },
-            &["start", "issued", "paid", "payments", "collected_paisa"],
-            points
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.start.clone(),
-                        p.issued.to_string(),
-                        p.paid.to_string(),
-                        p.payments.to_string(),
-                        p.collected.to_string(),
-                    ]
-                })
-                .collect(),
+            header,
+            lines,
         ));
     }
     Ok(Json(points).into_response())
@@ -178,14 +167,8 @@ pub async fn get_rails(
     let csv = stats::wants_csv(q.format.as_deref())?;
     let rails = stats::rails(&state, Scope::for_principal(&who), range).await?;
     if csv {
-        return Ok(stats::csv(
-            "collections-by-rail",
-            &["rail", "payments", "amount_paisa"],
-            rails
-                .iter()
-                .map(|r| vec![r.rail.clone(), r.payments.to_string(), r.amount.to_string()])
-                .collect(),
-        ));
+        let (header, lines) = stats::tables::rails(&rails);
+        return Ok(stats::csv("collections-by-rail", header, lines));
     }
     Ok(Json(rails).into_response())
 }
@@ -213,21 +196,8 @@ pub async fn get_hotspots(
     let csv = stats::wants_csv(q.format.as_deref())?;
     let cells = stats::hotspots(&state, Scope::for_principal(&who), 200).await?;
     if csv {
-        return Ok(stats::csv(
-            "hotspots",
-            &["district_code", "lat_micro", "lon_micro", "issued"],
-            cells
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.district_code.clone(),
-                        c.lat_micro.to_string(),
-                        c.lon_micro.to_string(),
-                        c.issued.to_string(),
-                    ]
-                })
-                .collect(),
-        ));
+        let (header, lines) = stats::tables::hotspots(&cells);
+        return Ok(stats::csv("hotspots", header, lines));
     }
     Ok(Json(cells).into_response())
 }
@@ -257,42 +227,8 @@ pub async fn get_anomalies(
         .map(Into::into)
         .collect();
     if csv {
-        return Ok(stats::csv(
-            "anomalies",
-            &[
-                "metric",
-                "subject_kind",
-                "subject",
-                "district_code",
-                "numerator",
-                "denominator",
-                "value",
-                "median",
-                "mad",
-                "z",
-                "peers",
-                "explanation",
-            ],
-            flags
-                .iter()
-                .map(|a| {
-                    vec![
-                        a.metric.clone(),
-                        a.subject_kind.clone(),
-                        a.subject.clone(),
-                        a.district_code.clone(),
-                        a.numerator.to_string(),
-                        a.denominator.to_string(),
-                        a.value.to_string(),
-                        a.median.to_string(),
-                        a.mad.to_string(),
-                        a.z.to_string(),
-                        a.peers.to_string(),
-                        a.explanation.clone(),
-                    ]
-                })
-                .collect(),
-        ));
+        let (header, lines) = stats::tables::anomalies(&flags);
+        return Ok(stats::csv("anomalies", header, lines));
     }
     Ok(Json(flags).into_response())
 }
@@ -318,21 +254,8 @@ pub async fn get_forecast(
         .await?
         .ok_or_else(|| ApiError::not_found("forecast (fewer than 16 days of collections)"))?;
     if csv {
-        return Ok(stats::csv(
-            "forecast",
-            &["date", "estimate_paisa", "low_paisa", "high_paisa"],
-            f.points
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.date.clone(),
-                        p.estimate.to_string(),
-                        p.low.to_string(),
-                        p.high.to_string(),
-                    ]
-                })
-                .collect(),
-        ));
+        let (header, lines) = stats::tables::forecast(&f);
+        return Ok(stats::csv("forecast", header, lines));
     }
     Ok(Json(f).into_response())
 }

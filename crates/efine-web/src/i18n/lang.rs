@@ -85,6 +85,16 @@ pub fn money(lang: Lang, m: Money) -> String {
     core::money(lang.into(), m)
 }
 
+/// `efine_core::i18n::number`: `1,500,000` or `۱٬۵۰۰٬۰۰۰`.
+pub fn number(lang: Lang, n: i64) -> String {
+    core::number(lang.into(), n)
+}
+
+/// `efine_core::i18n::percent`: `99.6%` or `۹۹٫۶٪`.
+pub fn percent(lang: Lang, v: f64) -> String {
+    core::percent(lang.into(), v)
+}
+
 /// `efine_core::i18n::date`: `24 Nov 2026` or `۲۴ نومبر ۲۰۲۶`.
 pub fn date(lang: Lang, d: time::Date) -> String {
     core::date(lang.into(), d)

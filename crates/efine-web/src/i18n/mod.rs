@@ -18,4 +18,7 @@
 
 pub mod lang;
 
-pub use lang::{date, digits, here, money, remember_lang, tr, trf, with_lang, Lang, LANG_COOKIE};
+pub use lang::{
+    date, digits, here, money, number, percent, remember_lang, tr, trf, with_lang, Lang,
+    LANG_COOKIE,
+};

@@ -29,7 +29,7 @@ fn asset(stem: &str, ext: &str, content_type: &'static str, body: &'static str) 
     }
 }
 
-static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
     [
         asset(
             "site",
@@ -49,10 +49,16 @@ static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             super::dashboard::parts::SCRIPT,
         ),
+        asset(
+            "console",
+            "css",
+            "text/css; charset=utf-8",
+            super::console::STYLE,
+        ),
     ]
 });
 
-static PATHS: LazyLock<[String; 3]> =
+static PATHS: LazyLock<[String; 4]> =
     LazyLock::new(|| ASSETS.each_ref().map(|a| format!("/assets/{}", a.name)));
 
 /// The URL of the shared stylesheet.
@@ -63,6 +69,11 @@ pub fn site_css() -> &'static str {
 /// The URL of the dashboard's and transparency page's stylesheet.
 pub fn dashboard_css() -> &'static str {
     &PATHS[1]
+}
+
+/// The URL of the staff console's stylesheet (cards, fact lists, tables that stack on a phone).
+pub fn console_css() -> &'static str {
+    &PATHS[3]
 }
 
 /// The URL of the script that reloads the dashboard when the event log moves.

@@ -13,13 +13,27 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 /// A navigation or form post from a browser, outside the JSON API.
-fn wants_html(req: &Request) -> bool {
+pub fn wants_html(req: &Request) -> bool {
     !req.uri().path().starts_with("/api/")
         && req
             .headers()
             .get(ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/html"))
+}
+
+/// "Page not found" in the reader's language, with the way to the search.
+pub fn not_found_page(lang: Lang) -> Response {
+    let page = crate::pages::shell::page(
+        lang,
+        "/",
+        tr(lang, "error.not_found_title"),
+        html! {
+            p id="not-found" { (tr(lang, "error.not_found_body")) }
+            p { a class="button" href="/" { (tr(lang, "site.home")) } }
+        },
+    );
+    (axum::http::StatusCode::NOT_FOUND, Html(page.into_string())).into_response()
 }
 
 /// Middleware: replaces the JSON body of a marked 5xx with the page, keeping its status and its

@@ -45,10 +45,11 @@ table{border-collapse:collapse;width:100%;margin:1rem 0}\
 th,td{text-align:start;padding:.4rem;border-bottom:1px solid #ccc;vertical-align:top}\
 .scroll{overflow-x:auto}code{overflow-wrap:anywhere;font-size:.85rem}\
 .id{direction:ltr;unicode-bidi:isolate;overflow-wrap:anywhere}\
+main:not(.wide) td .id,.big .id{white-space:nowrap}\
 .row{display:flex;flex-wrap:wrap;gap:.5rem}\
 .verdict{padding:1rem;border-radius:.5rem;font-size:1.6rem;font-weight:bold;text-align:center}\
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}.sr:focus{position:static;width:auto;height:auto;clip-path:none}\
-.inline{display:inline}.auto{width:auto}.w5{max-width:5rem}.w8{max-width:8rem}.w10{max-width:10rem}\
+input[type=radio]{width:1.5rem;height:1.5rem;vertical-align:middle;margin:0 .25rem}.inline{display:inline}.auto{width:auto}.w5{max-width:5rem}.w8{max-width:8rem}.w10{max-width:10rem}\
 .compact{margin:0;padding:.2rem .6rem}\
 @media(min-width:48rem){h1{font-size:1.9rem}.filters{display:grid;grid-template-columns:repeat(3,1fr);gap:0 1rem;align-items:end}}";
 

@@ -66,8 +66,19 @@ fn status(lang: Lang, s: &str) -> &str {
         "unpaid" => tr(lang, "verify.status_unpaid"),
         "paid" => tr(lang, "verify.status_paid"),
         "cancelled" => tr(lang, "verify.status_cancelled"),
-        other => other,
+        _ => tr(lang, "verify.status_unknown"),
     }
+}
+
+/// An amount in paisa as the reader writes it (`Rs 500`, `۵۰۰ روپے`).
+fn amount(lang: Lang, paisa: i64) -> Markup {
+    let m = efine_core::Money::from_paisa(paisa).unwrap_or(efine_core::Money::ZERO);
+    html! { span class="num" { (crate::i18n::money(lang, m)) } }
+}
+
+/// A local day as the reader writes it.
+fn day(lang: Lang, iso: &str) -> Markup {
+    html! { span class="num" { (crate::pages::portal::challan::iso_date(lang, iso)) } }
 }
 
 fn num(s: &str) -> Markup {
@@ -99,9 +110,12 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang, pay: Option<M
         match &c.paid {
             // Paid: what was paid, when, how and the receipt; nothing is due.
             Some(p) => {
-                rows.push((tr(lang, "verify.amount_paid"), num(&p.amount_display)));
-                rows.push((tr(lang, "verify.paid_on"), num(&p.paid_on)));
-                rows.push((tr(lang, "verify.paid_by"), html! { (p.rail_label) }));
+                rows.push((tr(lang, "verify.amount_paid"), amount(lang, p.amount)));
+                rows.push((tr(lang, "verify.paid_on"), day(lang, &p.paid_on)));
+                rows.push((
+                    tr(lang, "verify.paid_by"),
+                    html! { (crate::pages::portal::challan::rail_label(lang, &p.rail)) },
+                ));
                 rows.push((
                     tr(lang, "verify.receipt"),
                     html! {
@@ -114,12 +128,12 @@ pub fn verification(v: &VerificationView, token: &str, lang: Lang, pay: Option<M
             None if c.status == "unpaid" => {
                 rows.push((
                     tr(lang, "verify.amount_due_today"),
-                    num(&c.amount_due_display),
+                    amount(lang, c.amount_due),
                 ));
-                rows.push((tr(lang, "verify.due_date"), num(&c.due_date)));
+                rows.push((tr(lang, "verify.due_date"), day(lang, &c.due_date)));
                 rows.push((
                     tr(lang, "verify.amount_after_the_due"),
-                    num(&c.amount_after_due_date_display),
+                    amount(lang, c.amount_after_due_date),
                 ));
             }
             None => {}

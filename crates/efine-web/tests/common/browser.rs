@@ -17,6 +17,20 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Ending the session makes chromedriver close Chromium; killing only chromedriver would
+        // leave each test's Chromium running, orphaned, until the machine runs out of memory.
+        // Drop cannot await, so this is one plain blocking HTTP request.
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://").to_string();
+        if let Ok(mut c) = std::net::TcpStream::connect(&addr) {
+            let _ = c.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let _ = write!(
+                c,
+                "DELETE /session/{} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.session
+            );
+            let _ = c.read_to_end(&mut Vec::new());
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

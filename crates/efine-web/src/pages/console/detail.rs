@@ -1,7 +1,7 @@
 //! A challan's whole record in the console, with its event history (and the receipt's), and
 //! the form that asks for its cancellation.
 
-use super::parts::{ident, isolate, status_label};
+use super::parts::{ident, isolate, pk_time, status_label};
 use super::queues::request_form;
 use super::session::ConsoleSession;
 use crate::error::ApiError;
@@ -71,6 +71,8 @@ pub async fn detail(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let due_date = c.due_date;
+    let issued_at = c.issued_at;
+    let history = super::history::list(l, &evs);
     let v = ChallanView::new(c, names, paid, evs, today(state.store.now()));
     let m = |p: i64| money(l, Money::from_paisa(p).unwrap_or(Money::ZERO));
     let opt_id = |o: &Option<String>| match o {
@@ -111,7 +113,7 @@ pub async fn detail(
             tr(l, "portal.amount_after"),
             html! { (m(v.amount_after_due_date)) },
         ),
-        (tr(l, "portal.issued"), ident(&v.issued_at)),
+        (tr(l, "portal.issued"), html! { (pk_time(l, issued_at)) }),
         (tr(l, "console.officer"), ident(&v.officer)),
         (tr(l, "portal.vehicle"), opt_id(&v.vehicle_number)),
         (tr(l, "console.cnic"), opt_id(&v.cnic)),
@@ -136,30 +138,8 @@ pub async fn detail(
         p { a href={ "/challans/" (v.challan_number) "/receipt.pdf" } { (tr(l, "portal.download")) } }
         (crate::pages::portal::challan::photo_strip(l, &photos))
         h2 { (tr(l, "console.history")) }
-        div.scroll {
-            table id="events" {
-                thead {
-                    tr {
-                        th scope="col" { "#" }
-                        th scope="col" { (tr(l, "console.when")) }
-                        th scope="col" { (tr(l, "console.event")) }
-                        th scope="col" { (tr(l, "console.actor")) }
-                        th scope="col" { (tr(l, "console.details")) }
-                    }
-                }
-                tbody {
-                    @for e in &v.events {
-                        tr {
-                            td { (e.seq) }
-                            td { (ident(&e.at)) }
-                            td { (ident(&e.kind)) }
-                            td { (ident(&e.actor)) }
-                            td { code dir="ltr" { (e.payload.to_string()) } }
-                        }
-                    }
-                }
-            }
-        }
+        p.hint { (tr(l, "history.intro")) }
+        (history)
         @if v.status == "unpaid" {
             (request_form(&s, &v.challan_number))
         }

@@ -22,11 +22,20 @@ async fn home(s: ConsoleSession, uri: Uri) -> Response {
         links.push(("/staff/challans/new", "staff.issue"));
     }
     links.push(("/staff/challans", "staff.search"));
+    if s.may(Action::CheckVehicle) {
+        links.push(("/staff/checkpoint", "checkpoint.nav"));
+    }
     if s.may(Action::ReadQueues) {
         links.push(("/staff/queues", "queues.title"));
     }
     if s.may(Action::ReadRefunds) {
         links.push(("/staff/finance", "finance.title"));
+    }
+    if s.may(Action::VerifyRecord) {
+        links.push(("/staff/audit", "audit.title"));
+    }
+    if s.may(Action::ReadCashUp) {
+        links.push(("/staff/finance/cash", "cash.title"));
     }
     if s.may(Action::ChangeSchedule) {
         links.push(("/staff/schedule", "console.schedule"));

@@ -81,3 +81,42 @@ pub(super) async fn offences_for(
         .read(move |tx| catalogue::offences(tx, dep.as_ref()))
         .await?)
 }
+
+/// How long something has waited, for the reader: "3 days", "5 hours", "under an hour".
+pub(super) fn age(l: Lang, now: time::OffsetDateTime, since: time::OffsetDateTime) -> String {
+    let d = now - since;
+    let n = |v: i64| crate::i18n::digits(l, &v.to_string());
+    if d.whole_days() >= 1 {
+        crate::i18n::trf(l, "console.age_days", &[("n", &n(d.whole_days()))])
+    } else if d.whole_hours() >= 1 {
+        crate::i18n::trf(l, "console.age_hours", &[("n", &n(d.whole_hours()))])
+    } else {
+        tr(l, "console.age_new").to_string()
+    }
+}
+
+/// An instant in Pakistan time for the reader: `24 Nov 2026, 10:42 PKT` (Urdu digits in Urdu).
+pub(super) fn pk_time(l: Lang, at: time::OffsetDateTime) -> String {
+    let local = at.to_offset(efine_core::clock::KARACHI);
+    let hm = format!("{:02}:{:02}", local.hour(), local.minute());
+    crate::i18n::trf(
+        l,
+        "console.at_time",
+        &[
+            ("date", &crate::i18n::date(l, local.date())),
+            ("time", &crate::i18n::digits(l, &hm)),
+        ],
+    )
+}
+
+/// A card's facts as a definition list (label, value), two columns wide enough for a phone.
+pub(super) fn card_facts(rows: &[(&str, Markup)]) -> Markup {
+    html! {
+        dl.facts {
+            @for (k, v) in rows {
+                dt { (k) }
+                dd { (v) }
+            }
+        }
+    }
+}

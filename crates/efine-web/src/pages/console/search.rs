@@ -110,15 +110,16 @@ pub async fn search(
         .read(move |tx| {
             let districts = catalogue::districts(tx)?;
             let departments = catalogue::departments(tx)?;
+            let offences = catalogue::offences(tx, None)?;
             let (list, total) = if run {
                 store_console::search(tx, &filter, (page - 1) * PER_PAGE, PER_PAGE)?
             } else {
                 (Vec::new(), 0)
             };
-            Ok((districts, departments, list, total))
+            Ok((districts, departments, offences, list, total))
         })
         .await;
-    let (districts, departments, list, total) = match found {
+    let (districts, departments, offences, list, total) = match found {
         Ok(v) => v,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -145,6 +146,32 @@ pub async fn search(
             )
         })
         .collect();
+    // Offences by name (codes repeat across departments: the department picked narrows them).
+    let offence_opts: Vec<(String, String)> = {
+        let mut seen = std::collections::BTreeSet::new();
+        offences
+            .iter()
+            .filter(|o| {
+                f.department
+                    .as_deref()
+                    .is_none_or(|d| o.department.as_str() == d)
+            })
+            .filter(|o| seen.insert(o.code.as_str().to_string()))
+            .map(|o| {
+                (
+                    o.code.as_str().to_string(),
+                    l.pick(&o.name_en, &o.name_ur).to_string(),
+                )
+            })
+            .collect()
+    };
+    let offence_name = |dep: &str, code: &str| {
+        offences
+            .iter()
+            .find(|o| o.department.as_str() == dep && o.code.as_str() == code)
+            .map(|o| l.pick(&o.name_en, &o.name_ur).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let count = trf(
         l,
@@ -172,10 +199,7 @@ pub async fn search(
                 label for="vehicle" { (tr(l, "portal.vehicle")) }
                 input id="vehicle" name="vehicle" dir="ltr" value=(value(&q.vehicle));
             }
-            div {
-                label for="offence" { (tr(l, "console.offence_code")) }
-                input id="offence" name="offence" dir="ltr" value=(value(&q.offence));
-            }
+            (select("offence", tr(l, "portal.offence"), f.offence.as_deref(), &offence_opts, any))
             div {
                 label for="from" { (tr(l, "console.issued_from")) }
                 input id="from" name="from" type="date" value=(value(&q.from));
@@ -198,7 +222,7 @@ pub async fn search(
                             th scope="col" { (tr(l, "portal.challan")) }
                             th scope="col" { (tr(l, "portal.issued")) }
                             th scope="col" { (tr(l, "portal.vehicle")) }
-                            th scope="col" { (tr(l, "console.offence_code")) }
+                            th scope="col" { (tr(l, "portal.offence")) }
                             th scope="col" { (tr(l, "portal.status")) }
                             th scope="col" { (tr(l, "portal.amount_due_today")) }
                         }
@@ -215,7 +239,7 @@ pub async fn search(
                                 td { a href={ "/staff/challans/" (number) } { (ident(&number)) } }
                                 td { (i18n::date(l, efine_core::clock::karachi_date(c.issued_at))) }
                                 td { @if let Some(v) = &c.vehicle { (ident(v.as_str())) } }
-                                td { (ident(c.offence.as_str())) }
+                                td { (offence_name(c.department.as_str(), c.offence.as_str())) }
                                 td { (status_label(l, c.status.as_str())) }
                                 td { (money(l, due)) }
                             }

@@ -264,8 +264,16 @@ impl ConsoleSession {
         let mut r = (
             status,
             Html(
-                crate::pages::shell::page_with(self.lang, here, title, self.nav(), body)
-                    .into_string(),
+                crate::pages::shell::page_custom(
+                    self.lang,
+                    here,
+                    title,
+                    self.nav(),
+                    html! { link rel="stylesheet" href=(crate::pages::assets::console_css()); },
+                    body,
+                    true,
+                )
+                .into_string(),
             ),
         )
             .into_response();

@@ -29,29 +29,70 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/users/grants", post(decide_grant))
 }
 
-/// The list and the pending grants.
+/// The catalogue's districts and departments, for the account form's pickers.
+type Catalogue = (
+    Vec<efine_core::catalogue::District>,
+    Vec<efine_core::catalogue::Department>,
+);
+
+/// The list, the pending grants and the catalogue.
 async fn load(
     state: &AppState,
     now: time::OffsetDateTime,
-) -> Result<(Vec<store_console::UserRow>, Vec<users::Grant>), efine_store::StoreError> {
+) -> Result<(Vec<store_console::UserRow>, Vec<users::Grant>, Catalogue), efine_store::StoreError> {
     state
         .store
-        .read(move |tx| Ok((store_console::users(tx, now)?, users::pending_grants(tx)?)))
+        .read(move |tx| {
+            Ok((
+                store_console::users(tx, now)?,
+                users::pending_grants(tx)?,
+                (
+                    efine_store::ops::catalogue::districts(tx)?,
+                    efine_store::ops::catalogue::departments(tx)?,
+                ),
+            ))
+        })
         .await
 }
 
+#[derive(Deserialize, Default)]
+pub struct UsersQuery {
+    added: Option<String>,
+}
+
 /// `GET /staff/users`
-pub async fn page(State(state): State<AppState>, s: ConsoleSession, uri: Uri) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    s: ConsoleSession,
+    uri: Uri,
+    axum::extract::Query(q): axum::extract::Query<UsersQuery>,
+) -> Response {
     if let Err(r) = s.require(Action::ManageUsers) {
         return r;
     }
     let now = state.store.now();
     match load(&state, now).await {
-        Ok((list, grants)) => s.page(
-            &i18n::here(&uri),
-            tr(s.lang, "admin.title"),
-            body(&s, &list, &grants, None),
-        ),
+        Ok((list, grants, cat)) => {
+            let added = q
+                .added
+                .as_deref()
+                .filter(|u| list.iter().any(|row| row.principal.username == *u))
+                .map(|u| {
+                    crate::i18n::trf(
+                        s.lang,
+                        "admin.added",
+                        &[("user", &super::parts::isolate(u))],
+                    )
+                });
+            s.page(
+                &i18n::here(&uri),
+                tr(s.lang, "admin.title"),
+                html! {
+                    @if let Some(m) = added { p.ok role="status" id="result" { (m) } }
+                    (body(&s, &list, &grants, &cat, None))
+                },
+            )
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -60,6 +101,7 @@ fn body(
     s: &ConsoleSession,
     list: &[store_console::UserRow],
     grants: &[users::Grant],
+    cat: &Catalogue,
     error: Option<&str>,
 ) -> Markup {
     let l = s.lang;
@@ -157,10 +199,21 @@ fn body(
                     option value=(r.as_str()) { (r.as_str()) }
                 }
             }
-            label for="department" { (tr(l, "admin.department_code")) }
-            input id="department" name="department" dir="ltr" maxlength="64";
-            label for="district" { (tr(l, "admin.district_code")) }
-            input id="district" name="district" dir="ltr" maxlength="64";
+            label for="department" { (tr(l, "portal.department")) }
+            select id="department" name="department" {
+                option value="" { (tr(l, "admin.none_province")) }
+                @for d in &cat.1 {
+                    option value=(d.code.as_str()) { (l.pick(&d.name_en, &d.name_ur)) }
+                }
+            }
+            label for="district" { (tr(l, "portal.district")) }
+            select id="district" name="district" {
+                option value="" { (tr(l, "admin.none_province")) }
+                @for d in &cat.0 {
+                    option value=(d.code.as_str()) { (l.pick(&d.name_en, &d.name_ur)) }
+                }
+            }
+            p.hint { (tr(l, "admin.scope_hint")) }
             label for="password" { (tr(l, "staff.password")) }
             input id="password" name="password" type="password" required minlength="12" autocomplete="new-password";
             p.hint { (tr(l, "admin.password_hint")) }
@@ -185,12 +238,12 @@ async fn fail(
     now: time::OffsetDateTime,
     msg: String,
 ) -> Response {
-    let (list, grants) = load(state, now).await.unwrap_or_default();
+    let (list, grants, cat) = load(state, now).await.unwrap_or_default();
     s.status_page(
         StatusCode::UNPROCESSABLE_ENTITY,
         "/staff/users",
         tr(s.lang, "admin.title"),
-        body(s, &list, &grants, Some(&msg)),
+        body(s, &list, &grants, &cat, Some(&msg)),
     )
 }
 
@@ -227,6 +280,23 @@ pub async fn add(State(state): State<AppState>, f: ConsoleForm<AddForm>) -> Resp
         Some(Ok(d)) => Some(d),
         Some(Err(e)) => return fail(&s, &state, now, format!("district: {}", e.0)).await,
     };
+    // A code must be one of the catalogue's: a misspelt code would give an account that sees
+    // nothing.
+    let (_, _, (districts, departments)) = load(&state, now).await.unwrap_or_default();
+    if department
+        .as_ref()
+        .is_some_and(|d| !departments.iter().any(|x| &x.code == d))
+    {
+        let msg = format!("department: {}", tr(s.lang, "admin.unknown_department"));
+        return fail(&s, &state, now, msg).await;
+    }
+    if district
+        .as_ref()
+        .is_some_and(|d| !districts.iter().any(|x| &x.code == d))
+    {
+        let msg = format!("district: {}", tr(s.lang, "admin.unknown_district"));
+        return fail(&s, &state, now, msg).await;
+    }
     let hash = match checked_hash(&s, &form.username, form.password).await {
         Ok(h) => h,
         Err(msg) => return fail(&s, &state, now, msg).await,
@@ -244,7 +314,11 @@ pub async fn add(State(state): State<AppState>, f: ConsoleForm<AddForm>) -> Resp
         .write(move |tx| users::add_by_admin(tx, &new, &admin, now))
         .await
     {
-        Ok(_) => see_other("/staff/users"),
+        Ok(p) => {
+            let q =
+                serde_urlencoded::to_string([("added", p.username.as_str())]).unwrap_or_default();
+            see_other(&format!("/staff/users?{q}#result"))
+        }
         Err(e) => {
             let e = ApiError::from(e);
             if e.status.is_server_error() {
@@ -295,12 +369,12 @@ async fn outcome(
             if e.status.is_server_error() {
                 return e.into_response();
             }
-            let (list, grants) = load(state, now).await.unwrap_or_default();
+            let (list, grants, cat) = load(state, now).await.unwrap_or_default();
             s.status_page(
                 e.status,
                 "/staff/users",
                 tr(s.lang, "admin.title"),
-                body(s, &list, &grants, Some(&e.message)),
+                body(s, &list, &grants, &cat, Some(&e.message)),
             )
         }
     }

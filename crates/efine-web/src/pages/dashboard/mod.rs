@@ -6,42 +6,96 @@
 
 pub mod charts;
 pub mod figures;
+pub mod filters;
 pub(crate) mod parts;
 pub mod transparency;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
 use crate::pages::console::session::ConsoleSession;
-use crate::stats::{self, SummaryRowView};
+use crate::stats::{self, tables, AnomalyView, SummaryRowView};
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use efine_core::auth::Principal;
-use efine_store::ops::stats::{last_seq, Dim, Range, Scope};
+use efine_core::clock::karachi_date;
+use efine_store::ops::stats::{last_seq, Dim};
 use figures::Dashboard;
+use filters::{DashQuery, Filters};
 
-/// `/dashboard` and `/transparency`.
+/// `/dashboard`, its CSV downloads, and `/transparency`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard_page))
+        .route("/dashboard/csv/{table}", get(dashboard_csv))
         .route("/transparency", get(transparency_page))
 }
 
-/// `GET /dashboard`: the staff dashboard, behind the console login.
-pub async fn dashboard_page(State(state): State<AppState>, session: ConsoleSession) -> Response {
+/// The catalogue's districts and departments (code, English name, Urdu name), for the filters
+/// and the district tile map.
+pub type Names = Vec<(String, String, String)>;
+
+async fn catalogue_names(state: &AppState) -> ApiResult<(Names, Names)> {
+    Ok(state
+        .store
+        .read(|tx| {
+            let ds = efine_store::ops::catalogue::districts(tx)?
+                .into_iter()
+                .map(|d| (d.code.to_string(), d.name_en, d.name_ur))
+                .collect();
+            let deps = efine_store::ops::catalogue::departments(tx)?
+                .into_iter()
+                .map(|d| (d.code.to_string(), d.name_en, d.name_ur))
+                .collect();
+            Ok((ds, deps))
+        })
+        .await?)
+}
+
+async fn filters_for(
+    state: &AppState,
+    session: &ConsoleSession,
+    q: &DashQuery,
+) -> ApiResult<(Filters, Names, Names)> {
+    let (districts, departments) = catalogue_names(state).await?;
+    let codes = |v: &Names| v.iter().map(|(c, _, _)| c.clone()).collect::<Vec<_>>();
+    let f = Filters::parse(
+        q,
+        &session.principal,
+        karachi_date(state.store.now()),
+        session.lang,
+        &codes(&districts),
+        &codes(&departments),
+    );
+    Ok((f, districts, departments))
+}
+
+/// `GET /dashboard`: the staff dashboard, behind the console login, for the range, district
+/// and department in the address.
+pub async fn dashboard_page(
+    State(state): State<AppState>,
+    session: ConsoleSession,
+    uri: Uri,
+    Query(q): Query<DashQuery>,
+) -> Response {
+    let built = async {
+        let (f, districts, departments) = filters_for(&state, &session, &q).await?;
+        dashboard_data(&state, &session.principal, f, districts, departments).await
+    };
     let dep = session.principal.reach().department.cloned();
     let fees = state
         .store
         .read(move |tx| efine_store::ops::fees::counts_by_service(tx, dep.as_ref()))
         .await;
-    match (dashboard_data(&state, &session.principal).await, fees) {
+    match (built.await, fees) {
         (Ok(d), Ok(fees)) => session.page(
-            "/dashboard",
+            &crate::i18n::here(&uri),
             figures::dashboard_title(session.lang),
             maud::html! {
-                (figures::dashboard(&d, session.lang))
+                (figures::dashboard(&d, session.lang, &session.principal))
                 (crate::pages::portal::fees::by_service(session.lang, &fees))
             },
         ),
@@ -50,12 +104,18 @@ pub async fn dashboard_page(State(state): State<AppState>, session: ConsoleSessi
     }
 }
 
-async fn dashboard_data(state: &AppState, who: &Principal) -> ApiResult<Dashboard> {
-    let scope = Scope::for_principal(who);
-    let all = Range::default();
-    let district_rows = stats::summary(state, Dim::District, scope.clone(), all).await?;
+async fn dashboard_data(
+    state: &AppState,
+    who: &Principal,
+    f: Filters,
+    district_names: Names,
+    department_names: Names,
+) -> ApiResult<Dashboard> {
+    let scope = f.scope.clone();
+    let range = f.range;
+    let district_rows = stats::summary(state, Dim::District, scope.clone(), range).await?;
     let total = SummaryRowView::new(None, stats::total(&district_rows));
-    let offences = stats::summary(state, Dim::Offence, scope.clone(), all)
+    let offences = stats::summary(state, Dim::Offence, scope.clone(), range)
         .await?
         .into_iter()
         .map(|r| SummaryRowView::new(Some(Dim::Offence), r))
@@ -69,16 +129,19 @@ async fn dashboard_data(state: &AppState, who: &Principal) -> ApiResult<Dashboar
             .collect(),
         offences,
         total,
-        daily: stats::trends(state, scope.clone(), all, false).await?,
-        weekly: stats::trends(state, scope.clone(), all, true).await?,
-        rails: stats::rails(state, scope.clone(), all).await?,
+        daily: stats::trends(state, scope.clone(), range, false).await?,
+        weekly: stats::trends(state, scope.clone(), range, true).await?,
+        rails: stats::rails(state, scope.clone(), range).await?,
         hotspots: stats::hotspots(state, scope.clone(), 400).await?,
-        anomalies: stats::anomalies(state, scope.clone(), all)
+        anomalies: stats::anomalies(state, scope.clone(), range)
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
         forecast: stats::forecast(state, scope).await?,
+        filters: f,
+        district_names,
+        department_names,
         device_flags: {
             let reach = who.reach();
             let (dep, dis) = (reach.department.cloned(), reach.district.cloned());
@@ -90,6 +153,86 @@ async fn dashboard_data(state: &AppState, who: &Principal) -> ApiResult<Dashboar
                 .await?
         },
     })
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct CsvQuery {
+    #[serde(flatten)]
+    filters: DashQuery,
+    /// `1`: with a byte order mark, for spreadsheet programs (Excel) to read UTF-8.
+    excel: Option<String>,
+}
+
+/// `GET /dashboard/csv/{table}`: every table of the dashboard as CSV, with the console session
+/// and the dashboard's filters (the JSON API's `?format=csv` wants a bearer token, which a
+/// browser does not send). Tables: `district`, `department`, `offence`, `officer`, `daily`,
+/// `weekly`, `rails`, `hotspots`, `anomalies`, `forecast`.
+pub async fn dashboard_csv(
+    State(state): State<AppState>,
+    session: ConsoleSession,
+    Path(table): Path<String>,
+    Query(q): Query<CsvQuery>,
+) -> Response {
+    let excel = q.excel.as_deref() == Some("1");
+    let made = async {
+        let (f, _, _) = filters_for(&state, &session, &q.filters).await?;
+        let (scope, range) = (f.scope.clone(), f.range);
+        let table = table.strip_suffix(".csv").unwrap_or(&table);
+        let (name, (header, rows)) = match table {
+            "district" | "department" | "offence" | "officer" => {
+                let dim = Dim::parse(table).ok_or_else(|| ApiError::not_found("table"))?;
+                let rows = stats::summary(&state, dim, scope, range).await?;
+                let total = SummaryRowView::new(None, stats::total(&rows));
+                let rows: Vec<_> = rows
+                    .into_iter()
+                    .map(|r| SummaryRowView::new(Some(dim), r))
+                    .collect();
+                (
+                    format!("summary-by-{table}"),
+                    tables::summary(&rows, &total),
+                )
+            }
+            "daily" | "weekly" => {
+                let points = stats::trends(&state, scope, range, table == "weekly").await?;
+                (format!("trends-{table}"), tables::trends(&points))
+            }
+            "rails" => (
+                "collections-by-rail".into(),
+                tables::rails(&stats::rails(&state, scope, range).await?),
+            ),
+            "hotspots" => (
+                "hotspots".into(),
+                tables::hotspots(&stats::hotspots(&state, scope, 200).await?),
+            ),
+            "anomalies" => {
+                let flags: Vec<AnomalyView> = stats::anomalies(&state, scope, range)
+                    .await?
+                    .into_iter()
+                    .map(Into::into)
+                    .collect();
+                ("anomalies".into(), tables::anomalies(&flags))
+            }
+            "forecast" => {
+                let f = stats::forecast(&state, scope).await?.ok_or_else(|| {
+                    ApiError::not_found("forecast (fewer than 16 days of collections)")
+                })?;
+                ("forecast".into(), tables::forecast(&f))
+            }
+            _ => return Err(ApiError::not_found("table")),
+        };
+        let name = if excel { format!("{name}-excel") } else { name };
+        Ok::<_, ApiError>(stats::csv_with(&name, header, rows, excel))
+    };
+    match made.await {
+        Ok(r) => r,
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => session.status_page(
+            e.status,
+            "/dashboard",
+            crate::i18n::tr(session.lang, "portal.not_found"),
+            maud::html! { p { (e.message) } },
+        ),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /transparency`: the public figures per district.

@@ -34,10 +34,15 @@ pub fn transparency(v: &TransparencyView, seq: i64, head: Option<&LogHead>, lang
                     @for r in v.rows.iter().chain(std::iter::once(&v.total)) {
                         tr data-code=(r.district_code) {
                             td { (lang.pick(&r.name, &r.name_ur)) }
-                            td.n { (r.issued) }
-                            td.n { (r.paid) }
-                            td.n { (pct(r.compliance_percent)) }
-                            td.n { (r.collected_display) }
+                            td.n { (digits(lang, &r.issued.to_string())) }
+                            td.n { (digits(lang, &r.paid.to_string())) }
+                            td.n { (digits(lang, &pct(r.compliance_percent))) }
+                            td.n {
+                                (crate::i18n::money(
+                                    lang,
+                                    efine_core::Money::from_paisa(r.collected).unwrap_or(efine_core::Money::ZERO),
+                                ))
+                            }
                         }
                     }
                 }

@@ -433,6 +433,8 @@ async function start() {
   state.catalogue = (await db.get("catalogue")) || null;
   const all = await db.all();
   state.last = all.sort((a, b) => b.counter - a.counter)[0] || null;
+  // The day's list and sync are for a signed-in officer only.
+  $("day").hidden = true;
   if (!state.device || !state.pair) {
     show("enrol");
     return;
@@ -446,6 +448,7 @@ async function start() {
   }
   renderOffences();
   show("issue");
+  $("day").hidden = false;
   locate();
   await renderList();
   if (navigator.onLine) sync();

@@ -4,21 +4,24 @@
 //! mobile); `POST` lodges the appeal with the same checks and the same store calls as the JSON
 //! API.
 
-use super::common::{challan_or_page, respond, see_other};
+use super::common::{challan_or_page, respond, see_other, ChallanData, ContestClosed};
 use crate::api::appeals::{self as appeals_c, EvidenceProblem};
 use crate::api::cancellations::text_field;
 use crate::error::ApiError;
-use crate::i18n::{self, tr, Lang};
+use crate::i18n::{self, date, tr, Lang};
 use crate::pages::shell::{self, ltr, trf_html};
 use crate::AppState;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use efine_core::appeal::AppealStatus;
 use efine_core::appeal_proof::{NotNow, ProofError};
+use efine_core::clock::karachi_date;
+use efine_core::penalty::AppealOutcome;
 use efine_core::ChallanNumber;
 use efine_store::ops::appeal_proof::Needed;
-use efine_store::ops::appeals::MAX_EVIDENCE_BYTES;
+use efine_store::ops::appeals::Appeal;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -97,6 +100,139 @@ fn lodge_form(lang: Lang, number: &str, needed: &Needed, accept: &str, reason: &
     }
 }
 
+/// An appeal's state in one sentence, in the reader's language (never the stored status word).
+pub(super) fn appeal_status_text(lang: Lang, a: &Appeal) -> String {
+    let on = |t: Option<time::OffsetDateTime>| date(lang, karachi_date(t.unwrap_or(a.lodged_at)));
+    match (a.status, a.outcome) {
+        (AppealStatus::Pending, _) => i18n::trf(
+            lang,
+            "appeal.state_pending",
+            &[("date", &date(lang, karachi_date(a.lodged_at)))],
+        ),
+        (AppealStatus::Decided, Some(AppealOutcome::Uphold)) => {
+            i18n::trf(lang, "appeal.state_upheld", &[("date", &on(a.decided_at))])
+        }
+        (AppealStatus::Decided, Some(AppealOutcome::Reduce)) => i18n::trf(
+            lang,
+            "appeal.state_reduced",
+            &[
+                ("date", &on(a.decided_at)),
+                (
+                    "amount",
+                    &i18n::money(lang, a.decided_amount.unwrap_or(efine_core::Money::ZERO)),
+                ),
+            ],
+        ),
+        (AppealStatus::Decided, _) => {
+            i18n::trf(lang, "appeal.state_quashed", &[("date", &on(a.decided_at))])
+        }
+        (AppealStatus::Closed, _) => {
+            let key = if a.decision_note.as_deref() == Some("challan cancelled") {
+                "appeal.state_closed_cancelled"
+            } else {
+                "appeal.state_closed_paid"
+            };
+            i18n::trf(lang, key, &[("date", &on(a.decided_at))])
+        }
+    }
+}
+
+/// How the citizen hears of the decision: an SMS to the challan's mobile (masked), and this
+/// page either way.
+fn how_you_hear(lang: Lang, mobile: Option<&str>) -> Markup {
+    html! {
+        p id="appeal-hear" {
+            @if let Some(m) = mobile {
+                (trf_html(lang, "appeal.hear_sms", &[("mobile", ltr(m))]))
+            } @else {
+                (tr(lang, "appeal.hear_page"))
+            }
+        }
+    }
+}
+
+/// The appeal's page: where it stands, what happened when, the decision and its reason.
+fn appeal_page(lang: Lang, d: &ChallanData, a: &Appeal, lodged_now: bool) -> Markup {
+    let v = &d.view;
+    let n = &v.challan_number;
+    let day = |t: time::OffsetDateTime| date(lang, karachi_date(t));
+    html! {
+        div class=(if a.status == AppealStatus::Pending { "box" } else { "ok" }) id="appeal-status" {
+            p class="big" { (appeal_status_text(lang, a)) }
+            @if a.status == AppealStatus::Pending {
+                p { (tr(lang, "appeal.pending_body")) }
+                @if v.status == "unpaid" {
+                    p id="appeal-amount" {
+                        (i18n::trf(lang, "appeal.frozen_amount", &[(
+                            "amount",
+                            &i18n::money(lang, efine_core::Money::from_paisa(v.amount_due).unwrap_or(efine_core::Money::ZERO)),
+                        )]))
+                    }
+                }
+            }
+        }
+        @if a.status == AppealStatus::Pending {
+            (how_you_hear(lang, v.mobile.as_deref()))
+        }
+        @if a.status == AppealStatus::Decided {
+            @if let Some(note) = a.decision_note.as_deref().filter(|s| !s.trim().is_empty()) {
+                p id="appeal-reason" { strong { (tr(lang, "appeal.decision_reason")) ": " } (note) }
+            }
+        }
+        h2 { (tr(lang, "appeal.history")) }
+        ol id="appeal-history" {
+            li {
+                (i18n::trf(lang, "appeal.history_lodged", &[
+                    ("date", &day(a.lodged_at)),
+                    ("id", &i18n::digits(lang, &a.id.to_string())),
+                ]))
+                @if let Some(name) = &a.evidence_name {
+                    " " (trf_html(lang, "appeal.history_evidence", &[("name", ltr(name))]))
+                }
+            }
+            @if a.status != AppealStatus::Pending {
+                li { (appeal_status_text(lang, a)) }
+            }
+        }
+        @if lodged_now {
+            @if let (Some(name), Some(sha)) = (&a.evidence_name, &a.evidence_sha256) {
+                p class="hint" id="appeal-evidence" {
+                    (trf_html(lang, "appeal.evidence_received", &[
+                        ("name", ltr(name)),
+                        ("sha256", ltr(sha)),
+                    ]))
+                }
+            }
+        }
+        @if v.status == "unpaid" {
+            (super::pay::how_to_pay_link(lang, n))
+        }
+        p { a href={ "/c/" (n) } { (tr(lang, "pay.back_to_challan")) } }
+    }
+}
+
+/// The page for a challan that cannot be contested today: the reason, and the way back.
+fn closed_page(
+    lang: Lang,
+    status: StatusCode,
+    here: &str,
+    n: &str,
+    why: ContestClosed,
+) -> Response {
+    respond(
+        status,
+        shell::page(
+            lang,
+            here,
+            tr(lang, "appeal.closed_title"),
+            html! {
+                p class="bad" role="alert" id="appeal-error" { (why.say(lang)) }
+                p { a href={ "/c/" (n) } { (tr(lang, "pay.back_to_challan")) } }
+            },
+        ),
+    )
+}
+
 /// `GET /c/{number}/appeal`: one question, why the challan is contested, and an optional
 /// evidence file.
 pub async fn appeal_get(
@@ -110,6 +246,20 @@ pub async fn appeal_get(
         Ok(d) => d,
         Err(r) => return r,
     };
+    if let Some(a) = &d.appeal {
+        return respond(
+            StatusCode::OK,
+            shell::page(
+                lang,
+                &here,
+                tr(lang, "appeal.page_title"),
+                appeal_page(lang, &d, a, false),
+            ),
+        );
+    }
+    if let Err(why) = d.contest() {
+        return closed_page(lang, StatusCode::OK, &here, &d.view.challan_number, why);
+    }
     let needed = match needed(&state, &d.view.challan_number).await {
         Ok(n) => n,
         Err(r) => return r,
@@ -196,6 +346,8 @@ pub async fn appeal_code_post(
             },
         );
     }
+    // The code's SMS goes in the language the citizen is reading.
+    super::common::remember_language(&state, &n, lang).await;
     match appeals_c::send_code(&state, n.clone()).await {
         Ok(Ok(sent)) => {
             let notice = i18n::trf(
@@ -236,10 +388,10 @@ pub async fn appeal_code_post(
 }
 
 /// The largest request `POST /c/{number}/appeal` reads (set on that route in the router).
-/// Far above the 1 MiB evidence limit so that a phone photo of a few MB is read and refused
-/// with a message on the form instead of the connection being cut. Only the first
-/// [`MAX_EVIDENCE_BYTES`] + 1 bytes of the file are kept in memory.
-pub const APPEAL_FORM_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Above the 10 MB upload limit so that a larger file is read and refused with a message on
+/// the form instead of the connection being cut. Only the first
+/// [`appeals_c::MAX_UPLOAD_BYTES`] + 1 bytes of the file are kept in memory.
+pub const APPEAL_FORM_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The reason is at most 500 characters, so at most 2,000 bytes of UTF-8.
 const REASON_MAX_BYTES: usize = 500 * 4;
@@ -268,7 +420,7 @@ struct AppealSubmission {
     code: String,
     cnic: String,
     /// File name and declared content type as the browser sent them, and the first
-    /// `MAX_EVIDENCE_BYTES + 1` bytes (enough to tell that a file is too large).
+    /// `MAX_UPLOAD_BYTES + 1` bytes (enough to tell that a file is too large).
     file: Option<(String, String, Vec<u8>)>,
 }
 
@@ -362,7 +514,7 @@ async fn read_submission(req: Request) -> Result<AppealSubmission, Unreadable> {
                     .unwrap_or_default()
                     .to_string();
                 let ctype = field.content_type().unwrap_or_default().to_string();
-                let bytes = read_capped(&mut field, MAX_EVIDENCE_BYTES)
+                let bytes = read_capped(&mut field, appeals_c::MAX_UPLOAD_BYTES)
                     .await
                     .map_err(problem)?;
                 // A file input left empty is sent as a part with no name and no bytes.
@@ -393,6 +545,15 @@ pub async fn appeal_post(
         return see_other("/");
     };
     let here = format!("/c/{}/appeal", n);
+    // A challan that cannot be contested today is answered before the form is read, in the
+    // page's language.
+    let d = match challan_or_page(&state, lang, &here, &n.to_string()).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    if let Err(why) = d.contest() {
+        return closed_page(lang, StatusCode::CONFLICT, &here, &n.to_string(), why);
+    }
     let needed = match needed(&state, &n.to_string()).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -457,7 +618,7 @@ pub async fn appeal_post(
     let evidence = match sub.file {
         None => None,
         // The declared type is not passed on: the content decides.
-        Some((name, _declared, bytes)) => match appeals_c::check_evidence(&name, bytes) {
+        Some((name, _declared, bytes)) => match appeals_c::prepare_evidence(&name, bytes).await {
             Ok(e) => Some(e),
             Err(p) => {
                 let msg = match p {
@@ -480,35 +641,46 @@ pub async fn appeal_post(
             return again(StatusCode::UNPROCESSABLE_ENTITY, tr(lang, key), typed);
         }
     };
+    super::common::remember_language(&state, &n, lang).await;
     match appeals_c::lodge_with_proof(&state, n.clone(), reason.clone(), evidence, proof).await {
         Ok(Err(refused)) => {
             let status = appeals_c::proof_error(refused.clone()).status;
             again(status, &proof_message(lang, &refused), &reason)
         }
-        Ok(Ok(a)) => {
-            let body = html! {
-                div class="ok" {
-                    p id="appeal-lodged" {
-                        (trf_html(lang, "appeal.lodged_body", &[
-                            ("id", html! { (i18n::digits(lang, &a.id.to_string())) }),
-                            ("challan", ltr(&a.challan_number)),
-                        ]))
-                    }
-                    @if let (Some(name), Some(sha)) = (&a.evidence_name, &a.evidence_sha256) {
-                        p id="appeal-evidence" {
-                            (trf_html(lang, "appeal.evidence_received", &[
-                                ("name", ltr(name)),
-                                ("sha256", ltr(sha)),
-                            ]))
-                        }
-                    }
-                }
-                p { a href={ "/c/" (n) } { (tr(lang, "pay.back_to_challan")) } }
+        Ok(Ok(_)) => {
+            // The appeal's own page, as it will look from now on, with how the citizen hears.
+            let d = match challan_or_page(&state, lang, &here, &n.to_string()).await {
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            let Some(a) = &d.appeal else {
+                return see_other(&here);
             };
             respond(
                 StatusCode::CREATED,
-                shell::page(lang, &format!("/c/{n}"), tr(lang, "appeal.lodged"), body),
+                shell::page(
+                    lang,
+                    &here,
+                    tr(lang, "appeal.lodged"),
+                    html! {
+                        p class="ok" id="appeal-lodged" {
+                            (trf_html(lang, "appeal.lodged_body", &[
+                                ("id", html! { (i18n::digits(lang, &a.id.to_string())) }),
+                                ("challan", ltr(&a.challan_number)),
+                            ]))
+                        }
+                        (appeal_page(lang, &d, a, true))
+                    },
+                ),
             )
+        }
+        Err(e)
+            if !e.status.is_server_error()
+                && ContestClosed::from_code(&e.code, d.appeal_last_day).is_some() =>
+        {
+            let why = ContestClosed::from_code(&e.code, d.appeal_last_day)
+                .unwrap_or(ContestClosed::Appealed);
+            closed_page(lang, e.status, &here, &n.to_string(), why)
         }
         Err(e) => {
             if e.status.is_server_error() {

@@ -60,11 +60,23 @@ pub fn how_to_pay(state: &AppState, lang: Lang, number: &str, psid: &str, button
     }
 }
 
+/// The "Pay now" button alone (pages that already say how much and why).
+pub fn how_to_pay_link(lang: Lang, number: &str) -> Markup {
+    html! {
+        p { a class="button" href={ "/c/" (number) "/pay" } { (tr(lang, "portal.pay_now")) } }
+    }
+}
+
 fn pay_question(state: &AppState, lang: Lang, d: &ChallanData, error: Option<&str>) -> Markup {
     let v = &d.view;
     let amount = money(lang, Money::from_paisa(v.amount_due).unwrap_or(Money::ZERO));
     let methods = configured(state);
     html! {
+        p id="paying-for" {
+            (tr(lang, "portal.challan")) " " (ltr(&v.challan_number)) ": "
+            (lang.pick(&v.offence_name_en, &v.offence_name_ur))
+            @if let Some(veh) = &v.vehicle_number { " (" (ltr(veh)) ")" }
+        }
         p class="big" { (trf(lang, "portal.pay_amount", &[("amount", &amount)])) }
         @if let Some(e) = error {
             p class="bad" role="alert" { (e) }
@@ -190,6 +202,7 @@ pub async fn pay_post(
     let Ok(n) = ChallanNumber::parse(&number) else {
         return see_other("/");
     };
+    super::common::remember_language(&state, &n, lang).await;
     let co = match checkout::start(&state, n, &f.method, Some(lang)).await {
         Ok(co) => co,
         Err(e) if e.status == StatusCode::CONFLICT => {

@@ -11,13 +11,13 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use efine_core::{ChallanNumber, Cnic, Money, Psid, VehicleNumber};
+use efine_core::{ChallanNumber, Cnic, MobileNumber, Money, Psid, VehicleNumber};
 use efine_store::ops::challans;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::net::IpAddr;
 
-fn search_forms(lang: Lang, error: Option<&str>) -> Markup {
+fn search_forms(lang: Lang, error: Option<&str>, typed: &str) -> Markup {
     html! {
         p { (tr(lang, "portal.intro")) }
         @if let Some(e) = error {
@@ -30,7 +30,7 @@ fn search_forms(lang: Lang, error: Option<&str>) -> Markup {
                 (ltr("TRF-PSH-2026-004219 · 2601380000000013 · PES-1234"))
             }
             input id="q" name="q" required maxlength="64" autocomplete="off" dir="ltr"
-                aria-describedby="q-hint";
+                aria-describedby="q-hint" value=(typed);
             p { button type="submit" { (tr(lang, "portal.search")) } }
         }
         form method="post" action="/search/cnic" class="box" {
@@ -54,22 +54,81 @@ pub async fn home(lang: Lang, uri: Uri) -> Response {
             lang,
             &i18n::here(&uri),
             tr(lang, "portal.title"),
-            search_forms(lang, None),
+            search_forms(lang, None, ""),
         ),
     )
 }
 
 fn home_with_error(lang: Lang, status: StatusCode, error: &str) -> Response {
+    home_keeping(lang, status, error, "")
+}
+
+/// The search page again with the error and what was typed, so it can be corrected.
+fn home_keeping(lang: Lang, status: StatusCode, error: &str, typed: &str) -> Response {
     respond(
         status,
         shell::page(
             lang,
             "/",
             tr(lang, "portal.title"),
-            search_forms(lang, Some(error)),
+            search_forms(lang, Some(error), typed),
         ),
     )
 }
+
+/// What the main search box was given, recognised by its shape.
+#[derive(Debug)]
+enum Typed {
+    Challan(ChallanNumber),
+    Psid(Psid),
+    Vehicle(VehicleNumber),
+    /// A CNIC typed in the main box: listed like the CNIC form would (it was posted, never in
+    /// a URL).
+    Cnic(Cnic),
+    /// A mobile number: challans are not looked up by mobile.
+    Mobile,
+    /// All digits, the length of a PSID, but the check digit does not match.
+    PsidMistyped,
+    /// All digits, but no identifier has this many.
+    DigitsWrongLength(usize),
+    Unknown,
+}
+
+fn recognise(q: &str) -> Typed {
+    let digits_only = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+    let bare: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits_only {
+        // A CNIC is 13 digits and a mobile 11 (03...); a PSID is 16.
+        if bare.len() == 13 {
+            if let Ok(c) = Cnic::parse(q) {
+                return Typed::Cnic(c);
+            }
+        }
+        if bare.len() == 11 && bare.starts_with("03") && MobileNumber::parse(q).is_ok() {
+            return Typed::Mobile;
+        }
+        return match Psid::parse(q) {
+            Ok(p) => Typed::Psid(p),
+            Err(_) if bare.len() == PSID_LEN => Typed::PsidMistyped,
+            Err(_) => Typed::DigitsWrongLength(bare.len()),
+        };
+    }
+    if q.starts_with('+') && MobileNumber::parse(q).is_ok() {
+        return Typed::Mobile;
+    }
+    if let Ok(n) = ChallanNumber::parse(q) {
+        return Typed::Challan(n);
+    }
+    match VehicleNumber::parse(q) {
+        Ok(v) => Typed::Vehicle(v),
+        Err(_) => Typed::Unknown,
+    }
+}
+
+/// The PSID's length on this system (year, department, district, sequence, check digit).
+const PSID_LEN: usize = 16;
 
 #[derive(Deserialize)]
 pub struct SearchForm {
@@ -100,30 +159,24 @@ pub async fn search(
             tr(lang, "portal.empty"),
         );
     }
-    let digits_only = q
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
-    let key: Result<Result<ChallanNumber, Psid>, VehicleNumber> = if digits_only {
-        match Psid::parse(&q) {
-            Ok(p) => Ok(Err(p)),
-            Err(_) => {
-                return home_with_error(
-                    lang,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    tr(lang, "portal.not_understood"),
-                )
-            }
+    let refuse =
+        |key: &'static str| home_keeping(lang, StatusCode::UNPROCESSABLE_ENTITY, tr(lang, key), &q);
+    let key: Result<Result<ChallanNumber, Psid>, VehicleNumber> = match recognise(&q) {
+        Typed::Challan(n) => Ok(Ok(n)),
+        Typed::Psid(p) => Ok(Err(p)),
+        Typed::Vehicle(v) => Err(v),
+        Typed::Cnic(c) => return list(&state, lang, client, Err(c)).await,
+        Typed::Mobile => return refuse("portal.mobile_typed"),
+        Typed::PsidMistyped => return refuse("portal.psid_check_digit"),
+        Typed::DigitsWrongLength(n) => {
+            let msg = i18n::trf(
+                lang,
+                "portal.digits_length",
+                &[("count", &i18n::digits(lang, &n.to_string()))],
+            );
+            return home_keeping(lang, StatusCode::UNPROCESSABLE_ENTITY, &msg, &q);
         }
-    } else if let Ok(n) = ChallanNumber::parse(&q) {
-        Ok(Ok(n))
-    } else if let Ok(v) = VehicleNumber::parse(&q) {
-        Err(v)
-    } else {
-        return home_with_error(
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            tr(lang, "portal.not_understood"),
-        );
+        Typed::Unknown => return refuse("portal.not_understood"),
     };
     match key {
         Ok(k) => {
@@ -139,10 +192,11 @@ pub async fn search(
                 .await;
             match found {
                 Ok(Some(n)) => see_other(&format!("/c/{n}")),
-                Ok(None) => home_with_error(
+                Ok(None) => home_keeping(
                     lang,
                     StatusCode::NOT_FOUND,
                     tr(lang, "portal.not_found_body"),
+                    &q,
                 ),
                 Err(e) => ApiError::from(e).into_response(),
             }
@@ -165,7 +219,7 @@ pub async fn search_cnic(
         Err(_) => home_with_error(
             lang,
             StatusCode::UNPROCESSABLE_ENTITY,
-            tr(lang, "portal.not_understood"),
+            tr(lang, "portal.cnic_invalid"),
         ),
     }
 }
