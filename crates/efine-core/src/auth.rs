@@ -125,10 +125,12 @@ pub enum Action {
     PublishLogHead,
     /// Browse the whole event log and run the read-only chain and record check.
     VerifyRecord,
+    /// Verify a citizen's paid fee voucher at a department's counter and mark it used.
+    ConsumeVoucher,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::IssueChallan,
         Action::ReadChallan,
         Action::RequestCancellation,
@@ -146,6 +148,7 @@ impl Action {
         Action::ChangeSchedule,
         Action::PublishLogHead,
         Action::VerifyRecord,
+        Action::ConsumeVoucher,
     ];
 
     /// Whether `role` does this at all, before any department or district is considered.
@@ -171,6 +174,9 @@ impl Action {
             Action::PublishLogHead => matches!(role, Admin | Auditor),
             // Reading every event changes nothing; it is the auditor's work.
             Action::VerifyRecord => matches!(role, Admin | Auditor),
+            Action::ConsumeVoucher => {
+                matches!(role, Officer | Supervisor | DepartmentAdmin | Admin)
+            }
         }
     }
 
@@ -198,6 +204,9 @@ impl Action {
             Action::ChangeSchedule => "the schedule is changed by department admins and admins",
             Action::PublishLogHead => "the log head is published by admins and auditors",
             Action::VerifyRecord => "the event log and its check are for auditors and admins",
+            Action::ConsumeVoucher => {
+                "fee vouchers are used up at the counter by the department's staff"
+            }
         }
     }
 }
@@ -322,6 +331,11 @@ impl Principal {
             Action::ReadChallan | Action::ReadStatistics | Action::RequestCancellation => {
                 self.reach().covers(scope)
             }
+            // A voucher is used up at its own department, in any district.
+            Action::ConsumeVoucher => match (self.department.as_ref(), scope.department) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => true,
+            },
             // Province-wide work: no record scope.
             Action::ReadQueues
             | Action::CheckVehicle

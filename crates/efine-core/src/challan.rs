@@ -12,6 +12,9 @@ pub enum ChallanStatus {
     Unpaid,
     Paid,
     Cancelled,
+    /// A fee voucher a citizen asked for and did not pay within its validity: no longer
+    /// payable (a new voucher is needed).
+    Expired,
 }
 
 impl ChallanStatus {
@@ -20,6 +23,7 @@ impl ChallanStatus {
             ChallanStatus::Unpaid => "unpaid",
             ChallanStatus::Paid => "paid",
             ChallanStatus::Cancelled => "cancelled",
+            ChallanStatus::Expired => "expired",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -27,6 +31,7 @@ impl ChallanStatus {
             "unpaid" => Some(ChallanStatus::Unpaid),
             "paid" => Some(ChallanStatus::Paid),
             "cancelled" => Some(ChallanStatus::Cancelled),
+            "expired" => Some(ChallanStatus::Expired),
             _ => None,
         }
     }
@@ -39,6 +44,8 @@ pub enum ChallanEvent {
     Issued,
     PaymentConfirmed,
     CancellationApproved,
+    /// A citizen's fee voucher passed its validity unpaid.
+    ValidityEnded,
 }
 
 impl ChallanEvent {
@@ -47,6 +54,7 @@ impl ChallanEvent {
             ChallanEvent::Issued => "challan.issued",
             ChallanEvent::PaymentConfirmed => "challan.paid",
             ChallanEvent::CancellationApproved => "challan.cancelled",
+            ChallanEvent::ValidityEnded => "challan.expired",
         }
     }
 }
@@ -64,6 +72,11 @@ pub const TRANSITIONS: &[(Option<ChallanStatus>, ChallanEvent, ChallanStatus)] =
         Some(ChallanStatus::Unpaid),
         ChallanEvent::CancellationApproved,
         ChallanStatus::Cancelled,
+    ),
+    (
+        Some(ChallanStatus::Unpaid),
+        ChallanEvent::ValidityEnded,
+        ChallanStatus::Expired,
     ),
 ];
 

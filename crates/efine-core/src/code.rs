@@ -63,6 +63,7 @@ macro_rules! slug_type {
 slug_type!(DepartmentCode, "department");
 slug_type!(DistrictCode, "district");
 slug_type!(OffenceCode, "offence");
+slug_type!(ServiceCode, "service");
 
 /// Three upper-case letters that stand for a department or district inside a challan number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

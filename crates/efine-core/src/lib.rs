@@ -21,6 +21,7 @@ pub mod challan;
 pub mod clock;
 pub mod code;
 pub mod device;
+pub mod fees;
 pub mod i18n;
 pub mod ids;
 pub mod ledger;
@@ -37,7 +38,7 @@ pub mod text;
 
 pub use catalogue::{Department, District, Offence, OffenceKind};
 pub use challan::{ChallanEvent, ChallanStatus};
-pub use code::{DepartmentCode, DistrictCode, OffenceCode};
+pub use code::{DepartmentCode, DistrictCode, OffenceCode, ServiceCode};
 pub use ids::{ChallanNumber, Cnic, MobileNumber, VehicleNumber};
 pub use money::Money;
 pub use psid::Psid;

@@ -136,10 +136,14 @@ pub fn challan(d: &ChallanDocument) -> Vec<u8> {
         .line("JazzCash or Easypaisa.")
         .centre(true)
         .qr(d.verify_url.as_bytes(), 4)
-        .line("Scan to verify")
-        .centre(false)
-        .feed(3)
-        .cut();
+        .line("Scan to verify");
+    if let Some(raast) = &d.raast_qr {
+        p.line(&"-".repeat(LINE))
+            .line("Pay by Raast: scan with")
+            .line("any bank app")
+            .qr(raast.as_bytes(), 3);
+    }
+    p.centre(false).feed(3).cut();
     p.into_bytes()
 }
 

@@ -43,6 +43,10 @@ pub struct ChallanDocument {
     pub name: Option<String>,
     /// The URL the QR code carries: `<public base URL>/v/<token>`.
     pub verify_url: String,
+    /// The Raast QR's text (EMVCo merchant-presented, dynamic: the PSID as bill number, the
+    /// amount due), printed as a second QR code any bank app pays; `None` when Raast is not
+    /// configured or nothing is payable.
+    pub raast_qr: Option<String>,
 }
 
 /// What a payment receipt shows.

@@ -172,10 +172,33 @@ impl Pen<'_> {
 
     /// The QR code, centred, `size` points square including a 4-module quiet zone.
     fn qr(&mut self, data: &str, size: f64) -> Result<(), DocError> {
+        self.qr_at(data, size, (self.g.width - size) / 2.0)?;
+        self.y += size;
+        Ok(())
+    }
+
+    /// Text in two columns (each line: text and font family), centred in each; the taller
+    /// column moves the pen.
+    fn columns(&mut self, left: &[(&str, &str)], right: &[(&str, &str)], size: f64) {
+        let g = self.g;
+        let half = g.inner() / 2.0;
+        let mut heights = [0.0, 0.0];
+        for (i, col) in [left, right].into_iter().enumerate() {
+            for (text, family) in col {
+                let l = self.layout(text, family, size, false, half - 8.0);
+                l.set_alignment(pango::Alignment::Center);
+                heights[i] += self.show(&l, g.margin + half * i as f64 + 4.0, self.y + heights[i]);
+            }
+        }
+        self.y += heights[0].max(heights[1]);
+    }
+
+    /// A QR code `size` points square whose left edge is at `x`; the pen does not move.
+    fn qr_at(&mut self, data: &str, size: f64, x: f64) -> Result<(), DocError> {
         let modules = qr_modules(data)?;
         let n = modules.len() as f64 + 8.0;
         let m = size / n;
-        let x0 = (self.g.width - size) / 2.0 + 4.0 * m;
+        let x0 = x + 4.0 * m;
         let y0 = self.y + 4.0 * m;
         self.cr.set_source_rgb(0.0, 0.0, 0.0);
         for (r, row) in modules.iter().enumerate() {
@@ -190,7 +213,6 @@ impl Pen<'_> {
         self.cr
             .fill()
             .map_err(|e| DocError::Render(e.to_string()))?;
-        self.y += size;
         Ok(())
     }
 }
@@ -326,8 +348,51 @@ pub fn challan_pdf(d: &ChallanDocument, paper: Paper) -> Result<Vec<u8>, DocErro
             Align::Start,
         );
         p.ur(&trf(Lang::Ur, "doc.how_to_pay_body", &psid));
-        qr_block(p, &d.verify_url)
+        match &d.raast_qr {
+            Some(raast) if p.g.wide => qr_pair(p, &d.verify_url, raast),
+            Some(raast) => {
+                qr_block(p, &d.verify_url)?;
+                raast_block(p, raast)
+            }
+            None => qr_block(p, &d.verify_url),
+        }
     })
+}
+
+/// On A4: the verification QR and the Raast QR side by side, each with its caption, so the
+/// page still holds everything.
+fn qr_pair(p: &mut Pen, verify_url: &str, raast: &str) -> Result<(), DocError> {
+    p.gap(4.0);
+    let size = 170.0;
+    let half = p.g.inner() / 2.0;
+    let left = p.g.margin + (half - size) / 2.0;
+    p.qr_at(verify_url, size, left)?;
+    p.qr_at(raast, size, left + half)?;
+    p.y += size;
+    let (scan_en, scan_ur) = en_ur("doc.scan");
+    let (title_en, title_ur) = en_ur("doc.raast_title");
+    let (raast_en, raast_ur) = en_ur("doc.raast_scan");
+    let by_raast_en = format!("{title_en}: {raast_en}");
+    let by_raast_ur = format!("{title_ur}: {raast_ur}");
+    p.columns(
+        &[(scan_en, LATIN), (scan_ur, URDU)],
+        &[(&by_raast_en, LATIN), (&by_raast_ur, URDU)],
+        p.g.body * 0.85,
+    );
+    Ok(())
+}
+
+/// On the roll: the Raast QR under the verification QR; scanned by any bank app, it pays the
+/// amount due to the biller's account.
+fn raast_block(p: &mut Pen, payload: &str) -> Result<(), DocError> {
+    p.gap(6.0);
+    p.rule(0.5);
+    title(p, "doc.raast_title", p.g.body * 1.1);
+    p.qr(payload, p.g.inner())?;
+    let (en, ur) = en_ur("doc.raast_scan");
+    p.para(en, LATIN, p.g.body * 0.85, false, Align::Centre);
+    p.para(ur, URDU, p.g.body * 0.85, false, Align::Centre);
+    Ok(())
 }
 
 /// The payment receipt with its QR code. Wired to a route when payments record receipts.

@@ -26,6 +26,7 @@ fn challan() -> ChallanDocument {
         vehicle: Some("PES-1234".into()),
         name: Some("M******* A***".into()),
         verify_url: format!("http://127.0.0.1:8080/v/{}", "A".repeat(170)),
+        raast_qr: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The escalation job: at an interval, records for every overdue unpaid challan that its
 //! surcharge applies and each enforcement stage it has reached (`challan.surcharged`,
-//! `challan.escalated`). Safe on several nodes at once: each page is one write transaction that
+//! `challan.escalated`), and expires citizens' fee vouchers past their validity unpaid
+//! (`challan.expired`). Safe on several nodes at once: each page is one write transaction that
 //! re-reads what it changes under the chain-head lock, so a transition is recorded once.
 
 use crate::jobs::Jobs;
@@ -21,6 +22,17 @@ pub async fn run_once(store: &Store) -> Result<EscalationRun, StoreError> {
 /// the next run starts again from the first page, so an abandoned run loses nothing.
 pub async fn run(store: &Store, stop: &CancellationToken) -> Result<EscalationRun, StoreError> {
     let mut total = EscalationRun::default();
+    // Vouchers past their validity expire first: an expired voucher has no surcharge to record.
+    while !stop.is_cancelled() {
+        let at = store.now();
+        let n = store
+            .write(move |tx| efine_store::ops::fees::expire(tx, at, BATCH))
+            .await?;
+        total.expired += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
     let mut after_id = 0;
     while !stop.is_cancelled() {
         let at = store.now();
@@ -44,9 +56,10 @@ pub fn spawn(jobs: &Jobs, store: Store, every: Duration) {
         let store = store.clone();
         async move {
             let r = run(&store, &stop).await?;
-            if r.surcharged + r.escalated > 0 {
+            if r.surcharged + r.escalated + r.expired > 0 {
                 tracing::info!(
                     examined = r.examined,
+                    expired = r.expired,
                     surcharged = r.surcharged,
                     escalated = r.escalated,
                     "escalation run"

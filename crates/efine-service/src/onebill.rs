@@ -57,6 +57,10 @@ pub async fn inquiry(ctx: &Context, peer: IpAddr, req: InquiryRequest) -> Inquir
         })
         .await;
     let (c, receipt, auth) = match found {
+        // A voucher past its validity is not payable any more: "blocked or expired".
+        Ok(Some((c, _, _))) if c.status == ChallanStatus::Expired => {
+            return InquiryResponse::code_only(ResponseCode::Blocked)
+        }
         Ok(Some(f)) => f,
         Ok(None) => return InquiryResponse::code_only(ResponseCode::NotFound),
         Err(e) => {
@@ -86,7 +90,7 @@ pub async fn inquiry(ctx: &Context, peer: IpAddr, req: InquiryRequest) -> Inquir
         Bill_Status: match c.status {
             ChallanStatus::Unpaid => "U",
             ChallanStatus::Paid => "P",
-            ChallanStatus::Cancelled => "B",
+            ChallanStatus::Cancelled | ChallanStatus::Expired => "B",
         }
         .into(),
         Due_Date: onebill::format_date(due_date),

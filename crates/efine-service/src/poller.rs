@@ -1,7 +1,8 @@
 //! The pending poller: asks the rails about attempts left open (money may have been taken with
 //! no callback). Early and often for young attempts (every 15 minutes for those 15 to 30 minutes
 //! old), then daily; what the rail says is applied as its own event through the same path as a
-//! callback. Safe on several nodes at once: applying an outcome twice changes nothing.
+//! callback. The daily round also asks Raast's biller bank about every unpaid fee voucher
+//! ([`raast_vouchers`]). Safe on several nodes at once: applying an outcome twice changes nothing.
 
 use crate::jobs::Jobs;
 use crate::outcome::{self, Applied, RailMessage};
@@ -135,6 +136,31 @@ pub async fn poll_once(
     Ok(report)
 }
 
+/// Raast has no attempt to poll: a payer scans the QR and pays. Asks the biller's bank about
+/// every unpaid fee voucher (each showed its Raast QR when it was made), so a payment whose
+/// notification was lost is still credited, once. Returns (asked, credited).
+pub async fn raast_vouchers(ctx: &Context) -> Result<(usize, usize), efine_store::StoreError> {
+    if ctx.payments.raast.is_none() {
+        return Ok((0, 0));
+    }
+    let psids = ctx
+        .store
+        .read(|tx| efine_store::ops::fees::open_psids(tx, 5000))
+        .await?;
+    let (mut asked, mut credited) = (0, 0);
+    for psid in psids {
+        asked += 1;
+        match crate::raast::inquire(ctx, &psid).await {
+            Ok(n) => credited += n,
+            Err(e) => {
+                ctx.metrics.rail_error(Rail::Raast, "inquiry");
+                tracing::warn!(error = %e, "Raast status inquiry failed");
+            }
+        }
+    }
+    Ok((asked, credited))
+}
+
 /// Runs the poller under `jobs` until they shut down: young attempts at `early_every` ("early
 /// poll"), older ones at `late_every` ("daily poll"). A round in progress at shutdown finishes
 /// (each attempt's outcome is one write); no new round starts after it.
@@ -145,9 +171,16 @@ pub fn spawn(jobs: &Jobs, ctx: Context, config: PollerConfig) {
         ("daily poll", config.late_every, young.1, None),
     ] {
         let ctx = ctx.clone();
+        let daily = max_age.is_none();
         jobs.spawn_every(name, every, move |_| {
             let ctx = ctx.clone();
-            async move { poll_once(&ctx, min_age, max_age).await.map(|_| ()) }
+            async move {
+                poll_once(&ctx, min_age, max_age).await?;
+                if daily {
+                    raast_vouchers(&ctx).await?;
+                }
+                Ok::<_, efine_store::StoreError>(())
+            }
         });
     }
 }

@@ -67,6 +67,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0014_console",
         sql: include_str!("../migrations/sqlite/0014_console.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_fee_services",
+        sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -129,5 +134,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 14,
         name: "0014_console",
         sql: include_str!("../migrations/postgres/0014_console.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "0015_fee_services",
+        sql: include_str!("../migrations/postgres/0015_fee_services.sql"),
     },
 ];

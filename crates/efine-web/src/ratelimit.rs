@@ -158,7 +158,10 @@ fn limiter_for<'a>(state: &'a AppState, method: &Method, path: &str) -> Option<&
         | (&Method::GET, ["challans", _])
         | (&Method::GET, ["v", _]) => Some(state.view_limiter.as_ref()),
         (&Method::POST, ["api", "v1", "public", "challans", _, "checkout"])
-        | (&Method::POST, ["c", _, "pay"]) => Some(state.checkout_limiter.as_ref()),
+        | (&Method::POST, ["c", _, "pay"])
+        // A fee voucher takes a PSID: asking for one counts like a checkout.
+        | (&Method::POST, ["api", "v1", "public", "fees"])
+        | (&Method::POST, ["fees", _, _]) => Some(state.checkout_limiter.as_ref()),
         _ => None,
     }
 }

@@ -41,6 +41,7 @@ pub async fn run(store: &Store, args: &BulkArgs) -> Result<()> {
         .read(move |tx| catalogue::offences(tx, Some(&t)))
         .await?
         .into_iter()
+        .filter(|o| o.kind == efine_core::OffenceKind::Fine)
         .map(|o| o.code)
         .collect();
     let districts = store.read(catalogue::districts).await?;

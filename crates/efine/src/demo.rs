@@ -176,6 +176,7 @@ pub async fn load(store: &Store, rails: &efine_web::payments::PaymentsConfig) ->
         .read(move |tx| catalogue::offences(tx, Some(&t)))
         .await?
         .into_iter()
+        .filter(|o| o.kind == efine_core::OffenceKind::Fine)
         .map(|o| o.code)
         .collect();
     anyhow::ensure!(

@@ -53,6 +53,7 @@ const TABLE: &[(Action, [bool; 6])] = &[
     (A::ChangeSchedule, [false, false, true, false, false, true]),
     (A::PublishLogHead, [false, false, false, false, true, true]),
     (A::VerifyRecord, [false, false, false, false, true, true]),
+    (A::ConsumeVoucher, [true, true, true, false, false, true]),
 ];
 
 #[test]
@@ -101,6 +102,8 @@ fn other_departments() {
                 A::IssueChallan | A::DecideCancellation | A::DecideAppeal => true,
                 // Admins have no department: every department's schedule is theirs.
                 A::ChangeSchedule => role != Role::Admin,
+                // A voucher is used at its own department's counter; admins use any.
+                A::ConsumeVoucher => role != Role::Admin,
                 _ => false,
             };
             let want = match (allowed[i], scoped) {

@@ -66,6 +66,12 @@ pub fn send_code(
                 message: "the challan is cancelled".into(),
             })
         }
+        efine_core::challan::ChallanStatus::Expired => {
+            return Err(StoreError::Conflict {
+                code: "challan_expired".into(),
+                message: "the voucher expired unpaid".into(),
+            })
+        }
     }
     if tx
         .query_opt(

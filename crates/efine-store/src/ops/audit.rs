@@ -367,6 +367,7 @@ fn check_against(c: &Challan, evs: &[&EventRecord]) -> Result<Option<Finding>, S
             "challan.issued" => ChallanEvent::Issued,
             "challan.paid" => ChallanEvent::PaymentConfirmed,
             "challan.cancelled" => ChallanEvent::CancellationApproved,
+            "challan.expired" => ChallanEvent::ValidityEnded,
             _ => continue,
         };
         if ev == ChallanEvent::Issued {

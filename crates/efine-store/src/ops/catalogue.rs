@@ -99,6 +99,18 @@ pub fn load_if_empty(
         .query_one("SELECT COUNT(*) FROM departments", &[])?
         .i64(0)?;
     if n > 0 {
+        // A database from before the service catalogue gets the shipped services once.
+        let services = crate::ops::fees::seed_if_empty(tx, at)?;
+        if services > 0 {
+            events::append(
+                tx,
+                at,
+                "catalogue.services_loaded",
+                "catalogue",
+                "system",
+                &serde_json::json!({ "services": services }),
+            )?;
+        }
         return Ok(false);
     }
     for d in &catalogue.districts {
@@ -131,6 +143,7 @@ pub fn load_if_empty(
     for o in &catalogue.offences {
         insert_offence(tx, o, at)?;
     }
+    let services = crate::ops::fees::seed_if_empty(tx, at)?;
     bump_version(tx)?;
     events::append(
         tx,
@@ -142,6 +155,7 @@ pub fn load_if_empty(
             "districts": catalogue.districts.len(),
             "departments": catalogue.departments.len(),
             "offences": catalogue.offences.len(),
+            "services": services,
         }),
     )?;
     Ok(true)

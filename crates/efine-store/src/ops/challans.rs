@@ -60,6 +60,36 @@ pub fn issue_with(
     at: OffsetDateTime,
     from_device: Option<&FromDevice>,
 ) -> Result<Challan, StoreError> {
+    issue_full(tx, officer, new, at, from_device, None)
+}
+
+/// A fee voucher's own terms, which replace the schedule's: its penalty terms and the days it
+/// stays payable.
+pub(crate) struct VoucherTerms {
+    pub penalty: efine_core::penalty::PenaltySchedule,
+    pub validity_days: u16,
+}
+
+/// A fee voucher a citizen asked for, issued under the portal's account for any district (so
+/// the officer's scope is not asked) with the voucher's terms instead of the schedule's.
+pub(crate) fn issue_voucher(
+    tx: &mut dyn Tx,
+    portal: &Principal,
+    new: &NewChallan,
+    at: OffsetDateTime,
+    terms: VoucherTerms,
+) -> Result<Challan, StoreError> {
+    issue_full(tx, portal, new, at, None, Some(terms))
+}
+
+fn issue_full(
+    tx: &mut dyn Tx,
+    officer: &Principal,
+    new: &NewChallan,
+    at: OffsetDateTime,
+    from_device: Option<&FromDevice>,
+    voucher: Option<VoucherTerms>,
+) -> Result<Challan, StoreError> {
     let found = catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
     let district = found
         .district
@@ -67,12 +97,13 @@ pub fn issue_with(
     let department = found.department.ok_or_else(|| {
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
-    if officer
-        .may(
-            Action::IssueChallan,
-            &Scope::of(&new.department, &new.district),
-        )
-        .is_err()
+    if voucher.is_none()
+        && officer
+            .may(
+                Action::IssueChallan,
+                &Scope::of(&new.department, &new.district),
+            )
+            .is_err()
     {
         return Err(StoreError::Forbidden(format!(
             "you may issue only for your own department and district, not {} in {}",
@@ -85,6 +116,10 @@ pub fn issue_with(
             format!("{} has no offence or fee {}", new.department, new.offence),
         )
     })?;
+    let (days_to_pay, penalty) = match voucher {
+        Some(v) => (v.validity_days, v.penalty),
+        None => (offence.days_to_pay, offence.penalty.clone()),
+    };
 
     let issued_at = from_device.map_or(at, |d| d.issued_at);
     let issued_on = karachi_date(issued_at);
@@ -122,7 +157,7 @@ pub fn issue_with(
         kind: offence.kind,
         amount: offence.amount,
         issued_at: efine_core::clock::from_micros(to_micros(issued_at)),
-        due_date: challan::due_date(issued_on, offence.days_to_pay),
+        due_date: challan::due_date(issued_on, days_to_pay),
         officer: officer.username.clone(),
         vehicle: new.vehicle.clone(),
         vehicle_authority: new.vehicle_authority.clone(),
@@ -131,7 +166,7 @@ pub fn issue_with(
         name: new.name.clone(),
         location: new.location.clone(),
         notes: new.notes.clone(),
-        penalty: offence.penalty.clone(),
+        penalty,
         status: challan::transition(None, ChallanEvent::Issued)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         adjustments: Default::default(),

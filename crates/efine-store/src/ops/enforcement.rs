@@ -16,6 +16,8 @@ pub struct EscalationRun {
     pub examined: u64,
     pub surcharged: u64,
     pub escalated: u64,
+    /// Citizens' fee vouchers that passed their validity unpaid (`challan.expired`).
+    pub expired: u64,
 }
 
 /// Records, for every unpaid challan past its due date, that its surcharge applies

@@ -51,6 +51,10 @@ pub(crate) fn must_be_unpaid(c: &Challan) -> Result<(), StoreError> {
             "challan_cancelled",
             format!("challan {} is already cancelled", c.number),
         )),
+        ChallanStatus::Expired => Err(StoreError::conflict(
+            "challan_expired",
+            format!("voucher {} expired unpaid", c.number),
+        )),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod console;
 pub mod devices;
 pub mod enforcement;
 pub mod events;
+pub mod fees;
 mod guard;
 pub mod idempotency;
 pub mod ledger;

@@ -27,7 +27,21 @@ async fn document(state: &AppState, number: &str) -> ApiResult<ChallanDocument> 
     let (c, names) = found.ok_or_else(|| ApiError::not_found("challan"))?;
     let token = state.keys.current().signer.sign_challan(&c);
     let url = crate::verify::verify_url(state, &token);
-    Ok(challan_document(&c, names, url))
+    let mut doc = challan_document(&c, names, url);
+    // The same Raast QR as the pay page: the amount due today, and the due date with the
+    // amount after it.
+    if c.status == efine_core::ChallanStatus::Unpaid {
+        let today = crate::views::today(state.store.now());
+        let due = c.terms().effective_due_date();
+        doc.raast_qr = efine_service::raast::qr_payload(
+            &state.ctx,
+            &c.psid,
+            &c.number.to_string(),
+            c.amount_due(today),
+            Some((due, c.amount_after_due_date())),
+        );
+    }
+    Ok(doc)
 }
 
 fn bytes(content_type: &'static str, filename: String, body: Vec<u8>) -> Response {

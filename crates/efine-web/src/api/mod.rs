@@ -12,6 +12,7 @@ pub mod challans;
 pub mod checkout;
 pub mod devices;
 pub mod documents;
+pub mod fees;
 pub mod health;
 pub mod log_heads;
 pub mod onebill;
@@ -46,6 +47,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "catalogue", description = "Departments, districts, offences and fees"),
         (name = "challans", description = "Issuing and reading challans (staff)"),
         (name = "public", description = "What citizens may see and do"),
+        (name = "fees", description = "Fees a citizen starts: the service catalogue, vouchers, their use at the counter"),
         (name = "payments", description = "Counter cash, cash-up, refunds (staff)"),
         (name = "1bill", description = "1Bill (1LINK) biller API for banks, ATMs and wallets"),
         (name = "verification", description = "Signed QR codes: is this challan or receipt genuine?"),
@@ -81,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(checkout::routes())
         .merge(devices::routes())
         .merge(documents::routes())
+        .merge(fees::routes())
         .merge(health::routes())
         .merge(log_heads::routes())
         .merge(onebill::routes())

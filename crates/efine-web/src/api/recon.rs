@@ -22,7 +22,7 @@ pub struct UploadQuery {
 /// returns the reconciliation: matched, corrected, missing here, missing there, amount differs.
 /// A file is imported once.
 #[utoipa::path(post, path = "/api/v1/recon/{rail}", tag = "payments",
-    params(("rail" = String, Path, description = "1bill, jazzcash, easypaisa or card"), UploadQuery),
+    params(("rail" = String, Path, description = "1bill, jazzcash, easypaisa, card or raast"), UploadQuery),
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 201, description = "the reconciliation report", body = Object),
@@ -45,7 +45,10 @@ pub async fn upload_settlement(
     let rail = Rail::parse(&rail)
         .filter(|r| *r != Rail::Counter)
         .ok_or_else(|| {
-            ApiError::invalid("rail", "rail must be 1bill, jazzcash, easypaisa or card")
+            ApiError::invalid(
+                "rail",
+                "rail must be 1bill, jazzcash, easypaisa, card or raast",
+            )
         })?;
     let ct = headers
         .get(header::CONTENT_TYPE)

@@ -41,6 +41,7 @@ pub fn challan_document(
         vehicle: c.vehicle.as_ref().map(|v| v.to_string()),
         name: c.name.as_deref().map(mask::name),
         verify_url,
+        raast_qr: None,
     }
 }
 

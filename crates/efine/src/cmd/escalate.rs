@@ -9,11 +9,12 @@ pub async fn run(settings: &Settings) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let run = efine_service::escalation::run_once(&store).await?;
     println!(
-        "escalation: {} overdue challans examined, {} surcharges and {} stages recorded in \
-         {:.2} s",
+        "escalation: {} overdue challans examined, {} surcharges and {} stages recorded, {} fee \
+         vouchers expired in {:.2} s",
         run.examined,
         run.surcharged,
         run.escalated,
+        run.expired,
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

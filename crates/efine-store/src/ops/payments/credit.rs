@@ -92,6 +92,12 @@ pub fn payable(
                 "this challan was cancelled",
             ))
         }
+        ChallanStatus::Expired => {
+            return Err(StoreError::conflict(
+                "expired",
+                "this voucher expired unpaid: ask for a new one",
+            ))
+        }
     }
     let due = c.amount_due(on);
     Ok((c, due))

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod checkpoint;
 pub mod detail;
 pub mod devices;
+pub mod fees;
 pub mod finance;
 mod history;
 pub mod home;
@@ -63,4 +64,5 @@ pub fn router() -> Router<AppState> {
         .merge(devices::router())
         .merge(security::router())
         .merge(schedule::router())
+        .merge(fees::router())
 }

@@ -44,6 +44,7 @@ pub(super) fn status_label(l: Lang, s: &str) -> &'static str {
     match s {
         "paid" => tr(l, "portal.paid"),
         "cancelled" => tr(l, "portal.cancelled_status"),
+        "expired" => tr(l, "fees.expired_status"),
         _ => tr(l, "portal.unpaid"),
     }
 }

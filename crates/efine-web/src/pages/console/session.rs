@@ -228,6 +228,9 @@ impl ConsoleSession {
         html! {
             a href="/staff" { (tr(l, "staff.console")) }
             a href="/dashboard" { (tr(l, "staff.dashboard")) }
+            @if self.may(Action::ConsumeVoucher) {
+                a href="/staff/fees" { (tr(l, "fees.nav")) }
+            }
             a href="/staff/security" { (tr(l, "security.nav")) }
             form.inline method="post" action="/staff/logout" {
                 (self.csrf_field())

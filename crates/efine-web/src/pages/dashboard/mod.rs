@@ -85,13 +85,22 @@ pub async fn dashboard_page(
         let (f, districts, departments) = filters_for(&state, &session, &q).await?;
         dashboard_data(&state, &session.principal, f, districts, departments).await
     };
-    match built.await {
-        Ok(d) => session.page(
+    let dep = session.principal.reach().department.cloned();
+    let fees = state
+        .store
+        .read(move |tx| efine_store::ops::fees::counts_by_service(tx, dep.as_ref()))
+        .await;
+    match (built.await, fees) {
+        (Ok(d), Ok(fees)) => session.page(
             &crate::i18n::here(&uri),
             figures::dashboard_title(session.lang),
-            figures::dashboard(&d, session.lang, &session.principal),
+            maud::html! {
+                (figures::dashboard(&d, session.lang, &session.principal))
+                (crate::pages::portal::fees::by_service(session.lang, &fees))
+            },
         ),
-        Err(e) => e.into_response(),
+        (Err(e), _) => e.into_response(),
+        (_, Err(e)) => crate::error::ApiError::from(e).into_response(),
     }
 }
 
@@ -237,12 +246,19 @@ pub async fn transparency_page(
         .store
         .read(efine_store::ops::log_heads::latest)
         .await?;
+    let fees = state
+        .store
+        .read(|tx| efine_store::ops::fees::counts_by_service(tx, None))
+        .await?;
     Ok(Html(
         crate::pages::shell::page(
             lang,
             "/transparency",
             transparency::transparency_title(lang),
-            transparency::transparency(&t, seq, head.as_ref(), lang),
+            maud::html! {
+                (transparency::transparency(&t, seq, head.as_ref(), lang))
+                (crate::pages::portal::fees::by_service(lang, &fees))
+            },
         )
         .into_string(),
     ))

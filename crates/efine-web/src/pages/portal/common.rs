@@ -61,6 +61,7 @@ pub(super) fn status_label(lang: Lang, status: &str) -> &'static str {
     match status {
         "paid" => tr(lang, "portal.paid"),
         "cancelled" => tr(lang, "portal.cancelled_status"),
+        "expired" => tr(lang, "fees.expired_status"),
         _ => tr(lang, "portal.unpaid"),
     }
 }

@@ -13,9 +13,12 @@
 //!   ([`pay`])
 //! - `GET /c/{number}/appeal`: why the challan is contested, with an optional evidence file
 //!   (a `multipart/form-data` form); `POST` lodges the appeal like the JSON API. ([`appeal`])
+//! - `GET /fees`: the government services whose fee a citizen starts paying; a service's form
+//!   makes a payable voucher (`/fees/v/{number}`), paid like a challan. ([`fees`])
 
 pub mod appeal;
 pub mod challan;
+pub mod fees;
 pub mod pay;
 pub mod search;
 
@@ -45,4 +48,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/c/{number}/appeal/code", post(appeal::appeal_code_post))
         .route("/c/{number}/pay", get(pay::pay_get).post(pay::pay_post))
+        .route("/fees", get(fees::list))
+        .route("/fees/v/{number}", get(fees::voucher))
+        .route(
+            "/fees/{department}/{service}",
+            get(fees::form).post(fees::submit),
+        )
 }

@@ -42,6 +42,7 @@ fn search_forms(lang: Lang, error: Option<&str>, typed: &str) -> Markup {
             p { button type="submit" { (tr(lang, "portal.cnic_search")) } }
         }
         p class="hint" { (tr(lang, "portal.verify_hint")) }
+        p { a href="/fees" id="fees-link" { (tr(lang, "fees.link")) } }
     }
 }
 
