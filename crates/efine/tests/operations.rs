@@ -2,7 +2,7 @@
 //! timeout, naming where and why; a first start says how to create the first admin and warns
 //! about the sandbox SMS provider; a backup taken while the server issues and takes payments
 //! restores into a new data directory and verifies, holding everything acknowledged before it
-//! began.
+//! began; a disk that fills under the database gives 503s that write nothing, and recovers.
 
 use efine_core::auth::totp::TotpSecret;
 use serde_json::{json, Value};
@@ -603,4 +603,127 @@ fn the_readme_walkthrough_is_the_script_ci_runs() {
             "README block {name:?} differs from scripts/walkthrough"
         );
     }
+}
+
+/// `efine` serving from a data directory on a small disk of its own: a tmpfs of `size` mounted
+/// over `data` in a private mount namespace, holding a copy of `seed` and a ballast file that
+/// takes all but `free` of the space. The server is the namespace's only process, so the disk
+/// goes when it does; the test frees space by removing the ballast through `/proc/PID/root`.
+fn efine_on_a_small_disk(seed: &Path, data: &Path, size: &str, free: &str) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["--map-root-user", "--mount", "sh", "-c"])
+        .arg(
+            r#"set -e
+mount -t tmpfs -o size="$DISK_SIZE" efine-test "$EFINE_DATA_DIR"
+cp -a "$DISK_SEED"/. "$EFINE_DATA_DIR"/
+dd if=/dev/zero of="$EFINE_DATA_DIR/ballast" bs=64k 2>/dev/null || true
+truncate -s -"$DISK_FREE" "$EFINE_DATA_DIR/ballast"
+exec "$@""#,
+        )
+        .arg("sh")
+        .arg(EFINE)
+        .env_remove("EFINE_DATABASE_URL")
+        .env_remove("EFINE_CONFIG")
+        .env("EFINE_DATA_DIR", data)
+        .env("DISK_SEED", seed)
+        .env("DISK_SIZE", size)
+        .env("DISK_FREE", free)
+        .env("EFINE_LOG", "warn")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// The disk under the database fills while the server issues challans: the request that finds
+/// it full is answered 503 with `Retry-After` and code `unavailable`, nothing of it is written,
+/// reads go on, and once space is freed the same request (same Idempotency-Key) is issued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_503_writes_nothing_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed");
+    let data = dir.path().join("disk");
+    std::fs::create_dir_all(&seed).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    add_user(
+        &seed,
+        &[
+            "--username",
+            "disk.officer",
+            "--role",
+            "officer",
+            "--department",
+            "traffic-police",
+            "--district",
+            "peshawar",
+        ],
+        "load-test-password",
+    );
+    let server = Server::start(efine_on_a_small_disk(&seed, &data, "64m", "512k"));
+    let ballast = Path::new("/proc")
+        .join(server.child.id().to_string())
+        .join("root")
+        .join(data.strip_prefix("/").unwrap())
+        .join("ballast");
+    assert!(ballast.exists(), "{}", ballast.display());
+    let http = reqwest::Client::new();
+    let officer = token(&http, &server.url, "disk.officer", None).await;
+    let issue = |key: String, vehicle: String| {
+        let (http, url, officer) = (http.clone(), server.url.clone(), officer.clone());
+        async move {
+            http.post(format!("{url}/api/v1/challans"))
+                .bearer_auth(&officer)
+                .header("Idempotency-Key", key)
+                .json(&json!({"offence_code": "no-helmet", "vehicle_number": vehicle}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let lookup = |vehicle: String| {
+        let (http, url) = (http.clone(), server.url.clone());
+        async move {
+            let r = http
+                .post(format!("{url}/api/v1/public/lookup"))
+                .json(&json!({ "vehicle": vehicle }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()["count"].as_i64().unwrap()
+        }
+    };
+
+    // Issue until the disk is full; every answer before that is a 201.
+    let mut issued = 0;
+    let (full_key, full_vehicle, answer) = loop {
+        assert!(issued < 5_000, "the disk never filled");
+        let (key, vehicle) = (format!("disk-{issued}"), format!("DF-{issued:04}"));
+        let r = issue(key.clone(), vehicle.clone()).await;
+        if r.status() != 201 {
+            break (key, vehicle, r);
+        }
+        issued += 1;
+    };
+    assert!(issued > 0, "nothing was issued before the disk filled");
+    assert_eq!(answer.status(), 503, "{:?}", answer.text().await);
+    assert_eq!(answer.headers()["retry-after"], "5");
+    let v: Value = answer.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "unavailable", "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("nothing was written"), "{message}");
+
+    // Reads go on, and show nothing of the refused challan; the last acknowledged one is there.
+    assert_eq!(lookup(full_vehicle.clone()).await, 0);
+    assert_eq!(lookup(format!("DF-{:04}", issued - 1)).await, 1);
+
+    // Space comes back: the same request is issued once, and the server goes on.
+    std::fs::remove_file(&ballast).unwrap();
+    let r = issue(full_key.clone(), full_vehicle.clone()).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let replay = issue(full_key, full_vehicle.clone()).await;
+    assert!(replay.status().is_success(), "{:?}", replay.text().await);
+    assert_eq!(lookup(full_vehicle).await, 1);
+    let r = issue("disk-after".into(), "DF-AFTER".into()).await;
+    assert_eq!(r.status(), 201);
+    let log = server.stderr.lock().unwrap().clone();
+    assert!(!log.contains("panicked"), "{log}");
 }
