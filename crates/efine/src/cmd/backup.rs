@@ -2,7 +2,7 @@
 //! and putting one back. On PostgreSQL both print how to do it with `pg_dump` / `pg_restore`
 //! and exit 3 (nothing copied).
 
-use crate::config::{DbFlags, Settings};
+use crate::config::{DbFlags, KekSource, Settings};
 use anyhow::{Context, Result};
 use clap::Args;
 use efine_store::backup::{self, Summary};
@@ -61,9 +61,15 @@ pub async fn backup(settings: &Settings, args: BackupArgs) -> Result<ExitCode> {
         args.to.display(),
         describe(&summary)
     );
+    // The signing keys are in the copy, sealed: without the key that seals them, a restored
+    // database verifies what was signed but cannot sign again.
+    let kek = match &settings.db.kek {
+        KekSource::Value(_) => "EFINE_KEY_ENCRYPTION_KEY".to_string(),
+        KekSource::File(p) | KekSource::DataDir(p) => p.display().to_string(),
+    };
     println!(
-        "keep the QR signing keys ({}) safe as well: they are not in the database",
-        settings.db.data_dir.join("signing-keys.json").display()
+        "the signing keys are in the backup, sealed: keep their key-encryption key ({kek}) safe \
+         as well, apart from the backup"
     );
     Ok(ExitCode::SUCCESS)
 }
