@@ -72,6 +72,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0015_fee_services",
         sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
     },
+    Migration {
+        version: 18,
+        name: "0018_totp_last_step",
+        sql: include_str!("../migrations/sqlite/0018_totp_last_step.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -139,5 +144,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 15,
         name: "0015_fee_services",
         sql: include_str!("../migrations/postgres/0015_fee_services.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "0018_totp_last_step",
+        sql: include_str!("../migrations/postgres/0018_totp_last_step.sql"),
     },
 ];

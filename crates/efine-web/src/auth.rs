@@ -197,9 +197,23 @@ pub async fn login(
                         .write(move |tx| users::use_recovery_code(tx, &p, &h, now))
                         .await?
                 } else {
-                    totp::TotpSecret::parse_base32(secret)
+                    match totp::TotpSecret::parse_base32(secret)
                         .and_then(|s| s.verify(c, now.unix_timestamp()))
-                        .is_some()
+                    {
+                        None => false,
+                        // A code counts once: its step must be newer than the last accepted.
+                        Some(step) => {
+                            let p = account.principal.clone();
+                            let fresh = state
+                                .store
+                                .write(move |tx| users::accept_totp_step(tx, &p, step))
+                                .await?;
+                            if !fresh {
+                                return fail("second_factor_reused").await;
+                            }
+                            true
+                        }
+                    }
                 };
                 if !good {
                     return fail("second_factor").await;

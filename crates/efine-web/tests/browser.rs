@@ -192,7 +192,10 @@ async fn supervisor_approves_a_cancellation_in_the_console() {
     shots(&b, "login-en").await;
     b.find("#username").await.type_text("super.psh").await;
     b.find("#password").await.type_text(common::PASSWORD).await;
-    b.find("#code").await.type_text(&app.code()).await;
+    b.find("#code")
+        .await
+        .type_text(&app.code_for("super.psh").await)
+        .await;
     b.find("form[action='/staff/login'] button")
         .await
         .click()

@@ -44,7 +44,7 @@ async fn console_login(app: &TestApp, username: &str) -> String {
             ("username", username),
             ("password", PASSWORD),
             ("csrf", csrf.as_str()),
-            ("code", app.code().as_str()),
+            ("code", app.code_for(username).await.as_str()),
         ])
         .send()
         .await

@@ -53,7 +53,10 @@ async fn sign_in(b: &Browser, app: &TestApp, username: &str, path: &str) {
     b.wait_url("/staff/login").await;
     b.find("#username").await.type_text(username).await;
     b.find("#password").await.type_text(common::PASSWORD).await;
-    b.find("#code").await.type_text(&app.code()).await;
+    b.find("#code")
+        .await
+        .type_text(&app.code_for(username).await)
+        .await;
     b.find("form[action='/staff/login'] button")
         .await
         .click()

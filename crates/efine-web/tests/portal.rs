@@ -97,7 +97,7 @@ async fn console_session_walkthrough(app: TestApp) {
     assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"));
     let page = r.text().await.unwrap();
     assert_eq!(hidden(&page, "csrf"), login_csrf);
-    let code = app.code();
+    let code = app.code_for("super.psh").await;
     let login = |csrf: &str, cookie: &str, password: &str| {
         http.post(app.url("/staff/login"))
             .header("cookie", format!("efine_login={cookie}"))
@@ -375,7 +375,7 @@ pub async fn console_login(app: &TestApp, username: &str) -> String {
             ("username", username),
             ("password", PASSWORD),
             ("csrf", &csrf),
-            ("code", &app.code()),
+            ("code", &app.code_for(username).await),
         ])
         .send()
         .await
@@ -941,7 +941,7 @@ async fn cookie_attributes(app: &TestApp, https: bool) {
             ("username", "super.cookie"),
             ("password", PASSWORD),
             ("csrf", &csrf),
-            ("code", &app.code()),
+            ("code", &app.code_for("super.cookie").await),
         ])
         .send()
         .await

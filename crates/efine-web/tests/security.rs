@@ -915,7 +915,7 @@ async fn https_sites_get_host_cookies_and_hsts(backend: Backend) {
             ("username", "sup.psh"),
             ("password", PASSWORD),
             ("csrf", csrf.as_str()),
-            ("code", &app.code()),
+            ("code", &app.code_for("sup.psh").await),
         ])
         .send()
         .await

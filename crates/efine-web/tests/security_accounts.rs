@@ -8,6 +8,7 @@ mod common;
 use common::{hidden, set_cookie, TestApp, PASSWORD};
 use efine_core::auth::Role;
 use efine_store::ops::{events, users};
+use efine_store::testing::RawSql;
 use serde_json::{json, Value};
 use time::Duration;
 
@@ -177,7 +178,7 @@ async fn second_factor_on_the_token_api(app: TestApp) {
     let (s, v, _) = token_login(&app, "sup.psh", PASSWORD, wrong).await;
     assert_eq!(s, 401);
     assert_eq!(v["error"]["message"], "wrong username, password or code");
-    let (s, v, _) = token_login(&app, "sup.psh", PASSWORD, &app.code()).await;
+    let (s, v, _) = token_login(&app, "sup.psh", PASSWORD, &app.code_for("sup.psh").await).await;
     assert_eq!(s, 200, "{v}");
     // A code for another step than this one and its neighbours is refused.
     let old = efine_core::auth::totp::TotpSecret::from_bytes(common::TOTP_SECRET)
@@ -211,6 +212,69 @@ async fn second_factor_on_the_token_api(app: TestApp) {
     let (s, v, _) = token_login(&app, "audit.new", PASSWORD, "").await;
     assert_eq!(s, 403);
     assert_eq!(v["error"]["code"], "second_factor_not_enrolled");
+}
+
+/// A TOTP code signs in once (ASVS 6.5.1): the same code again, or a code of an earlier step
+/// still inside the drift window, is a failed login with the usual message, on the token API
+/// and the console alike; the next step's code is accepted; two logins racing with one fresh
+/// code get one token between them.
+async fn a_totp_code_counts_once(app: TestApp) {
+    app.user("sup.once", Role::Supervisor, Some("traffic-police"), None)
+        .await;
+    let used = app.code();
+    let failures = || async {
+        kinds(&app, "user:sup.once")
+            .await
+            .iter()
+            .filter(|k| *k == "auth.login_failed")
+            .count()
+    };
+    assert_eq!(failures().await, 0);
+    let (s, v, _) = token_login(&app, "sup.once", PASSWORD, &used).await;
+    assert_eq!(s, 401, "the same code twice: {v}");
+    assert_eq!(v["error"]["message"], "wrong username, password or code");
+    assert_eq!(failures().await, 1, "counted as a failed login");
+
+    app.clock.advance(Duration::seconds(30));
+    let next = app.code();
+    assert_ne!(next, used);
+    let (s, v, _) = token_login(&app, "sup.once", PASSWORD, &next).await;
+    assert_eq!(s, 200, "the next step's code: {v}");
+    // The step before, still inside the drift window, is older than the one accepted.
+    let (s, _, _) = token_login(&app, "sup.once", PASSWORD, &used).await;
+    assert_eq!(s, 401, "an earlier step's code after a later one");
+    let r = app.console_login_with("sup.once", PASSWORD, &next).await;
+    assert_eq!(r.status(), 401, "the console refuses the used code too");
+    assert!(set_cookie(&r, "efine_staff").is_none());
+    assert_eq!(failures().await, 3);
+
+    app.clock.advance(Duration::seconds(30));
+    let fresh = app.code();
+    let (a, b) = tokio::join!(
+        token_login(&app, "sup.once", PASSWORD, &fresh),
+        token_login(&app, "sup.once", PASSWORD, &fresh)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401], "one token for one code");
+    let last = app
+        .store
+        .read(|tx| {
+            tx.query_opt(
+                "SELECT totp_last_step FROM users WHERE username = 'sup.once'",
+                &[],
+            )?
+            .map(|r| r.opt_i64(0))
+            .transpose()
+        })
+        .await
+        .unwrap()
+        .flatten();
+    assert_eq!(
+        last,
+        Some(app.store.now().unix_timestamp().div_euclid(30)),
+        "the step accepted is kept in the database"
+    );
 }
 
 async fn add_unenrolled(app: &TestApp, username: &str, role: Role) {
@@ -307,7 +371,12 @@ async fn enrolment_in_the_console(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-    let (st, v, _) = token_login(&app, "audit.new", PASSWORD, &code).await;
+    // The code that confirmed the enrolment has been used; the app's next one signs in.
+    let (st, _, _) = token_login(&app, "audit.new", PASSWORD, &code).await;
+    assert_eq!(st, 401);
+    app.clock.advance(Duration::seconds(30));
+    let next = s.code_at(app.store.now().unix_timestamp());
+    let (st, v, _) = token_login(&app, "audit.new", PASSWORD, &next).await;
     assert_eq!(st, 200, "{v}");
     assert!(kinds(&app, "user:audit.new")
         .await
@@ -654,6 +723,7 @@ both_backends!(
     spraying_locks_the_address,
     onebill_credentials_are_throttled,
     second_factor_on_the_token_api,
+    a_totp_code_counts_once,
     enrolment_in_the_console,
     console_password_policy,
     account_lifecycle,

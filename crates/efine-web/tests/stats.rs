@@ -323,7 +323,7 @@ async fn console_session(app: &TestApp, http: &reqwest::Client, username: &str) 
             ("password", common::PASSWORD),
             ("csrf", csrf.as_str()),
             ("next", "/dashboard"),
-            ("code", app.code().as_str()),
+            ("code", app.code_for(username).await.as_str()),
         ])
         .send()
         .await

@@ -409,7 +409,7 @@ fn enrol_totp_as(
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     tx.exec(
-        "UPDATE users SET totp_secret = $1 WHERE id = $2",
+        "UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2",
         params![secret_base32, user.user_id],
     )?;
     tx.exec(
@@ -431,6 +431,19 @@ fn enrol_totp_as(
         &serde_json::json!({ "recovery_codes": recovery_hashes.len() }),
     )?;
     Ok(())
+}
+
+/// Records that the TOTP code of `step` (a 30-second step since the epoch) was accepted for
+/// `user`: true if `step` is newer than every step accepted before, false if a code of this step
+/// or a later one was already used (the code is then refused, ASVS 6.5.1). One conditional
+/// update, so two logins racing with the same code cannot both win, on any node.
+pub fn accept_totp_step(tx: &mut dyn Tx, user: &Principal, step: i64) -> Result<bool, StoreError> {
+    let n = tx.exec(
+        "UPDATE users SET totp_last_step = $1
+         WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        params![step, user.user_id],
+    )?;
+    Ok(n > 0)
 }
 
 /// Spends a recovery code: true if it was the user's and unused (it is now used).

@@ -7,6 +7,7 @@ use efine_core::auth::Role;
 use efine_core::clock::ManualClock;
 use efine_core::{DepartmentCode, DistrictCode};
 use efine_store::ops::{catalogue, users};
+use efine_store::testing::RawSql;
 use efine_store::{catalogue_seed, Location, Store};
 use serde_json::Value;
 use std::sync::Arc;
@@ -250,13 +251,44 @@ impl TestApp {
             .code_at(self.store.now().unix_timestamp())
     }
 
-    /// Logs in over HTTP with the password and the current second-factor code (ignored for
-    /// roles without one); returns the bearer token.
+    /// A second-factor code for `username` that the server has not accepted yet: a code counts
+    /// once, so when the account already signed in with this step's code the test clock moves
+    /// on one step (30 s) first, as a person waits for the app's next code.
+    pub async fn code_for(&self, username: &str) -> String {
+        let u = username.to_string();
+        let last = self
+            .store
+            .read(move |tx| {
+                let row = tx.query_opt(
+                    "SELECT totp_last_step FROM users WHERE username = $1",
+                    efine_store::params![u.as_str()],
+                )?;
+                row.map(|r| r.opt_i64(0)).transpose()
+            })
+            .await
+            .expect("read last step")
+            .flatten();
+        let step = |app: &TestApp| {
+            app.store
+                .now()
+                .unix_timestamp()
+                .div_euclid(efine_core::auth::totp::STEP)
+        };
+        if last.is_some_and(|l| l >= step(self)) {
+            self.clock
+                .advance(time::Duration::seconds(efine_core::auth::totp::STEP));
+        }
+        self.code()
+    }
+
+    /// Logs in over HTTP with the password and a fresh second-factor code (ignored for roles
+    /// without one); returns the bearer token.
     pub async fn login(&self, username: &str, password: &str) -> String {
+        let code = self.code_for(username).await;
         let r = self
             .http
             .post(self.url("/api/v1/auth/token"))
-            .json(&serde_json::json!({"username": username, "password": password, "code": self.code()}))
+            .json(&serde_json::json!({"username": username, "password": password, "code": code}))
             .send()
             .await
             .unwrap();
@@ -298,9 +330,8 @@ impl TestApp {
 
     /// Signs in on the console with the test password and code; the `Cookie` header value.
     pub async fn console_session(&self, username: &str) -> String {
-        let r = self
-            .console_login_with(username, PASSWORD, &self.code())
-            .await;
+        let code = self.code_for(username).await;
+        let r = self.console_login_with(username, PASSWORD, &code).await;
         assert_eq!(r.status(), 303, "console login of {username}");
         format!(
             "efine_staff={}",

@@ -97,14 +97,14 @@ pub async fn enrol(State(state): State<AppState>, f: ConsoleForm<EnrolForm>) -> 
         );
     };
     let now = state.store.now();
-    if secret.verify(&f.form.code, now.unix_timestamp()).is_none() {
+    let Some(step) = secret.verify(&f.form.code, now.unix_timestamp()) else {
         return s.status_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "/staff/security",
             tr(l, "security.title"),
             enrol_form(&s, &secret, Some(tr(l, "security.wrong_code"))),
         );
-    }
+    };
     let codes: Vec<String> = (0..totp::RECOVERY_CODES)
         .map(|_| {
             let mut b = [0u8; 15];
@@ -117,7 +117,11 @@ pub async fn enrol(State(state): State<AppState>, f: ConsoleForm<EnrolForm>) -> 
     let b32 = secret.base32();
     if let Err(e) = state
         .store
-        .write(move |tx| users::enrol_totp(tx, &p, &b32, &hashes, now))
+        .write(move |tx| {
+            users::enrol_totp(tx, &p, &b32, &hashes, now)?;
+            // The code just shown counts as used: it cannot sign in again.
+            users::accept_totp_step(tx, &p, step).map(|_| ())
+        })
         .await
     {
         return ApiError::from(e).into_response();
