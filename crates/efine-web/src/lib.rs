@@ -188,7 +188,9 @@ impl AppState {
 
 /// The OpenAPI 3.1 document of every JSON endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    let mut doc = api::router().split_for_parts().1;
+    api::complete_responses(&mut doc);
+    doc
 }
 
 /// No route: a page in the reader's language for a browser, the JSON error for anything else
@@ -203,7 +205,8 @@ async fn not_found(lang: i18n::Lang, req: axum::extract::Request) -> axum::respo
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let (router, doc) = api::router().split_for_parts();
+    let (router, mut doc) = api::router().split_for_parts();
+    api::complete_responses(&mut doc);
     let doc = Arc::new(doc);
     let https = state.config.https();
     let limits = axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit_public);

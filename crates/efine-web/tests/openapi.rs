@@ -75,3 +75,73 @@ async fn served_document_is_the_generated_one() {
         serde_json::from_str(&efine_web::openapi().to_json().unwrap()).unwrap();
     assert_eq!(served, generated);
 }
+
+/// The answers the shared layers give are in the document for the operations that give them:
+/// each request below is sent to the real server, and the status it gets must be listed.
+#[tokio::test]
+async fn shared_answers_are_documented_where_they_are_given() {
+    let app = common::TestApp::sqlite().await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&efine_web::openapi().to_json().unwrap()).unwrap();
+    let lookup = app.url("/api/v1/public/lookup");
+    let issue = app.url("/api/v1/challans");
+    let cases = [
+        // Not JSON, malformed JSON, a value that is not valid, no token.
+        (
+            "post",
+            "/api/v1/public/lookup",
+            app.http
+                .post(&lookup)
+                .header("content-type", "text/plain")
+                .body("x"),
+            415,
+        ),
+        (
+            "post",
+            "/api/v1/public/lookup",
+            app.http
+                .post(&lookup)
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            "post",
+            "/api/v1/public/lookup",
+            app.http
+                .post(&lookup)
+                .json(&serde_json::json!({"vehicle": "\u{1}"})),
+            422,
+        ),
+        (
+            "post",
+            "/api/v1/challans",
+            app.http
+                .post(&issue)
+                .json(&serde_json::json!({"offence_code": "no-helmet"})),
+            401,
+        ),
+        (
+            "post",
+            "/api/v1/public/lookup",
+            app.http
+                .post(&lookup)
+                .header("content-type", "application/json")
+                .body(format!("{{\"vehicle\": \"{}\"}}", "A".repeat(70 * 1024))),
+            413,
+        ),
+    ];
+    for (method, path, request, want) in cases {
+        let got = request.send().await.unwrap().status().as_u16();
+        assert_eq!(got, want, "{method} {path}");
+        let listed = &doc["paths"][path][method]["responses"][want.to_string()];
+        assert!(listed.is_object(), "{method} {path} does not list {want}");
+    }
+    // Every operation but the liveness check lists 503, the database's "not now".
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let has = op["responses"]["503"].is_object();
+            assert_eq!(has, path != "/healthz", "{method} {path}");
+        }
+    }
+}

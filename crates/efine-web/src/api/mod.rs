@@ -71,6 +71,76 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Adds to every operation the answers the shared layers give, where its own annotation does not
+/// list them already, so that a client generated from the document expects them: 400, 413 and
+/// 415 for a JSON body (`ApiJson`), 422 for anything it reads from the request (`field` names
+/// what), 401 where it takes a bearer token, and 503 wherever it reaches the database (every
+/// operation but the liveness check). 405 (a method a path does not take) belongs to no
+/// operation and is not listed.
+pub fn complete_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let add = |op: &mut Operation, status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| error(description));
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let json_body = op
+                .request_body
+                .as_ref()
+                .is_some_and(|b| b.content.contains_key("application/json"));
+            if json_body {
+                add(op, "400", "the body is not well-formed JSON");
+                add(op, "413", "the body is too large");
+                add(op, "415", "the body is not sent as application/json");
+            }
+            let reads_input =
+                op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            if reads_input {
+                add(
+                    op,
+                    "422",
+                    "a value is not valid: `error.field` names it, `error.message` says why",
+                );
+            }
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                add(op, "401", "no bearer token, or one that has ended");
+            }
+            if path != "/healthz" {
+                add(
+                    op,
+                    "503",
+                    "`unavailable`: the database cannot do the work just now; nothing was \
+                     written; send the same request again after Retry-After",
+                );
+            }
+        }
+    }
+}
+
 /// Every resource's routes and the OpenAPI document that describes them.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -46,8 +46,8 @@ pub struct SummaryView {
 #[utoipa::path(get, path = "/api/v1/stats/summary", tag = "statistics",
     params(SummaryQuery),
     responses(
-        (status = 200, body = SummaryView),
-        (status = 200, description = "with format=csv", content_type = "text/csv", body = String),
+        (status = 200, description = "JSON, or CSV with format=csv",
+            content((SummaryView = "application/json"), (String = "text/csv"))),
         (status = 401, body = ErrorBody),
         (status = 422, description = "bad group_by, from, to or format", body = ErrorBody),
     ),
