@@ -103,9 +103,10 @@ pub(crate) struct Mark {
     counters_valid_from: usize,
 }
 
-/// The largest number of rows in one INSERT. Each statement is prepared once per connection, so
-/// a flush uses only these sizes (256 rows, then 64, 16, 4, 1): a few statements, all cached.
-const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+/// The row counts of one INSERT. Each statement is prepared once per connection, so a write
+/// uses only these sizes, largest first: n rows take as many statements as n has one bits (13:
+/// 8, 4 and 1), from nine statements per table, all cached.
+const CHUNKS: [usize; 9] = [256, 128, 64, 32, 16, 8, 4, 2, 1];
 
 impl Deferred {
     pub(crate) fn mark(&self) -> Mark {
@@ -258,7 +259,7 @@ impl Deferred {
     }
 }
 
-/// Inserts `rows` in statements of at most 256 rows each, in the sizes of [`CHUNKS`].
+/// Inserts `rows` in statements of the sizes in [`CHUNKS`].
 fn insert_rows<T>(
     tx: &mut dyn Tx,
     head: &str,
