@@ -142,7 +142,10 @@ pub fn save_response(
     if let Some(b) = tx.batch_state() {
         // What the key's primary key would refuse at the batch's end, where it would fail the
         // whole batch, is refused here, failing this operation alone.
-        if b.deferred.key(scope.user_id, &scope.stored(&key.key)).is_some() {
+        if b.deferred
+            .key(scope.user_id, &scope.stored(&key.key))
+            .is_some()
+        {
             return Err(StoreError::conflict(
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used in this batch",
