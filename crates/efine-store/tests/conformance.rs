@@ -1730,16 +1730,16 @@ async fn batch_holds_rows_until_commit(db: TestDb) {
             "failing after the write",
         ))
     }
-    let mut pending: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>>> =
-        Vec::new();
-    // 0: issues and saves K1.
-    pending.push(Box::pin(keyed(key("K1", "h1"), ok)));
-    // 1: the same key and request: the response saved just before, still held in memory.
-    pending.push(Box::pin(keyed(key("K1", "h1"), ok)));
-    // 2: issues and saves K2, then fails: its challan, number, event and key go.
-    pending.push(Box::pin(keyed(key("K2", "h2"), abort)));
-    // 3: K2 again: new, since the failed operation left nothing.
-    pending.push(Box::pin(keyed(key("K2", "h2"), ok)));
+    let mut pending: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>>> = vec![
+        // 0: issues and saves K1.
+        Box::pin(keyed(key("K1", "h1"), ok)),
+        // 1: the same key and request: the response saved just before, still held in memory.
+        Box::pin(keyed(key("K1", "h1"), ok)),
+        // 2: issues and saves K2, then fails: its challan, number, event and key go.
+        Box::pin(keyed(key("K2", "h2"), abort)),
+        // 3: K2 again: new, since the failed operation left nothing.
+        Box::pin(keyed(key("K2", "h2"), ok)),
+    ];
     // 4: issues, then reads the event log: its own event and the batch's earlier ones are there.
     {
         let officer = officer.clone();
