@@ -259,8 +259,9 @@ impl Deferred {
     }
 }
 
-/// Inserts `rows` in statements of the sizes in [`CHUNKS`].
-fn insert_rows<T>(
+/// Inserts `rows` in statements of the sizes in [`CHUNKS`]: `head` ends in `VALUES `, `tail`
+/// follows the last row (an `ON CONFLICT` clause), `width` is the columns per row.
+pub(crate) fn insert_rows<T>(
     tx: &mut dyn Tx,
     head: &str,
     tail: &str,
