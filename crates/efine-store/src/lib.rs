@@ -16,6 +16,7 @@
 pub mod backup;
 mod catalogue_cache;
 pub mod catalogue_seed;
+mod deferred;
 pub mod error;
 pub mod keys;
 pub mod metrics;

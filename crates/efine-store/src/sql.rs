@@ -129,6 +129,8 @@ mod sealed {
         pub(crate) catalogue: Option<std::sync::Arc<crate::catalogue_cache::Current>>,
         /// Statistics tallied by this batch's operations, written just before COMMIT.
         pub(crate) stats: crate::ops::stats::Pending,
+        /// Events, idempotency keys and counter values held back until just before COMMIT.
+        pub(crate) deferred: crate::deferred::Deferred,
     }
 }
 pub(crate) use sealed::{Batch, Seal};
@@ -157,6 +159,16 @@ pub trait Tx {
     fn batch(&mut self, _seal: Seal) -> Option<&mut Batch> {
         None
     }
+    /// [`Tx::fetch`] without first writing the batch's held rows (see `crate::deferred`).
+    #[doc(hidden)]
+    fn fetch_stored(
+        &mut self,
+        seal: Seal,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Row>, StoreError> {
+        self.fetch(seal, sql, params)
+    }
 }
 
 impl dyn Tx + '_ {
@@ -183,6 +195,15 @@ impl dyn Tx + '_ {
     }
     pub(crate) fn batch_state(&mut self) -> Option<&mut Batch> {
         self.batch(Seal(()))
+    }
+    /// One row or none from what the database holds, leaving the rows a write batch holds back
+    /// where they are: only for a caller that looks at those itself (`crate::deferred`).
+    pub(crate) fn query_stored_opt(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_stored(Seal(()), sql, params)?.into_iter().next())
     }
 }
 
@@ -227,6 +248,7 @@ pub fn nested<T>(
 ) -> Result<Result<T, StoreError>, StoreError> {
     let head = tx.chain_head().map(|h| h.clone());
     let stats = tx.batch_state().map(|b| b.stats.mark());
+    let deferred = tx.batch_state().map(|b| b.deferred.mark());
     tx.exec("SAVEPOINT nested", &[])?;
     match f(tx) {
         Ok(v) => {
@@ -243,12 +265,16 @@ pub fn nested<T>(
             if let (Some(saved), Some(b)) = (stats, tx.batch_state()) {
                 b.stats.back_to(saved);
             }
+            if let (Some(saved), Some(b)) = (deferred, tx.batch_state()) {
+                b.deferred.back_to(saved);
+            }
             Ok(Err(e))
         }
     }
 }
 
-/// A write-batch transaction: the backend's connection plus the batch's in-memory state.
+/// A write-batch transaction: the backend's connection plus the batch's in-memory state. Every
+/// statement goes past the batch's held rows first (`crate::deferred`), so it sees them.
 pub(crate) struct BatchTx<'a> {
     pub(crate) inner: &'a mut dyn Tx,
     pub(crate) state: &'a mut Batch,
@@ -262,9 +288,19 @@ impl Tx for BatchTx<'_> {
         Some(self.state)
     }
     fn run(&mut self, seal: Seal, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.state.deferred.before(self.inner, sql)?;
         self.inner.run(seal, sql, params)
     }
     fn fetch(&mut self, seal: Seal, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.state.deferred.before(self.inner, sql)?;
+        self.inner.fetch(seal, sql, params)
+    }
+    fn fetch_stored(
+        &mut self,
+        seal: Seal,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Row>, StoreError> {
         self.inner.fetch(seal, sql, params)
     }
 }

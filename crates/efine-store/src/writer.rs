@@ -127,6 +127,7 @@ fn start(tx: &mut dyn Tx, cached: &mut CachedCatalogue) -> Result<Batch, StoreEr
         },
         catalogue: Some(current),
         stats: Default::default(),
+        deferred: Default::default(),
     })
 }
 
@@ -181,6 +182,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
         }
         open_savepoint = true;
         let before = state.head.clone();
+        let held = state.deferred.mark();
         let (ok, finish) = {
             let mut tx = BatchTx {
                 inner: conn.tx(),
@@ -193,6 +195,7 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
         } else {
             state.head = before;
             state.stats.forget();
+            state.deferred.back_to(held);
             if let Err(e) = conn.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op") {
                 // The transaction is in an unknown state: abandon the whole batch.
                 tracing::error!(error = %e, "savepoint rollback failed; rolling back the batch");
@@ -213,6 +216,9 @@ fn run_batch<W: WriterConn>(conn: &mut W, batch: Vec<Job>, cached: &mut CachedCa
     let mut commit = Ok(());
     if open_savepoint {
         commit = conn.batch("RELEASE SAVEPOINT op");
+    }
+    if commit.is_ok() {
+        commit = state.deferred.write_all(conn.tx());
     }
     if commit.is_ok() {
         commit = state.stats.write(conn.tx());

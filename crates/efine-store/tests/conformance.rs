@@ -64,6 +64,8 @@ conformance! {
         sqlite_stats_tally_under_rollback, postgres_stats_tally_under_rollback;
     escalation_visits_only_due =>
         sqlite_escalation_visits_only_due, postgres_escalation_visits_only_due;
+    batch_holds_rows_until_commit =>
+        sqlite_batch_holds_rows_until_commit, postgres_batch_holds_rows_until_commit;
 }
 
 const TRF: &str = "traffic-police";
@@ -1653,4 +1655,203 @@ async fn escalation_visits_only_due(db: TestDb) {
     );
     assert!(late.next_step_on().unwrap() > surcharge_on);
     assert_eq!(verify_chain(&store).await.map(|_| ()), Ok(()));
+}
+
+// 16. A batch holds its events, idempotency keys and counter values back until its end. In one
+//     batch: a key saved by one operation answers a replay in the next; an operation that fails
+//     after issuing leaves no challan, event, key or number; reads of the event log inside the
+//     batch see the batch's events; a failed statement on `counters` and a failed nested
+//     savepoint, each after the held rows were written in their savepoint, lose nothing of the
+//     operations before them. Numbers stay gap-free and the chain intact.
+async fn batch_holds_rows_until_commit(db: TestDb) {
+    use efine_store::ops::idempotency::{self, Processing, Scope};
+    use efine_store::SavedResponse;
+    let (store, _clock) = db.open_at(datetime!(2026-03-14 10:00 UTC)).await;
+    load_kp(&store).await;
+    let officer = add_officer(&store, "officer1", TRF, PSH).await;
+    let at = store.now();
+    let start = head(&store).await;
+
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = store.submit(move |_tx| {
+        let _ = started_tx.send(());
+        release_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .map_err(|_| StoreError::Db("never released".into()))
+    });
+    started_rx.await.expect("the blocker runs on the writer");
+
+    /// What one operation of the batch came to: a challan's sequence number or a replayed body,
+    /// the events it read, and its transaction (PostgreSQL).
+    #[derive(Debug, PartialEq)]
+    enum Done {
+        Issued(u64, String),
+        Replayed(String),
+        Read(u64, usize, usize),
+    }
+    type Answer = Result<(Done, Option<i64>), StoreError>;
+    fn txid(tx: &mut dyn efine_store::sql::Tx) -> Result<Option<i64>, StoreError> {
+        match tx.dialect() {
+            Dialect::Postgres => Ok(Some(tx.query_one("SELECT txid_current()", &[])?.i64(0)?)),
+            Dialect::Sqlite => Ok(None),
+        }
+    }
+    let key = |k: &str, h: &str| IdempotencyKey {
+        key: k.into(),
+        request_hash: h.into(),
+    };
+    // Issues with a key, as the API does; then `then` runs in the same operation.
+    let keyed =
+        |k: IdempotencyKey, then: fn(&mut dyn efine_store::sql::Tx) -> Result<(), StoreError>| {
+            let officer = officer.clone();
+            store.submit(move |tx| -> Answer {
+                let scope = Scope::api(officer.user_id);
+                if let Processing::Replay(r) = idempotency::try_processing(tx, &scope, &k)? {
+                    return Ok((Done::Replayed(r.body), txid(tx)?));
+                }
+                let c = challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
+                let body = c.number.to_string();
+                let saved = SavedResponse {
+                    status: 201,
+                    body: body.clone(),
+                };
+                idempotency::save_response(tx, &scope, &k, &saved, at)?;
+                then(tx)?;
+                Ok((Done::Issued(c.number.seq(), body), txid(tx)?))
+            })
+        };
+    fn ok(_: &mut dyn efine_store::sql::Tx) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn abort(_: &mut dyn efine_store::sql::Tx) -> Result<(), StoreError> {
+        Err(StoreError::conflict(
+            "test_abort",
+            "failing after the write",
+        ))
+    }
+    let mut pending: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>>> = vec![
+        // 0: issues and saves K1.
+        Box::pin(keyed(key("K1", "h1"), ok)),
+        // 1: the same key and request: the response saved just before, still held in memory.
+        Box::pin(keyed(key("K1", "h1"), ok)),
+        // 2: issues and saves K2, then fails: its challan, number, event and key go.
+        Box::pin(keyed(key("K2", "h2"), abort)),
+        // 3: K2 again: new, since the failed operation left nothing.
+        Box::pin(keyed(key("K2", "h2"), ok)),
+    ];
+    // 4: issues, then reads the event log: its own event and the batch's earlier ones are there.
+    {
+        let officer = officer.clone();
+        pending.push(Box::pin(store.submit(move |tx| -> Answer {
+            let c = challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
+            let own = events::for_subject(tx, &c.number.to_string())?.len();
+            let all = events::page(tx, start.0, 1000)?.len();
+            Ok((Done::Read(c.number.seq(), own, all), txid(tx)?))
+        })));
+    }
+    // 5: issues, then a statement on `counters` (which writes the held values inside this
+    //    savepoint) that the database refuses: the rollback takes the held values' writes too,
+    //    and they are written again later.
+    {
+        let officer = officer.clone();
+        pending.push(Box::pin(store.submit(move |tx| -> Answer {
+            challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
+            tx.exec(
+                "INSERT INTO counters (name, value) VALUES ('scratch', 1)",
+                &[],
+            )?;
+            tx.exec(
+                "INSERT INTO counters (name, value) VALUES ('scratch', 2)",
+                &[],
+            )?;
+            Ok((Done::Read(0, 0, 0), None))
+        })));
+    }
+    // 6: issues, then inside a nested savepoint issues again, reads the log (writing the held
+    //    events there) and fails: the outer challan stays, the inner one goes.
+    {
+        let officer = officer.clone();
+        pending.push(Box::pin(store.submit(move |tx| -> Answer {
+            let c = challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
+            let mut seen = 0;
+            let inner = efine_store::sql::nested(tx, |tx| {
+                let d = challans::issue(tx, &officer, &request(TRF, PSH, "no-helmet"), at)?;
+                seen = events::for_subject(tx, &d.number.to_string())?.len();
+                Err::<(), _>(StoreError::conflict("inner", "inner failure"))
+            })?;
+            let seen = if inner.is_err() { seen } else { 99 };
+            Ok((Done::Read(c.number.seq(), seen, 0), txid(tx)?))
+        })));
+    }
+    // 7: K1 with another request: refused.
+    pending.push(Box::pin(keyed(key("K1", "other"), ok)));
+    // 8: an issue with a new key after all that.
+    pending.push(Box::pin(keyed(key("K3", "h3"), ok)));
+    release_tx.send(()).unwrap();
+    blocker.await.expect("the blocker commits");
+
+    let mut answers = Vec::new();
+    for fut in pending {
+        answers.push(fut.await);
+    }
+    let mut txids = HashSet::new();
+    let mut done = Vec::new();
+    for (i, a) in answers.into_iter().enumerate() {
+        match (i, a) {
+            (2, r) => assert_conflict(r, "test_abort"),
+            (5, r) => assert!(matches!(r, Err(StoreError::Db(_))), "op 5: {r:?}"),
+            (7, r) => assert_conflict(r, "idempotency_key_reused"),
+            (_, Ok((d, t))) => {
+                txids.insert(t);
+                done.push(d);
+            }
+            (i, Err(e)) => panic!("op {i}: {e:?}"),
+        }
+    }
+    let number = |seq: u64| format!("TRF-PSH-2026-{seq:06}");
+    assert_eq!(
+        done,
+        vec![
+            Done::Issued(1, number(1)),
+            Done::Replayed(number(1)),
+            Done::Issued(2, number(2)),
+            // Its own event, and the batch's three so far.
+            Done::Read(3, 1, 3),
+            // The inner challan's event was in the log inside its savepoint.
+            Done::Read(4, 1, 0),
+            Done::Issued(5, number(5)),
+        ]
+    );
+    if db.is_postgres() {
+        assert_eq!(txids.len(), 1, "the operations ran in one batch");
+    }
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM challans").await, 5);
+    assert_eq!(count(&store, "SELECT MAX(seq) FROM challans").await, 5);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM idempotency_keys").await,
+        3
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM counters WHERE name = 'scratch'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM events").await,
+        start.0 + 5
+    );
+    assert_eq!(head(&store).await.0, start.0 + 5);
+    assert_eq!(verify_chain(&store).await, Ok(start.0 as u64 + 5));
+    assert_eq!(verify_challans(&store).await, Ok(5));
+
+    // After the batch: the keys answer from the database, and the counter goes on from there.
+    let replay = keyed(key("K2", "h2"), ok).await.unwrap().0;
+    assert_eq!(replay, Done::Replayed(number(2)));
+    let next = keyed(key("K4", "h4"), ok).await.unwrap().0;
+    assert_eq!(next, Done::Issued(6, number(6)));
+    assert_eq!(verify_chain(&store).await, Ok(start.0 as u64 + 6));
 }

@@ -232,10 +232,8 @@ impl Notifier {
             let now = self.store.now();
             self.store
                 .write(move |tx| {
-                    for (n, r) in &found {
-                        outbox::add_recipient(tx, n, r, now)?;
-                    }
-                    Ok(())
+                    let found: Vec<_> = found.into_iter().collect();
+                    outbox::add_recipients(tx, &found, now)
                 })
                 .await?;
         }

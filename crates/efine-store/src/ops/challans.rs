@@ -1,12 +1,12 @@
 //! Issuing and reading challans.
 
 pub(crate) use crate::ops::challan_row::{row, COLS, NCOLS};
-use crate::ops::{catalogue, events, stats};
+use crate::ops::{catalogue, counters, events, stats};
 use crate::sql::Tx;
 use crate::{params, StoreError};
 use efine_core::auth::{Action, Principal, Scope};
 use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus, Location};
-use efine_core::clock::{karachi_date, to_micros};
+use efine_core::clock::{karachi_date, to_micros, KARACHI};
 use efine_core::{
     ChallanNumber, Cnic, DepartmentCode, DistrictCode, MobileNumber, OffenceCode, Psid,
     VehicleNumber,
@@ -128,14 +128,7 @@ fn issue_full(
         Some(d) => d.seq,
         None => {
             let counter = format!("challan:{}-{}-{year}", department.abbr, district.abbr);
-            let seq = tx
-                .query_one(
-                    "INSERT INTO counters (name, value) VALUES ($1, 1)
-                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
-                     RETURNING value",
-                    params![counter.as_str()],
-                )?
-                .i64(0)?;
+            let seq = counters::next(tx, &counter)?;
             // The numbers from DEVICE_SEQ_BASE up belong to officers' devices.
             u64::try_from(seq)
                 .ok()
@@ -171,44 +164,63 @@ fn issue_full(
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         adjustments: Default::default(),
     };
-    tx.exec(
-        "INSERT INTO challans (number, psid, department, district, year, seq, offence_id,
-            offence_code, offence_version, kind, amount_paisa, issued_at, due_date, officer_id,
-            officer, vehicle, vehicle_authority, cnic, mobile, name, lat_micro, lon_micro,
-            location_text, notes, status, penalty, next_step_on)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
-        params![
-            c.number.to_string(),
-            c.psid.as_str(),
-            c.department.as_str(),
-            c.district.as_str(),
-            i64::from(year),
-            seq as i64,
-            offence_id,
-            c.offence.as_str(),
-            c.offence_version,
-            c.kind.as_str(),
-            c.amount.paisa(),
-            to_micros(c.issued_at),
-            c.due_date.to_string(),
-            officer.user_id,
-            officer.username.as_str(),
-            c.vehicle.as_ref().map(|v| v.as_str()),
-            c.vehicle_authority.clone(),
-            c.cnic.as_ref().map(|v| v.digits()),
-            c.mobile.as_ref().map(|v| v.e164()),
-            c.name.clone(),
-            c.location.lat_micro,
-            c.location.lon_micro,
-            c.location.text.clone(),
-            c.notes.clone(),
-            c.status.as_str(),
-            catalogue::penalty_json(&c.penalty),
-            c.next_step_on().map(|d| d.to_string())
-        ],
-    )?;
-    stats::on_issued(tx, &c)?;
+    // The statistics' repeat-plate figure (`stats::on_issued`) is answered by the INSERT itself,
+    // in the same round trip: is there an earlier challan with this plate, by this officer,
+    // issued on or after the local day this one was? The new row is left out by its number
+    // (PostgreSQL's sub-select does not see it anyway; SQLite's may). `issued_at + 0`: the
+    // plate's rows for this officer, found by `challans_plate_officer`, are few; no planner,
+    // whatever its statistics, may instead range over everything issued today through
+    // `challans_issued_at`. A challan without a plate is never a repeat (NULL matches nothing).
+    let day_start = to_micros(
+        issued_on
+            .with_time(time::Time::MIDNIGHT)
+            .assume_offset(KARACHI),
+    );
+    let repeat = tx
+        .query_one(
+            "INSERT INTO challans (number, psid, department, district, year, seq, offence_id,
+                offence_code, offence_version, kind, amount_paisa, issued_at, due_date,
+                officer_id, officer, vehicle, vehicle_authority, cnic, mobile, name, lat_micro,
+                lon_micro, location_text, notes, status, penalty, next_step_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+             RETURNING EXISTS (SELECT 1 FROM challans p
+                               WHERE p.vehicle = $16 AND p.officer = $15
+                                 AND p.issued_at + 0 >= $28 AND p.number <> $1)",
+            params![
+                c.number.to_string(),
+                c.psid.as_str(),
+                c.department.as_str(),
+                c.district.as_str(),
+                i64::from(year),
+                seq as i64,
+                offence_id,
+                c.offence.as_str(),
+                c.offence_version,
+                c.kind.as_str(),
+                c.amount.paisa(),
+                to_micros(c.issued_at),
+                c.due_date.to_string(),
+                officer.user_id,
+                officer.username.as_str(),
+                c.vehicle.as_ref().map(|v| v.as_str()),
+                c.vehicle_authority.clone(),
+                c.cnic.as_ref().map(|v| v.digits()),
+                c.mobile.as_ref().map(|v| v.e164()),
+                c.name.clone(),
+                c.location.lat_micro,
+                c.location.lon_micro,
+                c.location.text.clone(),
+                c.notes.clone(),
+                c.status.as_str(),
+                catalogue::penalty_json(&c.penalty),
+                c.next_step_on().map(|d| d.to_string()),
+                day_start
+            ],
+        )?
+        .i64(0)?
+        != 0;
+    stats::on_issued(tx, &c, repeat)?;
     events::append(
         tx,
         at,

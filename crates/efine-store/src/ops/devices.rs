@@ -3,7 +3,7 @@
 //! `efine_core::device`; this module reads and writes the rows and appends the events.
 
 use crate::ops::challans::{self, FromDevice, NewChallan};
-use crate::ops::{catalogue, events};
+use crate::ops::{catalogue, counters, events};
 use crate::sql::Tx;
 use crate::{params, StoreError};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -212,14 +212,10 @@ pub fn enrol(
         .ok_or_else(|| StoreError::Corrupt(format!("department {dep}")))?;
     let district = catalogue::district_by_code(tx, &dis)?
         .ok_or_else(|| StoreError::Corrupt(format!("district {dis}")))?;
-    let slot = tx
-        .query_one(
-            "INSERT INTO counters (name, value) VALUES ($1, 1)
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
-             RETURNING value",
-            params![format!("device-slot:{}-{}", department.abbr, district.abbr)],
-        )?
-        .i64(0)?;
+    let slot = counters::next(
+        tx,
+        &format!("device-slot:{}-{}", department.abbr, district.abbr),
+    )?;
     let slot = u16::try_from(slot)
         .ok()
         .filter(|s| *s <= device::MAX_SLOT)

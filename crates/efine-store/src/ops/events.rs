@@ -1,6 +1,7 @@
 //! Appending to and reading the hash-chained event log. `append` is the only code that writes the
 //! `events` table.
 
+use crate::deferred::EventRow;
 use crate::sql::{Row, Tx};
 use crate::{params, StoreError};
 use efine_core::audit::{event_hash, EventRecord, Hash};
@@ -15,7 +16,8 @@ fn parse_hash(s: &str) -> Result<Hash, StoreError> {
 }
 
 /// Appends one event, chained to the current head. Must run inside the transaction that makes the
-/// change it records.
+/// change it records. Inside a write batch the row is written with the batch's other events just
+/// before COMMIT; any statement of the batch that reads `events` sees it (`crate::deferred`).
 pub fn append(
     tx: &mut dyn Tx,
     at: OffsetDateTime,
@@ -26,8 +28,10 @@ pub fn append(
 ) -> Result<i64, StoreError> {
     let at_micros = to_micros(at);
     let payload = payload.to_string();
-    let (seq, prev, hash_hex) = if let Some(head) = tx.chain_head() {
-        // Inside a write batch: the writer holds the head and writes it back before COMMIT.
+    if let Some(batch) = tx.batch_state() {
+        // Inside a write batch: the writer holds the head and writes it back before COMMIT,
+        // and the row itself with the batch's other events (`crate::deferred`).
+        let head = &mut batch.head;
         let seq = head.seq + 1;
         let prev = parse_hash(&head.hash)?;
         let hash = hex::encode(event_hash(
@@ -35,23 +39,31 @@ pub fn append(
         ));
         head.seq = seq;
         head.hash = hash.clone();
-        (seq, prev, hash)
-    } else {
-        let head = tx.query_one(
-            "UPDATE chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            &[],
-        )?;
-        let seq = head.i64(0)?;
-        let prev = parse_hash(&head.text(1)?)?;
-        let hash = hex::encode(event_hash(
-            &prev, seq, at_micros, kind, subject, actor, &payload,
-        ));
-        tx.exec(
-            "UPDATE chain_head SET hash = $1 WHERE id = 1",
-            params![hash.clone()],
-        )?;
-        (seq, prev, hash)
-    };
+        batch.deferred.push_event(EventRow {
+            seq,
+            at_micros,
+            kind: kind.to_string(),
+            subject: subject.to_string(),
+            actor: actor.to_string(),
+            payload,
+            prev_hash: hex::encode(prev),
+            hash,
+        });
+        return Ok(seq);
+    }
+    let head = tx.query_one(
+        "UPDATE chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        &[],
+    )?;
+    let seq = head.i64(0)?;
+    let prev = parse_hash(&head.text(1)?)?;
+    let hash_hex = hex::encode(event_hash(
+        &prev, seq, at_micros, kind, subject, actor, &payload,
+    ));
+    tx.exec(
+        "UPDATE chain_head SET hash = $1 WHERE id = 1",
+        params![hash_hex.clone()],
+    )?;
     tx.exec(
         "INSERT INTO events (seq, at_micros, kind, subject, actor, payload, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -9,6 +9,7 @@
 //! Keys are stored in `idempotency_keys (user_id, key)`; the API's keys as sent, other kinds of
 //! request under a prefix of their own.
 
+use crate::deferred::KeyRow;
 use crate::sql::Tx;
 use crate::{params, StoreError};
 use efine_core::clock::to_micros;
@@ -96,29 +97,41 @@ pub fn try_processing(
     scope: &Scope,
     key: &IdempotencyKey,
 ) -> Result<Processing, StoreError> {
-    let Some(r) = tx.query_opt(
-        "SELECT request_hash, response_status, response_body FROM idempotency_keys
-         WHERE user_id = $1 AND key = $2",
-        params![scope.user_id, scope.stored(&key.key)],
-    )?
-    else {
-        return Ok(Processing::New);
+    let stored = scope.stored(&key.key);
+    // A key saved earlier in this write batch is held in memory until the batch's end; the
+    // database holds the rest, so the lookup reads it without writing the held ones first.
+    let held = tx.batch_state().and_then(|b| {
+        b.deferred
+            .key(scope.user_id, &stored)
+            .map(|k| (k.request_hash.clone(), k.status, k.body.clone()))
+    });
+    let (request_hash, status, body) = match held {
+        Some(found) => found,
+        None => {
+            let Some(r) = tx.query_stored_opt(
+                "SELECT request_hash, response_status, response_body FROM idempotency_keys
+                 WHERE user_id = $1 AND key = $2",
+                params![scope.user_id, stored],
+            )?
+            else {
+                return Ok(Processing::New);
+            };
+            (r.text(0)?, r.i64(1)?, r.text(2)?)
+        }
     };
-    if r.text(0)? != key.request_hash {
+    if request_hash != key.request_hash {
         return Err(StoreError::conflict(
             "idempotency_key_reused",
             "this Idempotency-Key was already used with a different request body",
         ));
     }
-    let status = u16::try_from(r.i64(1)?)
+    let status = u16::try_from(status)
         .map_err(|_| StoreError::Corrupt("idempotency response status".into()))?;
-    Ok(Processing::Replay(SavedResponse {
-        status,
-        body: r.text(2)?,
-    }))
+    Ok(Processing::Replay(SavedResponse { status, body }))
 }
 
-/// Saves the response to a new key, in the transaction that did the work.
+/// Saves the response to a new key, in the transaction that did the work. Inside a write batch
+/// the row is written with the batch's other keys just before COMMIT (`crate::deferred`).
 pub fn save_response(
     tx: &mut dyn Tx,
     scope: &Scope,
@@ -126,6 +139,28 @@ pub fn save_response(
     response: &SavedResponse,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    if let Some(b) = tx.batch_state() {
+        // What the key's primary key would refuse at the batch's end, where it would fail the
+        // whole batch, is refused here, failing this operation alone.
+        if b.deferred
+            .key(scope.user_id, &scope.stored(&key.key))
+            .is_some()
+        {
+            return Err(StoreError::conflict(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used in this batch",
+            ));
+        }
+        b.deferred.push_key(KeyRow {
+            user_id: scope.user_id,
+            key: scope.stored(&key.key),
+            request_hash: key.request_hash.clone(),
+            status: i64::from(response.status),
+            body: response.body.clone(),
+            created_at: to_micros(at),
+        });
+        return Ok(());
+    }
     tx.exec(
         "INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body,
                                        created_at)

@@ -8,6 +8,7 @@ pub mod catalogue;
 mod challan_row;
 pub mod challans;
 pub mod console;
+mod counters;
 pub mod devices;
 pub mod enforcement;
 pub mod events;

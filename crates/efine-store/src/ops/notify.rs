@@ -16,6 +16,7 @@ use efine_core::i18n::Lang;
 use efine_core::notify::{self, message_key, Channel, Reason, Texts};
 use efine_core::{ChallanNumber, Money};
 use serde::Serialize;
+use std::collections::HashMap;
 use time::{Date, Duration, OffsetDateTime};
 
 /// Whom a challan's messages go to.
@@ -47,16 +48,18 @@ pub fn recipient(tx: &mut dyn Tx, challan: &str) -> Result<Option<Recipient>, St
          WHERE challan_number = $1",
         params![challan],
     )?
-    .map(|r| {
-        Ok(Recipient {
-            source: r.text(0)?,
-            mobile: r.opt_text(1)?,
-            email: r.opt_text(2)?,
-            owner_name: r.opt_text(3)?,
-            owner_cnic: r.opt_text(4)?,
-        })
-    })
+    .map(|r| recipient_row(&r, 0))
     .transpose()
+}
+
+fn recipient_row(r: &Row, at: usize) -> Result<Recipient, StoreError> {
+    Ok(Recipient {
+        source: r.text(at)?,
+        mobile: r.opt_text(at + 1)?,
+        email: r.opt_text(at + 2)?,
+        owner_name: r.opt_text(at + 3)?,
+        owner_cnic: r.opt_text(at + 4)?,
+    })
 }
 
 /// The language a challan's messages are written in, when known.
@@ -144,6 +147,37 @@ pub fn add_recipient(
         ],
     )?;
     Ok(())
+}
+
+/// Records whom each of several challans' messages go to (once: a later answer is ignored), in
+/// a few multi-row statements: the notification job records a page of challans at a time, in
+/// the writer's batch beside the issues it is catching up with.
+pub fn add_recipients(
+    tx: &mut dyn Tx,
+    found: &[(String, Recipient)],
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let at = to_micros(at);
+    crate::deferred::insert_rows(
+        tx,
+        "INSERT INTO notify_recipients (challan_number, source, mobile, email, owner_name,
+             owner_cnic, looked_up_at)
+         VALUES ",
+        " ON CONFLICT (challan_number) DO NOTHING",
+        7,
+        found,
+        |(n, r), p| {
+            p.extend([
+                crate::sql::Value::from(n),
+                crate::sql::Value::from(&r.source),
+                crate::sql::Value::from(r.mobile.clone()),
+                crate::sql::Value::from(r.email.clone()),
+                crate::sql::Value::from(r.owner_name.clone()),
+                crate::sql::Value::from(r.owner_cnic.clone()),
+                crate::sql::Value::from(at),
+            ])
+        },
+    )
 }
 
 /// The last event turned into messages.
@@ -288,17 +322,19 @@ fn render(
 
 /// Queues the message for `reason` to each channel the challan's recipient has; returns how many
 /// were new.
+#[allow(clippy::too_many_arguments)]
 fn enqueue(
     tx: &mut dyn Tx,
     texts: &Texts,
     c: &Challan,
+    to: Option<Recipient>,
     reason: &Reason,
     payload: &serde_json::Value,
     event_seq: Option<i64>,
     now: OffsetDateTime,
 ) -> Result<usize, StoreError> {
     let number = c.number.to_string();
-    let Some(to) = recipient(tx, &number)? else {
+    let Some(to) = to else {
         return Ok(0);
     };
     let mut targets = Vec::new();
@@ -353,6 +389,31 @@ pub fn derive(
     if moved == 0 {
         return Ok(None);
     }
+    // The challans the events are about and their recipients, two statements for the page
+    // instead of two per challan: by the events' subjects, which is where a challan's own events
+    // name it. An event that names its challan only in its payload (a payment's, whose subject
+    // is the attempt) is looked up on its own below.
+    let mut challans_of: HashMap<String, Challan> = HashMap::new();
+    for r in tx.query(
+        &format!(
+            "SELECT {} FROM challans WHERE number IN
+               (SELECT subject FROM events WHERE seq > $1 AND seq <= $2)",
+            challans::COLS
+        ),
+        params![from, to],
+    )? {
+        let c = challans::row(&r)?;
+        challans_of.insert(c.number.to_string(), c);
+    }
+    let mut recipients: HashMap<String, Recipient> = HashMap::new();
+    for r in tx.query(
+        "SELECT challan_number, source, mobile, email, owner_name, owner_cnic
+         FROM notify_recipients WHERE challan_number IN
+           (SELECT subject FROM events WHERE seq > $1 AND seq <= $2)",
+        params![from, to],
+    )? {
+        recipients.insert(r.text(0)?, recipient_row(&r, 1)?);
+    }
     let mut added = 0;
     for e in events.iter().filter(|e| e.seq > from && e.seq <= to) {
         if from_micros(e.at_micros) < now - notify::STALE_AFTER {
@@ -361,11 +422,20 @@ pub fn derive(
         let (Some(reason), Some(number)) = (reason_of(e), challan_of(e)) else {
             continue;
         };
-        let Some(c) = challans::by_number(tx, &number)? else {
-            continue;
+        let key = number.to_string();
+        let c = match challans_of.get(&key) {
+            Some(c) => c.clone(),
+            None => match challans::by_number(tx, &number)? {
+                Some(c) => c,
+                None => continue,
+            },
+        };
+        let to = match recipients.get(&key) {
+            Some(r) => Some(r.clone()),
+            None => recipient(tx, &key)?,
         };
         let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
-        added += enqueue(tx, texts, &c, &reason, &payload, Some(e.seq), now)?;
+        added += enqueue(tx, texts, &c, to, &reason, &payload, Some(e.seq), now)?;
     }
     Ok(Some(added))
 }
@@ -414,10 +484,12 @@ pub fn enqueue_reminders(
         if c.status != ChallanStatus::Unpaid || !due {
             continue;
         }
+        let to = recipient(tx, &n.to_string())?;
         added += enqueue(
             tx,
             texts,
             &c,
+            to,
             &Reason::Reminder,
             &serde_json::Value::Null,
             None,

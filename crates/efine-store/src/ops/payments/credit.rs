@@ -2,7 +2,7 @@
 //! confirmed one exactly once.
 
 use super::*;
-use crate::ops::{challans, events, ledger, stats};
+use crate::ops::{challans, counters, events, ledger, stats};
 use crate::sql::Tx;
 use crate::{params, StoreError};
 use efine_core::challan::{self, Challan, ChallanEvent, ChallanStatus};
@@ -16,14 +16,7 @@ pub(super) fn next_attempt_reference(
     tx: &mut dyn Tx,
     at: OffsetDateTime,
 ) -> Result<String, StoreError> {
-    let seq = tx
-        .query_one(
-            "INSERT INTO counters (name, value) VALUES ('payment_attempt', 1)
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
-             RETURNING value",
-            &[],
-        )?
-        .i64(0)?;
+    let seq = counters::next(tx, "payment_attempt")?;
     let d = karachi_date(at);
     // EF + YYMMDD + sequence: at most 20 characters, as pp_TxnRefNo allows.
     Ok(format!(
@@ -232,14 +225,7 @@ pub fn credit(
             params![to.as_str(), a.challan_number.as_str()],
         )?;
         let year = karachi_date(at).year();
-        let seq = tx
-            .query_one(
-                "INSERT INTO counters (name, value) VALUES ($1, 1)
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
-                 RETURNING value",
-                params![format!("receipt:{year}")],
-            )?
-            .i64(0)?;
+        let seq = counters::next(tx, &format!("receipt:{year}"))?;
         let receipt_no = format!("RCT-{year}-{seq:07}");
         tx.exec(
             "INSERT INTO receipts (number, year, seq, attempt_id, challan_number, rail, amount_paisa, paid_at)

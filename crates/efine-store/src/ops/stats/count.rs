@@ -5,10 +5,10 @@ use super::*;
 use crate::sql::{Tx, Value};
 use crate::{params, StoreError};
 use efine_core::challan::Challan;
-use efine_core::clock::{karachi_date, to_micros, KARACHI};
+use efine_core::clock::{karachi_date, KARACHI};
 use efine_core::payment::Rail;
 use efine_core::Money;
-use time::{OffsetDateTime, Time};
+use time::OffsetDateTime;
 
 /// The `stats_daily` / `stats_monthly` rows a challan's figures count in: (dimension, key,
 /// department, district), one per dimension, plus the province-wide row for offences.
@@ -151,33 +151,6 @@ pub fn off_hours(at: OffsetDateTime) -> bool {
     !(6..22).contains(&h)
 }
 
-/// Whether an earlier challan (one already in the table) has the same plate and officer and
-/// was issued on or after the local day `c` was issued.
-///
-/// `issued_at + 0`: the plate's rows for this officer, found by `challans_plate_officer`, are
-/// few; no planner, whatever its statistics, may instead range over everything issued today
-/// through `challans_issued_at`.
-pub(super) fn repeat_plate(tx: &mut dyn Tx, c: &Challan) -> Result<bool, StoreError> {
-    let Some(v) = &c.vehicle else {
-        return Ok(false);
-    };
-    let local = karachi_date(c.issued_at);
-    let day_start = to_micros(local.with_time(Time::MIDNIGHT).assume_offset(KARACHI));
-    Ok(tx
-        .query_opt(
-            "SELECT 1 FROM challans
-             WHERE vehicle = $1 AND officer = $2 AND issued_at + 0 >= $3 AND number <> $4
-             LIMIT 1",
-            params![
-                v.as_str(),
-                c.officer.as_str(),
-                day_start,
-                c.number.to_string()
-            ],
-        )?
-        .is_some())
-}
-
 pub(super) fn count_issued(s: &mut dyn Sink, c: &Challan, repeat: bool) -> Result<(), StoreError> {
     s.daily(
         c,
@@ -246,9 +219,10 @@ fn counted(
     }
 }
 
-/// Counts a newly issued challan. Call after its row is inserted, in the same transaction.
-pub fn on_issued(tx: &mut dyn Tx, c: &Challan) -> Result<(), StoreError> {
-    let repeat = repeat_plate(tx, c)?;
+/// Counts a newly issued challan. Call after its row is inserted, in the same transaction, with
+/// whether an earlier challan has the same plate and officer and was issued on or after the local
+/// day `c` was issued (the INSERT answers it, see `ops::challans`).
+pub fn on_issued(tx: &mut dyn Tx, c: &Challan, repeat: bool) -> Result<(), StoreError> {
     counted(tx, |s| count_issued(s, c, repeat))
 }
 
