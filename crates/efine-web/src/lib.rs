@@ -99,8 +99,21 @@ impl Default for WebConfig {
     }
 }
 
+/// What every handler shares. Axum clones the state for each request, so it is one pointer to
+/// [`Shared`]; fields are reached through it as `state.store` and so on.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
@@ -143,7 +156,7 @@ impl AppState {
             payments: payments.clone(),
             metrics: Arc::default(),
         };
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             ctx,
             store,
             lookup_limiter: Arc::new(ratelimit::RateLimiter::new(
@@ -169,19 +182,20 @@ impl AppState {
                 efine_service::notify::parse_texts(efine_core::notify::DEFAULT_TEXTS)
                     .map_err(efine_store::StoreError::Corrupt)?,
             ),
-        })
+        })))
     }
 
     /// Sends SMS with these texts (the notifications worker's).
     pub fn with_texts(mut self, texts: Arc<efine_core::notify::Texts>) -> AppState {
-        self.texts = texts;
+        Arc::make_mut(&mut self.0).texts = texts;
         self
     }
 
     /// Runs the live statistics watcher under `jobs`, so that it stops on shutdown.
     pub fn with_jobs(mut self, jobs: &efine_service::jobs::Jobs) -> AppState {
-        self.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
-        self.jobs = Some(jobs.clone());
+        let shared = Arc::make_mut(&mut self.0);
+        shared.live = Arc::new(efine_service::live::Live::new(jobs.clone()));
+        shared.jobs = Some(jobs.clone());
         self
     }
 }

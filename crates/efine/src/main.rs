@@ -17,6 +17,9 @@ use config::{DbFlags, Flags, LogFormat, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "efine",
