@@ -72,6 +72,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0015_fee_services",
         sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_imports",
+        sql: include_str!("../migrations/sqlite/0017_imports.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -139,5 +144,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 15,
         name: "0015_fee_services",
         sql: include_str!("../migrations/postgres/0015_fee_services.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "0017_imports",
+        sql: include_str!("../migrations/postgres/0017_imports.sql"),
     },
 ];
