@@ -307,6 +307,9 @@ fn killed_import_resumes_once(db: Db) {
         .count() as i64;
     assert!(paid > N * 8 / 10 && paid < N, "{paid} paid");
 
+    // The tables exist before the import starts, so its progress can be watched from the start.
+    let (code, out) = db.run(&["migrate"]);
+    assert_eq!(code, 0, "{out}");
     let mut child = db
         .efine(&["import", "--chunk", "500", file])
         .stdout(Stdio::null())
