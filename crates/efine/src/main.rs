@@ -235,7 +235,11 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
                 )?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let store = cmd::open(&settings.db).await?;
+            let options = efine_store::StoreOptions {
+                sqlite_bulk_cache_mib: Some(import.sqlite_cache_mib),
+                ..settings.db.options.clone()
+            };
+            let store = cmd::open_with(&settings.db, options).await?;
             import::run(&store, &import).await
         }
         Command::Loadgen(args) => {

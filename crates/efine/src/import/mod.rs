@@ -71,6 +71,10 @@ pub struct ImportArgs {
     /// Records per transaction.
     #[arg(long, default_value_t = 2_000)]
     pub chunk: usize,
+    /// SQLite: MiB of page cache for the importing connection (large files write index pages
+    /// all over the database).
+    #[arg(long, default_value_t = 1024)]
+    pub sqlite_cache_mib: u32,
     /// Write a synthetic file of N records to standard output instead, for tests and
     /// measurements: the pilot's mix of districts, the catalogue's offences, dates over
     /// --years, --paid-percent paid. Its numbers start at 1 per department, district and year:
