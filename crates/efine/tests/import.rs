@@ -319,13 +319,15 @@ fn killed_import_resumes_once(db: Db) {
     // Kill it once some chunks, not all, are in.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     loop {
-        let done = db.count(
-            "SELECT COALESCE(MAX(lines_done), 0) FROM imports WHERE file_name = 'gen.csv'",
-        );
+        let done = db
+            .count("SELECT COALESCE(MAX(lines_done), 0) FROM imports WHERE file_name = 'gen.csv'");
         if done > 2_000 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the import never got going");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never got going"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -340,7 +342,10 @@ fn killed_import_resumes_once(db: Db) {
 
     let (code, out) = db.run(&["import", "--chunk", "500", file]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("imported {} records", N - before)), "{out}");
+    assert!(
+        out.contains(&format!("imported {} records", N - before)),
+        "{out}"
+    );
     assert_eq!(db.count("SELECT COUNT(*) FROM challans"), N);
     assert_eq!(db.count("SELECT COUNT(DISTINCT number) FROM challans"), N);
     assert_eq!(db.count("SELECT COUNT(*) FROM receipts"), paid);

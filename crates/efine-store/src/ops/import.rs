@@ -302,8 +302,7 @@ fn record(
         )?;
     }
     if let Some(p) = &r.payment {
-        let (a, _) =
-            payments::start_attempt(tx, &c.number, p.rail, &importer.username, p.paid_at)?;
+        let (a, _) = payments::start_attempt(tx, &c.number, p.rail, &importer.username, p.paid_at)?;
         if a.amount != p.amount {
             return Err(StoreError::invalid(
                 "paid_amount_paisa",

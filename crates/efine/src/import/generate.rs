@@ -59,7 +59,10 @@ pub fn write(
     let cat = efine_store::catalogue_seed::parse(efine_store::catalogue_seed::KP)?;
     let mut offences: HashMap<String, Vec<&Offence>> = HashMap::new();
     for o in cat.offences.iter().filter(|o| o.kind == OffenceKind::Fine) {
-        offences.entry(o.department.to_string()).or_default().push(o);
+        offences
+            .entry(o.department.to_string())
+            .or_default()
+            .push(o);
     }
     let departments: Vec<_> = cat
         .departments
@@ -73,7 +76,9 @@ pub fn write(
     w.write_record(COLUMNS)?;
     let days = (years.max(1) * 365).max(2);
     let today = karachi_date(now);
-    let plates = ["PES", "LEA", "ABT", "SWT", "MRD", "KHI", "ISB", "DIK", "BNU", "KHT"];
+    let plates = [
+        "PES", "LEA", "ABT", "SWT", "MRD", "KHI", "ISB", "DIK", "BNU", "KHT",
+    ];
     for i in 0..n {
         let district = if rng.gen_bool(0.5) {
             let name = weighted(&mut rng, PILOT);
@@ -96,7 +101,11 @@ pub fn write(
         let offence = list[rng.gen_range(0..list.len())];
         let day = today - Duration::days(rng.gen_range(1..days));
         let issued_at = day
-            .with_hms(rng.gen_range(7..23), rng.gen_range(0..60), rng.gen_range(0..60))
+            .with_hms(
+                rng.gen_range(7..23),
+                rng.gen_range(0..60),
+                rng.gen_range(0..60),
+            )
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .assume_offset(KARACHI);
         let year = day.year();

@@ -15,14 +15,14 @@ use efine_core::clock::KARACHI;
 use efine_core::payment::Rail;
 use efine_core::text::{FreeText, TextKind};
 use efine_core::{Cnic, DepartmentCode, DistrictCode, MobileNumber, Money, OffenceCode};
-use efine_store::ops::import::{self, Chunk, ImportPayment, ImportRecord, LineError};
 use efine_store::ops::catalogue;
+use efine_store::ops::import::{self, Chunk, ImportPayment, ImportRecord, LineError};
 use efine_store::{NewChallan, Store};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::io::Read;
-use std::pin::Pin;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -137,7 +137,10 @@ impl Columns {
             let Some(known) = COLUMNS.iter().find(|c| **c == name) else {
                 return Err((
                     "header",
-                    format!("unknown column {name:?}; the columns are {}", COLUMNS.join(", ")),
+                    format!(
+                        "unknown column {name:?}; the columns are {}",
+                        COLUMNS.join(", ")
+                    ),
                 ));
             };
             if at.insert(*known, i).is_some() {
@@ -202,7 +205,10 @@ fn parse_instant(field: &'static str, v: &str) -> Result<OffsetDateTime, Refusal
         format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
     )
     .or_else(|_| {
-        time::PrimitiveDateTime::parse(v, format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        time::PrimitiveDateTime::parse(
+            v,
+            format_description!("[year]-[month]-[day] [hour]:[minute]"),
+        )
     });
     match local {
         Ok(t) => Ok(t.assume_offset(KARACHI)),
@@ -359,8 +365,7 @@ fn parse_row(
 /// The file's SHA-256 (hex) and its number of lines.
 fn digest(path: &Path) -> Result<(String, u64)> {
     use sha2::{Digest, Sha256};
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut lines = 0u64;
@@ -406,7 +411,14 @@ pub async fn run(store: &Store, args: &ImportArgs) -> Result<ExitCode> {
     };
 
     let (done, importer) = if args.check {
-        (import::Progress { lines_done: 1, records: 0, finished: false }, None)
+        (
+            import::Progress {
+                lines_done: 1,
+                records: 0,
+                finished: false,
+            },
+            None,
+        )
     } else {
         let d = digest.clone();
         let name = file_name.clone();
