@@ -28,7 +28,7 @@ pub struct ImportRecord {
     pub line: u64,
     /// The earlier system's challan number, if it had one.
     pub earlier_number: Option<String>,
-    /// The earlier system's PSID, if it had one (kept in the event when it differs from ours).
+    /// The earlier system's PSID, if it had one (kept in the event; the challan gets E-Fine's).
     pub earlier_psid: Option<String>,
     /// The earlier system's officer, kept in the event.
     pub earlier_officer: Option<String>,
@@ -258,6 +258,9 @@ fn record(
     let mut source = serde_json::json!({ "digest": digest, "line": r.line });
     if let Some(n) = &r.earlier_number {
         source["earlier_number"] = n.as_str().into();
+    }
+    if let Some(p) = &r.earlier_psid {
+        source["earlier_psid"] = p.as_str().into();
     }
     if let Some(o) = &r.earlier_officer {
         source["earlier_officer"] = o.as_str().into();

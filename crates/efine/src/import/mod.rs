@@ -34,7 +34,7 @@ The file is CSV (RFC 4180, UTF-8) with a header line naming its columns, in any 
   number             the earlier system's challan number; kept when it is an E-Fine number of
                      the row's department, district and issue year (TRF-PSH-2024-000123), else
                      the challan gets the next free number and the earlier one is kept beside it
-  psid               the earlier system's PSID (kept in the challan's event when it differs)
+  psid               the earlier system's PSID (kept in the challan's event)
   department *       department code (traffic-police)
   district *         district code (peshawar)
   offence_code *     an offence of the department's schedule (no-helmet)
