@@ -118,6 +118,13 @@ pub struct StoreOptions {
     /// PostgreSQL: the server gives up a wait for a row or table lock after this
     /// (`lock_timeout`), e.g. another node's write batch that never ends.
     pub pg_lock_timeout: std::time::Duration,
+    /// SQLite: set the writer connection up for a bulk load (`efine import`), whose write jobs
+    /// each run thousands of statements inside one savepoint, when set: this many MiB of page
+    /// cache instead of SQLite's 2 MiB (its inserts touch index pages all over a large file),
+    /// and statement journals that spill to a temporary file. In memory (`temp_store = MEMORY`,
+    /// right for a server's small jobs) each statement's release walks the savepoint's whole
+    /// sub-journal, which makes a large job quadratic. A server leaves it unset.
+    pub sqlite_bulk_cache_mib: Option<u32>,
 }
 
 impl Default for StoreOptions {
@@ -128,6 +135,7 @@ impl Default for StoreOptions {
             pg_connect_timeout: std::time::Duration::from_secs(10),
             pg_statement_timeout: std::time::Duration::from_secs(60),
             pg_lock_timeout: std::time::Duration::from_secs(30),
+            sqlite_bulk_cache_mib: None,
         }
     }
 }
@@ -181,7 +189,7 @@ impl Store {
                 sqlite::migrate(&mut conn)?;
                 drop(conn);
                 let writer = writer::spawn(
-                    sqlite::SqliteWriter::new(&path, busy)?,
+                    sqlite::SqliteWriter::new(&path, busy, options.sqlite_bulk_cache_mib)?,
                     "sqlite",
                     writer_metrics.clone(),
                 );

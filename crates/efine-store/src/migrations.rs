@@ -73,6 +73,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0015_fee_services.sql"),
     },
     Migration {
+        version: 17,
+        name: "0017_imports",
+        sql: include_str!("../migrations/sqlite/0017_imports.sql"),
+    },
+    Migration {
         version: 18,
         name: "0018_totp_last_step",
         sql: include_str!("../migrations/sqlite/0018_totp_last_step.sql"),
@@ -144,6 +149,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 15,
         name: "0015_fee_services",
         sql: include_str!("../migrations/postgres/0015_fee_services.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "0017_imports",
+        sql: include_str!("../migrations/postgres/0017_imports.sql"),
     },
     Migration {
         version: 18,

@@ -117,17 +117,39 @@ pub(crate) fn open(
 pub(crate) struct SqliteWriter {
     path: PathBuf,
     busy_timeout: std::time::Duration,
+    cache_mib: Option<u32>,
     conn: Connection,
 }
 
 impl SqliteWriter {
-    pub(crate) fn new(path: &Path, busy_timeout: std::time::Duration) -> Result<Self, StoreError> {
+    pub(crate) fn new(
+        path: &Path,
+        busy_timeout: std::time::Duration,
+        cache_mib: Option<u32>,
+    ) -> Result<Self, StoreError> {
         Ok(SqliteWriter {
             path: path.to_path_buf(),
             busy_timeout,
-            conn: open(path, false, busy_timeout)?,
+            cache_mib,
+            conn: open_writer(path, busy_timeout, cache_mib)?,
         })
     }
+}
+
+fn open_writer(
+    path: &Path,
+    busy_timeout: std::time::Duration,
+    cache_mib: Option<u32>,
+) -> Result<Connection, StoreError> {
+    let conn = open(path, false, busy_timeout)?;
+    if let Some(mib) = cache_mib {
+        // A negative cache_size is in KiB. See `StoreOptions::sqlite_bulk_cache_mib`.
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{}; PRAGMA temp_store = FILE;",
+            u64::from(mib) * 1024
+        ))?;
+    }
+    Ok(conn)
 }
 
 impl WriterConn for SqliteWriter {
@@ -148,7 +170,7 @@ impl WriterConn for SqliteWriter {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
     fn reconnect(&mut self) -> Result<(), StoreError> {
-        self.conn = open(&self.path, false, self.busy_timeout)?;
+        self.conn = open_writer(&self.path, self.busy_timeout, self.cache_mib)?;
         Ok(())
     }
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {

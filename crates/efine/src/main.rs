@@ -8,6 +8,7 @@ mod bulk;
 mod cmd;
 mod config;
 mod demo;
+mod import;
 mod loadgen;
 
 use anyhow::Result;
@@ -86,6 +87,14 @@ enum Command {
         #[command(flatten)]
         bulk: bulk::BulkArgs,
     },
+    /// Import challans and their payments from an earlier system's CSV file (resumes after an
+    /// interruption; --generate writes a synthetic file).
+    Import {
+        #[command(flatten)]
+        db: DbFlags,
+        #[command(flatten)]
+        import: import::ImportArgs,
+    },
     /// Act as a bank on the 1Bill biller API.
     Bank {
         #[command(subcommand)]
@@ -119,9 +128,10 @@ impl Command {
         let f = Flags::default();
         match self {
             Command::Serve(a) => f.with(&a.db).with(&a.serve).with(&a.rails).with(&a.notify),
-            Command::Migrate { db } | Command::Escalate { db } | Command::BulkIssue { db, .. } => {
-                f.with(db)
-            }
+            Command::Migrate { db }
+            | Command::Escalate { db }
+            | Command::BulkIssue { db, .. }
+            | Command::Import { db, .. } => f.with(db),
             Command::User { command } => f.with(command.db()),
             Command::Audit { command } => f.with(command.db()),
             Command::Backup(a) => f.with(&a.db),
@@ -214,6 +224,26 @@ async fn run(settings: &Settings, command: Command) -> Result<ExitCode> {
             let store = cmd::open(&settings.db).await?;
             bulk::run(&store, &bulk).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { import, .. } => {
+            if let Some(n) = import.generate {
+                let out = std::io::stdout().lock();
+                import::generate::write(
+                    out,
+                    n,
+                    import.seed,
+                    import.years,
+                    import.paid_percent,
+                    time::OffsetDateTime::now_utc(),
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let options = efine_store::StoreOptions {
+                sqlite_bulk_cache_mib: Some(import.sqlite_cache_mib),
+                ..settings.db.options.clone()
+            };
+            let store = cmd::open_with(&settings.db, options).await?;
+            import::run(&store, &import).await
         }
         Command::Loadgen(args) => {
             loadgen::run(args).await?;

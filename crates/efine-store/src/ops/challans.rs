@@ -60,7 +60,7 @@ pub fn issue_with(
     at: OffsetDateTime,
     from_device: Option<&FromDevice>,
 ) -> Result<Challan, StoreError> {
-    issue_full(tx, officer, new, at, from_device, None)
+    issue_full(tx, officer, new, at, from_device, None, None)
 }
 
 /// A fee voucher's own terms, which replace the schedule's: its penalty terms and the days it
@@ -79,7 +79,38 @@ pub(crate) fn issue_voucher(
     at: OffsetDateTime,
     terms: VoucherTerms,
 ) -> Result<Challan, StoreError> {
-    issue_full(tx, portal, new, at, None, Some(terms))
+    issue_full(tx, portal, new, at, None, Some(terms), None)
+}
+
+/// What an earlier system recorded of a challan it issued, for `ops::import`: its own number
+/// when that fits E-Fine's (the sequence part), the instant it was issued, the amount it charged
+/// and its due date. Recorded in the `challan.issued` event under `import`, with `source`.
+pub(crate) struct Imported {
+    pub seq: Option<u64>,
+    pub issued_at: OffsetDateTime,
+    pub amount: efine_core::Money,
+    pub due_date: Option<time::Date>,
+    pub source: serde_json::Value,
+}
+
+/// An imported challan, issued under the importing account for any department and district:
+/// the terms in force for its offence, but the earlier system's number (or the next free one),
+/// issue time, amount and due date. Its event carries the issue time.
+pub(crate) fn issue_imported(
+    tx: &mut dyn Tx,
+    importer: &Principal,
+    new: &NewChallan,
+    imported: &Imported,
+) -> Result<Challan, StoreError> {
+    issue_full(
+        tx,
+        importer,
+        new,
+        imported.issued_at,
+        None,
+        None,
+        Some(imported),
+    )
 }
 
 fn issue_full(
@@ -89,6 +120,7 @@ fn issue_full(
     at: OffsetDateTime,
     from_device: Option<&FromDevice>,
     voucher: Option<VoucherTerms>,
+    imported: Option<&Imported>,
 ) -> Result<Challan, StoreError> {
     let found = catalogue::for_issue(tx, &new.district, &new.department, &new.offence)?;
     let district = found
@@ -98,6 +130,7 @@ fn issue_full(
         StoreError::invalid("department", format!("no department {}", new.department))
     })?;
     if voucher.is_none()
+        && imported.is_none()
         && officer
             .may(
                 Action::IssueChallan,
@@ -124,10 +157,21 @@ fn issue_full(
     let issued_at = from_device.map_or(at, |d| d.issued_at);
     let issued_on = karachi_date(issued_at);
     let year = issued_on.year();
-    let seq = match from_device {
-        Some(d) => d.seq,
-        None => {
-            let counter = format!("challan:{}-{}-{year}", department.abbr, district.abbr);
+    let counter = format!("challan:{}-{}-{year}", department.abbr, district.abbr);
+    let seq = match (from_device, imported.and_then(|i| i.seq)) {
+        (Some(d), _) => d.seq,
+        (None, Some(seq)) => {
+            // The earlier system's number: numbers issued from now on come after it.
+            tx.exec(
+                "INSERT INTO counters (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = CASE
+                     WHEN counters.value < excluded.value THEN excluded.value
+                     ELSE counters.value END",
+                params![counter.as_str(), seq as i64],
+            )?;
+            seq
+        }
+        (None, None) => {
             let seq = counters::next(tx, &counter)?;
             // The numbers from DEVICE_SEQ_BASE up belong to officers' devices.
             u64::try_from(seq)
@@ -148,9 +192,11 @@ fn issue_full(
         offence: offence.code.clone(),
         offence_version: offence.version,
         kind: offence.kind,
-        amount: offence.amount,
+        amount: imported.map_or(offence.amount, |i| i.amount),
         issued_at: efine_core::clock::from_micros(to_micros(issued_at)),
-        due_date: challan::due_date(issued_on, days_to_pay),
+        due_date: imported
+            .and_then(|i| i.due_date)
+            .unwrap_or_else(|| challan::due_date(issued_on, days_to_pay)),
         officer: officer.username.clone(),
         vehicle: new.vehicle.clone(),
         vehicle_authority: new.vehicle_authority.clone(),
@@ -227,9 +273,10 @@ fn issue_full(
         ChallanEvent::Issued.kind(),
         &c.number.to_string(),
         &officer.username,
-        &match from_device {
-            Some(d) => serde_json::json!({ "challan": snapshot(&c), "device": d.device }),
-            None => serde_json::json!({ "challan": snapshot(&c) }),
+        &match (from_device, imported) {
+            (Some(d), _) => serde_json::json!({ "challan": snapshot(&c), "device": d.device }),
+            (None, Some(i)) => serde_json::json!({ "challan": snapshot(&c), "import": i.source }),
+            (None, None) => serde_json::json!({ "challan": snapshot(&c) }),
         },
     )?;
     Ok(c)

@@ -40,6 +40,19 @@ pub fn escalate(
     limit: i64,
 ) -> Result<(EscalationRun, Option<i64>), StoreError> {
     let today = karachi_date(at);
+    // The pages walk the challans in id order, which the planner takes from the table itself,
+    // not from the index on `next_step_on`: a run that has nothing to do would read every row.
+    // The index answers whether anything is due at all.
+    if after_id == 0
+        && tx
+            .query_opt(
+                "SELECT 1 FROM challans WHERE next_step_on <= $1 LIMIT 1",
+                params![today.to_string()],
+            )?
+            .is_none()
+    {
+        return Ok((EscalationRun::default(), None));
+    }
     let rows = tx.query(
         &format!(
             "SELECT {}, id FROM challans WHERE next_step_on <= $1 AND id > $2

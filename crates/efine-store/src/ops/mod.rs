@@ -15,6 +15,7 @@ pub mod events;
 pub mod fees;
 mod guard;
 pub mod idempotency;
+pub mod import;
 pub mod ledger;
 pub mod log_heads;
 pub mod notify;

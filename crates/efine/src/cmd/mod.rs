@@ -23,7 +23,12 @@ use efine_store::{catalogue_seed, Location, Store};
 
 /// Opens the database and applies pending migrations.
 pub async fn connect(db: &DbSettings) -> Result<Store> {
-    Store::open_with(db.location.clone(), db.options.clone())
+    connect_with(db, db.options.clone()).await
+}
+
+/// [`connect`] with other store options than the settings' (a bulk load's larger cache).
+async fn connect_with(db: &DbSettings, options: efine_store::StoreOptions) -> Result<Store> {
+    Store::open_with(db.location.clone(), options)
         .await
         .with_context(|| match &db.location {
             Location::Sqlite(p) => format!("opening the database {}", p.display()),
@@ -33,7 +38,12 @@ pub async fn connect(db: &DbSettings) -> Result<Store> {
 
 /// Opens the store, migrated, with the catalogue loaded.
 pub async fn open(db: &DbSettings) -> Result<Store> {
-    let store = connect(db).await?;
+    open_with(db, db.options.clone()).await
+}
+
+/// [`open`] with other store options than the settings'.
+pub async fn open_with(db: &DbSettings, options: efine_store::StoreOptions) -> Result<Store> {
+    let store = connect_with(db, options).await?;
     let text = match &db.catalogue {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("reading catalogue {}", path.display()))?,
